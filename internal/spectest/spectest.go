@@ -1,0 +1,292 @@
+// Package spectest loads 1NCE's official OpenAPI files and checks HTTP traffic against them.
+//
+// The files are 1NCE's, not ours: they are read from ../shared/1nce-openapi (seen from the
+// module root) or from the directory named by ONCE_SPEC_DIR, and never copied into this
+// repository. A missing directory is a test failure, not a skip, so CI cannot go green without
+// the contract.
+package spectest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+)
+
+// EnvDir names the environment variable that overrides where the spec files are read from.
+const EnvDir = "ONCE_SPEC_DIR"
+
+// Spec names one of the official files that the SDK and the simulator must honour.
+type Spec string
+
+// The specs in scope (1NCE OS is out of scope for now, SPEC §2).
+const (
+	Auth     Spec = "1nce-authorization-openapi.yml"
+	SimV1    Spec = "1nce-sim-management-openapi.yml"
+	SimV2    Spec = "1nce-sim-management-v2-openapi.yml"
+	Orders   Spec = "1nce-order-management-openapi.yml"
+	Products Spec = "1nce-product-information-openapi.yml"
+	Support  Spec = "1nce-support-management-openapi.yml"
+)
+
+// Specs lists every spec in scope, in a stable order.
+var Specs = []Spec{Auth, SimV1, SimV2, Orders, Products, Support}
+
+// Operation is one method+path of a spec.
+type Operation struct {
+	Spec        Spec
+	Method      string
+	Path        string // as written in the spec, e.g. /v1/sims/{iccid}
+	OperationID string
+}
+
+// Key identifies an operation across specs (operationIds repeat between v1 and v2).
+func (o Operation) Key() string { return o.Method + " " + o.Path }
+
+// Dir returns the directory holding the official spec files: $ONCE_SPEC_DIR, or
+// ../shared/1nce-openapi relative to the module root found by walking up from the working
+// directory.
+func Dir() (string, error) {
+	if d := os.Getenv(EnvDir); d != "" {
+		return d, checkDir(d)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("spectest: working directory: %w", err)
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			dir := filepath.Join(d, "..", "shared", "1nce-openapi")
+			return dir, checkDir(dir)
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("spectest: no go.mod above %s; set %s", wd, EnvDir)
+		}
+	}
+}
+
+func checkDir(d string) error {
+	for _, s := range Specs {
+		if _, err := os.Stat(filepath.Join(d, string(s))); err != nil {
+			return fmt.Errorf("spectest: official 1NCE spec %s missing in %s (set %s): %w", s, d, EnvDir, err)
+		}
+	}
+	return nil
+}
+
+// Contract holds the loaded specs and routes requests to their operations.
+type Contract struct {
+	docs   map[Spec]*openapi3.T
+	router map[Spec]routers.Router
+	ops    []Operation
+
+	mu      sync.Mutex
+	covered map[string]int
+}
+
+var (
+	loadOnce sync.Once
+	loaded   *Contract
+	loadErr  error
+)
+
+// Load returns the contract, failing tb when the spec files are missing or unreadable.
+// The parsed specs are shared by every test of the process: they are read-only after load.
+func Load(tb testing.TB) *Contract {
+	tb.Helper()
+	loadOnce.Do(func() { loaded, loadErr = load() })
+	if loadErr != nil {
+		tb.Fatalf("%v", loadErr)
+	}
+	return loaded.fresh()
+}
+
+// fresh returns a view of c with its own coverage counters.
+func (c *Contract) fresh() *Contract {
+	return &Contract{docs: c.docs, router: c.router, ops: c.ops, covered: map[string]int{}}
+}
+
+func load() (*Contract, error) {
+	dir, err := Dir()
+	if err != nil {
+		return nil, err
+	}
+	c := &Contract{docs: map[Spec]*openapi3.T{}, router: map[Spec]routers.Router{}, covered: map[string]int{}}
+	for _, s := range Specs {
+		l := openapi3.NewLoader()
+		doc, err := l.LoadFromFile(filepath.Join(dir, string(s)))
+		if err != nil {
+			return nil, fmt.Errorf("spectest: load %s: %w", s, err)
+		}
+		// The servers name 1NCE's host; tests talk to loopback, so match on the path alone.
+		doc.Servers = openapi3.Servers{{URL: "/"}}
+		// The v2 file carries a documentation-only "/prod/token" path with no operation.
+		for _, p := range doc.Paths.InMatchingOrder() {
+			if len(doc.Paths.Value(p).Operations()) == 0 {
+				doc.Paths.Delete(p)
+			}
+		}
+		if err := doc.Validate(context.Background(), openapi3.DisableExamplesValidation()); err != nil {
+			return nil, fmt.Errorf("spectest: %s is not a valid OpenAPI document: %w", s, err)
+		}
+		r, err := gorillamux.NewRouter(doc)
+		if err != nil {
+			return nil, fmt.Errorf("spectest: router for %s: %w", s, err)
+		}
+		c.docs[s], c.router[s] = doc, r
+		for path, item := range doc.Paths.Map() {
+			for method, op := range item.Operations() {
+				c.ops = append(c.ops, Operation{Spec: s, Method: method, Path: path, OperationID: op.OperationID})
+			}
+		}
+	}
+	sort.Slice(c.ops, func(i, j int) bool { return c.ops[i].Key() < c.ops[j].Key() })
+	return c, nil
+}
+
+// Operations lists every operation of the specs in scope.
+func (c *Contract) Operations() []Operation { return append([]Operation(nil), c.ops...) }
+
+// Doc returns the parsed document of one spec (read-only).
+func (c *Contract) Doc(s Spec) *openapi3.T { return c.docs[s] }
+
+// ErrNoRoute reports a request that matches no operation of any spec.
+var ErrNoRoute = errors.New("spectest: no operation of the official specs matches")
+
+// Find returns the operation that serves method and path (path relative to the API base,
+// e.g. /v1/sims/123), trying every spec.
+func (c *Contract) find(req *http.Request) (Spec, *routers.Route, map[string]string, error) {
+	for _, s := range Specs {
+		route, params, err := c.router[s].FindRoute(req)
+		if err == nil {
+			return s, route, params, nil
+		}
+	}
+	return "", nil, nil, fmt.Errorf("%w: %s %s", ErrNoRoute, req.Method, req.URL.Path)
+}
+
+// stripBase returns a shallow copy of req whose URL path is relative to the API base.
+func stripBase(req *http.Request, base string) *http.Request {
+	r := req.Clone(req.Context())
+	if base != "" {
+		r.URL.Path = "/" + strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, strings.TrimSuffix(base, "/")), "/")
+		r.URL.RawPath = ""
+	}
+	return r
+}
+
+func options() *openapi3filter.Options {
+	return &openapi3filter.Options{
+		MultiError: true,
+		// Bearer/Basic presence is checked here; token validity is the server's business.
+		AuthenticationFunc: func(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+			h := in.RequestValidationInput.Request.Header.Get("Authorization")
+			want := map[string]string{"basic": "Basic ", "bearer": "Bearer "}[strings.ToLower(in.SecurityScheme.Scheme)]
+			if want == "" || !strings.HasPrefix(h, want) {
+				return fmt.Errorf("missing %s Authorization header", in.SecurityScheme.Scheme)
+			}
+			return nil
+		},
+	}
+}
+
+// ValidateRequest checks req (path relative to base, body intact) against the official specs and
+// returns the operation it matched. The body of req is restored for later readers.
+func (c *Contract) ValidateRequest(ctx context.Context, req *http.Request, base string) (Operation, error) {
+	body, err := readBody(&req.Body)
+	if err != nil {
+		return Operation{}, err
+	}
+	r := stripBase(req, base)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	s, route, params, err := c.find(r)
+	if err != nil {
+		return Operation{}, err
+	}
+	op := Operation{Spec: s, Method: route.Method, Path: route.Path, OperationID: route.Operation.OperationID}
+	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: options()}
+	if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+		return op, fmt.Errorf("spectest: request %s violates %s: %w", op.Key(), s, err)
+	}
+	c.mu.Lock()
+	c.covered[op.Key()]++
+	c.mu.Unlock()
+	return op, nil
+}
+
+// ValidateResponse checks a response to req (path relative to base) against the official specs.
+// Status codes the spec does not list are reported as violations unless allowUndocumented holds
+// for that status (1NCE answers 401/429/5xx on every path though few are documented).
+func (c *Contract) ValidateResponse(ctx context.Context, req *http.Request, base string, status int, header http.Header, body []byte) error {
+	r := stripBase(req, base)
+	r.Body = http.NoBody
+	s, route, params, err := c.find(r)
+	if err != nil {
+		return err
+	}
+	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{ExcludeRequestBody: true, ExcludeRequestQueryParams: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true}}
+	resp := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in, Status: status, Header: header,
+		Body:    io.NopCloser(bytes.NewReader(body)),
+		Options: &openapi3filter.Options{IncludeResponseStatus: !undocumentedOK(status), MultiError: true},
+	}
+	if err := openapi3filter.ValidateResponse(ctx, resp); err != nil {
+		return fmt.Errorf("spectest: response %d to %s %s violates %s: %w", status, route.Method, route.Path, s, err)
+	}
+	return nil
+}
+
+// undocumentedOK reports statuses 1NCE's gateway answers on any path whatever the spec lists.
+func undocumentedOK(status int) bool {
+	return status == http.StatusUnauthorized || status == http.StatusTooManyRequests || status >= 500
+}
+
+// Covered returns how many validated requests each operation key received so far.
+func (c *Contract) Covered() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.covered))
+	for k, v := range c.covered {
+		out[k] = v
+	}
+	return out
+}
+
+// Missing lists the operations no validated request has reached yet.
+func (c *Contract) Missing() []Operation {
+	cov := c.Covered()
+	var out []Operation
+	for _, op := range c.ops {
+		if cov[op.Key()] == 0 {
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
+func readBody(rc *io.ReadCloser) ([]byte, error) {
+	if *rc == nil || *rc == http.NoBody {
+		return nil, nil
+	}
+	b, err := io.ReadAll(*rc)
+	(*rc).Close()
+	if err != nil {
+		return nil, fmt.Errorf("spectest: read body: %w", err)
+	}
+	*rc = io.NopCloser(bytes.NewReader(b))
+	return b, nil
+}

@@ -1,0 +1,330 @@
+-- +goose Up
+-- The local mirror of the 1NCE fleet and oncefleet's own state (SPEC §4).
+-- SQLite dialect of the PostgreSQL schema: keep both in step (the conformance suite checks).
+-- Volumes are stored in bytes (BIGINT); 1NCE reports MB as decimals and the SDK converts.
+
+CREATE TABLE sims (
+    iccid              TEXT PRIMARY KEY,
+    iccid_with_luhn    TEXT NOT NULL DEFAULT '',
+    imsi               TEXT NOT NULL DEFAULT '',
+    imsi_2             TEXT NOT NULL DEFAULT '',
+    current_imsi       TEXT NOT NULL DEFAULT '',
+    msisdn             TEXT NOT NULL DEFAULT '',
+    status             TEXT NOT NULL DEFAULT '',
+    label              TEXT NOT NULL DEFAULT '',
+    ip_address         TEXT NOT NULL DEFAULT '',
+    imei               TEXT NOT NULL DEFAULT '',
+    imei_lock          BOOLEAN NOT NULL DEFAULT 0,
+    activation_date    DATETIME,
+    organization_id    TEXT NOT NULL DEFAULT '',
+    data_quota_status  TEXT NOT NULL DEFAULT '',
+    sms_quota_status   TEXT NOT NULL DEFAULT '',
+    data_volume_left   BIGINT,
+    sms_left           BIGINT,
+    online             BOOLEAN NOT NULL DEFAULT 0,
+    last_seen_at       DATETIME,
+    metadata           TEXT NOT NULL DEFAULT '{}',
+    created_at         DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    updated_at         DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    last_synced_at     DATETIME
+);
+-- Prefix filters (iccid/imsi/msisdn/imei/ip) use so LIKE 'x%' hits the index.
+CREATE INDEX sims_imsi_prefix   ON sims (imsi);
+CREATE INDEX sims_msisdn_prefix ON sims (msisdn);
+CREATE INDEX sims_imei_prefix   ON sims (imei);
+CREATE INDEX sims_ip_prefix     ON sims (ip_address);
+CREATE INDEX sims_status        ON sims (status, iccid);
+CREATE INDEX sims_org           ON sims (organization_id, iccid);
+CREATE INDEX sims_label         ON sims (label, iccid);
+CREATE INDEX sims_updated       ON sims (updated_at, iccid);
+CREATE INDEX sims_data_quota    ON sims (data_quota_status, iccid);
+
+-- One row per SIM and day.
+CREATE TABLE sim_usage (
+    iccid        TEXT NOT NULL,
+    day          DATE NOT NULL,
+    volume_rx    BIGINT NOT NULL DEFAULT 0,
+    volume_tx    BIGINT NOT NULL DEFAULT 0,
+    volume_total BIGINT NOT NULL DEFAULT 0,
+    sms_mo       INTEGER NOT NULL DEFAULT 0,
+    sms_mt       INTEGER NOT NULL DEFAULT 0,
+    cost         NUMERIC NOT NULL DEFAULT 0,
+    source       TEXT NOT NULL DEFAULT 'api',  -- api | streamer
+    final        BOOLEAN NOT NULL DEFAULT 0, -- day closed: sync skips it
+    updated_at   DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    PRIMARY KEY (iccid, day)
+);
+CREATE INDEX sim_usage_day ON sim_usage (day);
+
+CREATE TABLE sim_connectivity (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    iccid           TEXT NOT NULL,
+    observed_at     DATETIME NOT NULL,
+    connected       BOOLEAN NOT NULL,
+    cell_id         TEXT NOT NULL DEFAULT '',
+    signal_strength INTEGER,
+    rat             TEXT NOT NULL DEFAULT '',
+    country         TEXT NOT NULL DEFAULT '',
+    operator        TEXT NOT NULL DEFAULT '',
+    source          TEXT NOT NULL DEFAULT 'api'
+);
+CREATE INDEX sim_connectivity_iccid_time ON sim_connectivity (iccid, observed_at DESC);
+
+CREATE TABLE sim_events (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    iccid       TEXT NOT NULL,
+    occurred_at DATETIME NOT NULL,
+    event_type  TEXT NOT NULL,
+    source      TEXT NOT NULL DEFAULT '',
+    severity    TEXT NOT NULL DEFAULT '',
+    alert       BOOLEAN NOT NULL DEFAULT 0,
+    description TEXT NOT NULL DEFAULT '',
+    country     TEXT NOT NULL DEFAULT '',
+    operator    TEXT NOT NULL DEFAULT '',
+    detail      TEXT NOT NULL DEFAULT '{}',
+    -- Upstream identity (streamer record id, or a hash of a v1/v2 API event) for idempotent inserts.
+    external_id TEXT,
+    UNIQUE (external_id)
+);
+CREATE INDEX sim_events_iccid_time ON sim_events (iccid, occurred_at DESC);
+CREATE INDEX sim_events_type_time  ON sim_events (event_type, occurred_at DESC);
+
+CREATE TABLE sim_quotas (
+    iccid             TEXT NOT NULL,
+    kind              TEXT NOT NULL CHECK (kind IN ('data','sms')),
+    volume            BIGINT NOT NULL DEFAULT 0,  -- remaining (bytes for data, count for sms)
+    total_volume      BIGINT NOT NULL DEFAULT 0,
+    last_volume_added BIGINT NOT NULL DEFAULT 0,
+    status            TEXT NOT NULL DEFAULT '',
+    threshold_pct     INTEGER,
+    expiry_date       DATETIME,
+    peak_throughput   BIGINT,
+    auto_reload       BOOLEAN NOT NULL DEFAULT 0,
+    last_status_change_date DATETIME,
+    updated_at        DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    PRIMARY KEY (iccid, kind)
+);
+
+CREATE TABLE sms_messages (
+    iccid          TEXT NOT NULL,
+    id             BIGINT NOT NULL,              -- 1NCE's SMS id
+    direction      TEXT NOT NULL DEFAULT '',     -- MT | MO
+    status         TEXT NOT NULL DEFAULT '',
+    payload        TEXT NOT NULL DEFAULT '',
+    source_address TEXT NOT NULL DEFAULT '',
+    submit_date    DATETIME,
+    delivery_date  DATETIME,
+    expiry_date    DATETIME,
+    sent_by        TEXT NOT NULL DEFAULT '',     -- oncefleet user or key that sent it
+    created_at     DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    updated_at     DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    PRIMARY KEY (iccid, id)
+);
+
+CREATE TABLE orders (
+    order_number   TEXT PRIMARY KEY,
+    status         TEXT NOT NULL DEFAULT '',
+    order_type     TEXT NOT NULL DEFAULT '',
+    total_amount   NUMERIC,
+    currency       TEXT NOT NULL DEFAULT '',
+    ordered_at     DATETIME,
+    raw            TEXT NOT NULL DEFAULT '{}',
+    created_by     TEXT NOT NULL DEFAULT '',
+    updated_at     DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+
+CREATE TABLE products (
+    product_id  TEXT PRIMARY KEY,
+    name        TEXT NOT NULL DEFAULT '',
+    price       NUMERIC,
+    currency    TEXT NOT NULL DEFAULT '',
+    raw         TEXT NOT NULL DEFAULT '{}',
+    updated_at  DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+
+CREATE TABLE support_requests (
+    id          TEXT PRIMARY KEY,
+    subject     TEXT NOT NULL DEFAULT '',
+    status      TEXT NOT NULL DEFAULT '',
+    raw         TEXT NOT NULL DEFAULT '{}',
+    created_by  TEXT NOT NULL DEFAULT '',
+    created_at  DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    updated_at  DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+
+CREATE TABLE users (
+    id            TEXT PRIMARY KEY,
+    email         TEXT NOT NULL UNIQUE,
+    name          TEXT NOT NULL DEFAULT '',
+    role          TEXT NOT NULL CHECK (role IN ('viewer','operator','admin')),
+    password_hash TEXT NOT NULL,
+    disabled      BOOLEAN NOT NULL DEFAULT 0,
+    created_at    DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    updated_at    DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    last_login_at DATETIME
+);
+
+CREATE TABLE refresh_tokens (
+    token_hash  TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    expires_at  DATETIME NOT NULL,
+    revoked_at  DATETIME,
+    created_at  DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+
+CREATE TABLE api_keys (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    key_hash     TEXT NOT NULL UNIQUE,   -- SHA-256 of the 256-bit key; the key is shown once
+    prefix       TEXT NOT NULL,          -- first characters, to recognise a key in lists
+    role         TEXT NOT NULL CHECK (role IN ('viewer','operator','admin')),
+    scopes       TEXT NOT NULL DEFAULT '[]',
+    created_by   TEXT NOT NULL DEFAULT '',
+    created_at   DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    expires_at   DATETIME,
+    last_used_at DATETIME,
+    revoked_at   DATETIME
+);
+
+CREATE TABLE audit_log (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    at          DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    actor       TEXT NOT NULL,          -- user:<id> | key:<id> | system
+    action      TEXT NOT NULL,          -- e.g. sim.update, sim.topup
+    target      TEXT NOT NULL DEFAULT '',
+    request_id  TEXT NOT NULL DEFAULT '',
+    result      TEXT NOT NULL,          -- ok | error code
+    detail      TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_log_at ON audit_log (at DESC);
+CREATE INDEX audit_log_actor ON audit_log (actor, at DESC);
+
+CREATE TABLE alert_rules (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    kind        TEXT NOT NULL,          -- quota_below | connectivity_lost | status_changed | usage_spike | sync_failing | upstream_errors | stream_silent
+    params      TEXT NOT NULL DEFAULT '{}',
+    channels    TEXT NOT NULL DEFAULT '[]',
+    cooldown_s  INTEGER NOT NULL DEFAULT 3600,
+    enabled     BOOLEAN NOT NULL DEFAULT 1,
+    created_at  DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    updated_at  DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+
+CREATE TABLE alerts (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    rule_id         TEXT REFERENCES alert_rules(id) ON DELETE SET NULL,
+    kind            TEXT NOT NULL,
+    iccid           TEXT NOT NULL DEFAULT '',
+    dedup_key       TEXT NOT NULL,
+    severity        TEXT NOT NULL DEFAULT 'warning',
+    message         TEXT NOT NULL DEFAULT '',
+    detail          TEXT NOT NULL DEFAULT '{}',
+    fired_at        DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    resolved_at     DATETIME,
+    acknowledged_at DATETIME,
+    acknowledged_by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX alerts_dedup ON alerts (dedup_key, fired_at DESC);
+CREATE INDEX alerts_fired ON alerts (fired_at DESC);
+
+CREATE TABLE topup_policies (
+    iccid          TEXT PRIMARY KEY,  -- '*' is the fleet default
+    enabled        BOOLEAN NOT NULL DEFAULT 1,
+    threshold_pct  INTEGER NOT NULL CHECK (threshold_pct BETWEEN 0 AND 100),
+    max_per_month  INTEGER NOT NULL CHECK (max_per_month >= 0),
+    created_at     DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    updated_at     DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+
+CREATE TABLE topups (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    iccid           TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE, -- guards against sending a money-costing top-up twice
+    reason          TEXT NOT NULL,        -- manual | bulk | auto
+    job_id          TEXT,
+    state           TEXT NOT NULL,        -- pending | sent | failed | unknown
+    error           TEXT NOT NULL DEFAULT '',
+    requested_by    TEXT NOT NULL DEFAULT '',
+    created_at      DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    updated_at      DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+CREATE INDEX topups_iccid_time ON topups (iccid, created_at DESC);
+
+CREATE TABLE bulk_operations (
+    id          TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,            -- topup | update | ...
+    state       TEXT NOT NULL,            -- queued | running | done | failed | cancelled
+    total       INTEGER NOT NULL DEFAULT 0,
+    succeeded   INTEGER NOT NULL DEFAULT 0,
+    failed      INTEGER NOT NULL DEFAULT 0,
+    params      TEXT NOT NULL DEFAULT '{}',
+    created_by  TEXT NOT NULL DEFAULT '',
+    created_at  DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    started_at  DATETIME,
+    finished_at DATETIME
+);
+
+CREATE TABLE bulk_operation_items (
+    operation_id TEXT NOT NULL REFERENCES bulk_operations(id) ON DELETE CASCADE,
+    iccid        TEXT NOT NULL,
+    state        TEXT NOT NULL,           -- pending | ok | failed
+    error        TEXT NOT NULL DEFAULT '',
+    updated_at   DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    PRIMARY KEY (operation_id, iccid)
+);
+
+CREATE TABLE idempotency_keys (
+    key          TEXT PRIMARY KEY,       -- actor + Idempotency-Key header
+    request_hash TEXT NOT NULL,
+    status       INTEGER,
+    response     BLOB,
+    created_at   DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+);
+
+CREATE TABLE job_runs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    job         TEXT NOT NULL,          -- sync_sims | sync_usage | check_quotas | ...
+    started_at  DATETIME NOT NULL,
+    finished_at DATETIME,
+    ok          BOOLEAN,
+    items       INTEGER NOT NULL DEFAULT 0,
+    errors      INTEGER NOT NULL DEFAULT 0,
+    detail      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX job_runs_job_time ON job_runs (job, started_at DESC);
+
+-- Data Streamer ingest: the durable write before 200 (SPEC §9). Applied exactly once, later.
+CREATE TABLE streamer_records (
+    stream      TEXT NOT NULL,          -- usage | event
+    record_id   TEXT NOT NULL,          -- 1NCE's 64-bit id, kept as text (Platform 2.0 ids may not be numeric)
+    received_at DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    payload     TEXT NOT NULL,
+    applied_at  DATETIME,
+    PRIMARY KEY (stream, record_id)
+);
+CREATE INDEX streamer_records_pending ON streamer_records (received_at) WHERE applied_at IS NULL;
+
+-- +goose Down
+DROP TABLE streamer_records;
+DROP TABLE job_runs;
+DROP TABLE idempotency_keys;
+DROP TABLE bulk_operation_items;
+DROP TABLE bulk_operations;
+DROP TABLE topups;
+DROP TABLE topup_policies;
+DROP TABLE alerts;
+DROP TABLE alert_rules;
+DROP TABLE audit_log;
+DROP TABLE api_keys;
+DROP TABLE refresh_tokens;
+DROP TABLE users;
+DROP TABLE support_requests;
+DROP TABLE products;
+DROP TABLE orders;
+DROP TABLE sms_messages;
+DROP TABLE sim_quotas;
+DROP TABLE sim_events;
+DROP TABLE sim_connectivity;
+DROP TABLE sim_usage;
+DROP TABLE sims;
