@@ -1,0 +1,97 @@
+// Package problem writes RFC 9457 problem+json error responses with oncefleet's stable error
+// codes, and maps domain errors to HTTP statuses in one place.
+package problem
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/oncefleet/oncefleet/internal/fleet"
+)
+
+// ContentType is the media type of every error body.
+const ContentType = "application/problem+json"
+
+// Problem is an RFC 9457 problem details body. Code is oncefleet's stable machine-readable
+// code; clients switch on it, never on Title or Detail.
+type Problem struct {
+	Type     string `json:"type,omitempty"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+	Code     string `json:"code"`
+	// Field names the offending input, when one does.
+	Field string `json:"field,omitempty"`
+	// Index is the position of the first bad element of a batch (Data Streamer ingest).
+	Index *int `json:"index,omitempty"`
+	// RequestID lets a user quote the request to an operator.
+	RequestID string `json:"request_id,omitempty"`
+	// UpstreamCode keeps 1NCE's errorCode when 1NCE failed the call.
+	UpstreamCode string `json:"upstream_code,omitempty"`
+}
+
+// Status maps a domain error code to its HTTP status.
+func Status(code fleet.Code) int {
+	switch code {
+	case fleet.CodeInvalid:
+		return http.StatusBadRequest
+	case fleet.CodeNotFound:
+		return http.StatusNotFound
+	case fleet.CodeConflict:
+		return http.StatusConflict
+	case fleet.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case fleet.CodeForbidden:
+		return http.StatusForbidden
+	case fleet.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case fleet.CodeRateLimited:
+		return http.StatusTooManyRequests
+	case fleet.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	case fleet.CodeUpstream:
+		return http.StatusBadGateway
+	case fleet.CodeUnsupported:
+		return http.StatusNotImplemented
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// FromError builds the problem for err. Internal errors get a generic detail: the cause is for
+// the log, not the client.
+func FromError(err error) Problem {
+	code := fleet.ErrorCode(err)
+	status := Status(code)
+	p := Problem{Title: http.StatusText(status), Status: status, Code: string(code), Detail: fleet.ErrorMessage(err)}
+	var fe *fleet.Error
+	if errors.As(err, &fe) {
+		p.Field = fe.Field
+	}
+	return p
+}
+
+// Write sends p as the response; the request id is taken from the response header
+// X-Request-Id when the middleware set one.
+func Write(w http.ResponseWriter, p Problem) {
+	if p.Title == "" {
+		p.Title = http.StatusText(p.Status)
+	}
+	if p.RequestID == "" {
+		p.RequestID = w.Header().Get("X-Request-Id")
+	}
+	w.Header().Set("Content-Type", ContentType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// Error writes the problem for err.
+func Error(w http.ResponseWriter, err error) { Write(w, FromError(err)) }
+
+// New returns a problem with an explicit status, code and detail.
+func New(status int, code fleet.Code, detail string) Problem {
+	return Problem{Title: http.StatusText(status), Status: status, Code: string(code), Detail: detail}
+}
