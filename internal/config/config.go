@@ -1,0 +1,176 @@
+// Package config holds oncefleet's configuration: ONCEFLEET_* environment variables and their
+// matching flags (SPEC §1), validated once at start with messages that name the bad variable and
+// never echo a secret.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Secret is a configuration value that must never be printed: its String and LogValue hide it.
+type Secret string
+
+// String hides the value.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// LogValue hides the value in slog output.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// Reveal returns the secret itself, for the one place that needs it.
+func (s Secret) Reveal() string { return string(s) }
+
+// Config is every setting of the server. Field tags bind each to its flag and environment
+// variable (kong); Load reads *_FILE variants and validates.
+type Config struct {
+	Addr        string `name:"addr" env:"ONCEFLEET_ADDR" default:"127.0.0.1:8080" help:"Listen address of the API and dashboard."`
+	DataDir     string `name:"data-dir" env:"ONCEFLEET_DATA_DIR" default:"./oncefleet-data" help:"Local state: SQLite file, generated keys."`
+	DatabaseURL Secret `name:"database-url" env:"ONCEFLEET_DATABASE_URL" help:"Empty: SQLite in the data dir; postgres://…: PostgreSQL."`
+	RedisURL    Secret `name:"redis-url" env:"ONCEFLEET_REDIS_URL" help:"Empty: in-memory cache; redis://…: shared cache, locks and limits."`
+
+	OnceBaseURL      string `name:"once-base-url" env:"ONCEFLEET_ONCE_BASE_URL" default:"https://api.1nce.com/management-api" help:"1NCE Management API base URL."`
+	OnceClientID     string `name:"once-client-id" env:"ONCEFLEET_ONCE_CLIENT_ID" help:"1NCE API client id."`
+	OnceClientSecret Secret `name:"once-client-secret" env:"ONCEFLEET_ONCE_CLIENT_SECRET" help:"1NCE API client secret (or ONCEFLEET_ONCE_CLIENT_SECRET_FILE)."`
+	OnceAPI          string `name:"once-api" env:"ONCEFLEET_ONCE_API" default:"auto" help:"1NCE API generation: v2, v1 or auto (v2 first, v1 where v2 lacks an operation)."`
+	OnceRate         string `name:"once-rate" env:"ONCEFLEET_ONCE_RATE" default:"10" help:"Account-wide 1NCE request budget in requests per second."`
+
+	StreamerUsername Secret `name:"streamer-username" env:"ONCEFLEET_STREAMER_USERNAME" help:"Basic-auth user 1NCE's Data Streamer sends (endpoints answer 404 while unset)."`
+	StreamerPassword Secret `name:"streamer-password" env:"ONCEFLEET_STREAMER_PASSWORD" help:"Basic-auth password of the Data Streamer (or ONCEFLEET_STREAMER_PASSWORD_FILE)."`
+
+	JWTKey Secret `name:"jwt-key" env:"ONCEFLEET_JWT_KEY" help:"HMAC key for session tokens (or ONCEFLEET_JWT_KEY_FILE); generated into the data dir when empty."`
+
+	LogLevel  string `name:"log-level" env:"ONCEFLEET_LOG_LEVEL" default:"info" help:"debug, info, warn or error."`
+	LogFormat string `name:"log-format" env:"ONCEFLEET_LOG_FORMAT" default:"json" help:"json or text."`
+
+	MigrateOnStart  bool   `name:"migrate-on-start" env:"ONCEFLEET_MIGRATE_ON_START" default:"true" negatable:"" help:"Apply pending migrations when serve starts."`
+	ShutdownTimeout string `name:"shutdown-timeout" env:"ONCEFLEET_SHUTDOWN_TIMEOUT" default:"30s" help:"How long to drain in-flight requests on SIGINT/SIGTERM."`
+	MetricsPublic   bool   `name:"metrics-public" env:"ONCEFLEET_METRICS_PUBLIC" default:"true" negatable:"" help:"Serve /metrics without authentication."`
+}
+
+// Resolved is a validated Config with parsed values.
+type Resolved struct {
+	Config
+	Level           slog.Level
+	OnceRateValue   float64
+	ShutdownTimeout time.Duration
+	// Postgres reports whether DatabaseURL names a PostgreSQL server (else SQLite in DataDir).
+	Postgres bool
+}
+
+// secretFiles maps each secret to its *_FILE variable.
+func (c *Config) secretFiles() map[string]*Secret {
+	return map[string]*Secret{
+		"ONCEFLEET_DATABASE_URL_FILE":       &c.DatabaseURL,
+		"ONCEFLEET_REDIS_URL_FILE":          &c.RedisURL,
+		"ONCEFLEET_ONCE_CLIENT_SECRET_FILE": &c.OnceClientSecret,
+		"ONCEFLEET_STREAMER_PASSWORD_FILE":  &c.StreamerPassword,
+		"ONCEFLEET_JWT_KEY_FILE":            &c.JWTKey,
+	}
+}
+
+// Resolve reads the *_FILE variants (through getenv, usually os.Getenv) and validates every
+// value. Errors name the variable and flag, never a secret's value.
+func (c Config) Resolve(getenv func(string) string) (*Resolved, error) {
+	for env, dst := range c.secretFiles() {
+		path := getenv(env)
+		if path == "" {
+			continue
+		}
+		if *dst != "" {
+			return nil, fmt.Errorf("config: both %s and %s are set; use one", strings.TrimSuffix(env, "_FILE"), env)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %s: cannot read %s: %w", env, path, errors.Unwrap(err))
+		}
+		*dst = Secret(strings.TrimSpace(string(b)))
+	}
+	r := &Resolved{Config: c}
+	var errs []string
+	bad := func(env, flag, format string, args ...any) {
+		errs = append(errs, fmt.Sprintf("%s (--%s): %s", env, flag, fmt.Sprintf(format, args...)))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("ONCEFLEET_ADDR", "addr", "want host:port, got %q", c.Addr)
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		bad("ONCEFLEET_DATA_DIR", "data-dir", "must not be empty")
+	}
+	if db := c.DatabaseURL.Reveal(); db != "" {
+		u, err := url.Parse(db)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			bad("ONCEFLEET_DATABASE_URL", "database-url", "want postgres://user@host:port/db (or empty for SQLite)")
+		}
+		r.Postgres = true
+	}
+	if rd := c.RedisURL.Reveal(); rd != "" {
+		u, err := url.Parse(rd)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			bad("ONCEFLEET_REDIS_URL", "redis-url", "want redis://host:port/db (or empty for the in-memory cache)")
+		}
+	}
+	if u, err := url.Parse(c.OnceBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("ONCEFLEET_ONCE_BASE_URL", "once-base-url", "want an http(s) URL, got %q", c.OnceBaseURL)
+	}
+	if (c.OnceClientID == "") != (c.OnceClientSecret == "") {
+		bad("ONCEFLEET_ONCE_CLIENT_ID", "once-client-id", "set both ONCEFLEET_ONCE_CLIENT_ID and ONCEFLEET_ONCE_CLIENT_SECRET, or neither")
+	}
+	switch c.OnceAPI {
+	case "v1", "v2", "auto":
+	default:
+		bad("ONCEFLEET_ONCE_API", "once-api", "want v2, v1 or auto, got %q", c.OnceAPI)
+	}
+	rate, err := strconv.ParseFloat(c.OnceRate, 64)
+	if err != nil || rate <= 0 || rate > 10000 {
+		bad("ONCEFLEET_ONCE_RATE", "once-rate", "want requests per second in (0, 10000], got %q", c.OnceRate)
+	}
+	r.OnceRateValue = rate
+	if (c.StreamerUsername == "") != (c.StreamerPassword == "") {
+		bad("ONCEFLEET_STREAMER_USERNAME", "streamer-username", "set both ONCEFLEET_STREAMER_USERNAME and ONCEFLEET_STREAMER_PASSWORD, or neither")
+	}
+	if c.StreamerPassword != "" && len(c.StreamerPassword) < 12 {
+		bad("ONCEFLEET_STREAMER_PASSWORD", "streamer-password", "must be at least 12 characters")
+	}
+	if c.JWTKey != "" && len(c.JWTKey) < 32 {
+		bad("ONCEFLEET_JWT_KEY", "jwt-key", "must be at least 32 bytes")
+	}
+	if err := r.Level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		bad("ONCEFLEET_LOG_LEVEL", "log-level", "want debug, info, warn or error, got %q", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		bad("ONCEFLEET_LOG_FORMAT", "log-format", "want json or text, got %q", c.LogFormat)
+	}
+	d, err := time.ParseDuration(c.ShutdownTimeout)
+	if err != nil || d <= 0 {
+		bad("ONCEFLEET_SHUTDOWN_TIMEOUT", "shutdown-timeout", "want a positive duration like 30s, got %q", c.ShutdownTimeout)
+	}
+	r.ShutdownTimeout = d
+	if len(errs) > 0 {
+		// One line: start-up errors are read in terminals and single-line log collectors.
+		return nil, fmt.Errorf("config: %s", strings.Join(errs, "; "))
+	}
+	return r, nil
+}
+
+// Logger builds the process logger from the resolved level and format.
+func (r *Resolved) Logger(w interface{ Write([]byte) (int, error) }) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: r.Level}
+	if r.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
