@@ -50,6 +50,7 @@ type App struct {
 	opts     Options
 	registry *prometheus.Registry
 	store    Store
+	mux      *http.ServeMux
 	ln       net.Listener
 	srv      *http.Server
 	closers  []func() error
@@ -101,6 +102,7 @@ func New(ctx context.Context, cfg *config.Resolved, log *slog.Logger, opts Optio
 	}
 
 	mux := http.NewServeMux()
+	a.mux = mux
 	health.New(opts.Version, 2*time.Second, map[string]health.Pinger{"database": store}).Register(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}))
 

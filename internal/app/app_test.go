@@ -1,0 +1,159 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oncefleet/oncefleet/internal/config"
+	"github.com/oncefleet/oncefleet/internal/store/dbtest"
+)
+
+// testConfig is the embedded default with a temp data dir and an ephemeral port.
+func testConfig(t *testing.T) config.Config {
+	t.Helper()
+	return config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), OnceBaseURL: "https://api.1nce.com/management-api",
+		OnceAPI: "auto", OnceRate: "10", LogLevel: "error", LogFormat: "json", ShutdownTimeout: "5s", MigrateOnStart: true}
+}
+
+// start runs an app until the test ends and returns its base URL.
+func start(t *testing.T, c config.Config, opts Options) string {
+	t.Helper()
+	cfg, err := c.Resolve(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	})
+	return "http://" + a.Addr()
+}
+
+func getJSON(t *testing.T, url string, v any) int {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if v != nil {
+		if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+			t.Fatalf("decode %s: %v", url, err)
+		}
+	}
+	return res.StatusCode
+}
+
+func TestServeHealthAndMetrics(t *testing.T) {
+	backends := map[string]func(t *testing.T) config.Config{
+		"sqlite": testConfig,
+		"postgres": func(t *testing.T) config.Config {
+			c := testConfig(t)
+			c.DatabaseURL = config.Secret(dbtest.NewPostgresURL(t))
+			return c
+		},
+	}
+	for name, mk := range backends {
+		t.Run(name, func(t *testing.T) {
+			base := start(t, mk(t), Options{Version: "test"})
+			var rep struct {
+				Status  string            `json:"status"`
+				Version string            `json:"version"`
+				Checks  map[string]string `json:"checks"`
+			}
+			if code := getJSON(t, base+"/health/ready", &rep); code != 200 || rep.Checks["database"] != "ok" {
+				t.Fatalf("ready = %d %+v", code, rep)
+			}
+			if code := getJSON(t, base+"/health", &rep); code != 200 || rep.Version != "test" {
+				t.Fatalf("health = %d %+v", code, rep)
+			}
+			if code := getJSON(t, base+"/health/live", nil); code != 200 {
+				t.Fatalf("live = %d", code)
+			}
+			res, err := http.Get(base + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !strings.Contains(string(body), "go_goroutines") {
+				t.Fatalf("metrics = %d", res.StatusCode)
+			}
+		})
+	}
+}
+
+func TestShutdownDrainsInFlight(t *testing.T) {
+	cfg, err := testConfig(t).Resolve(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A slow handler stands in for an in-flight request when SIGTERM arrives.
+	release, entered := make(chan struct{}), make(chan struct{})
+	a.mux.HandleFunc("GET /test/slow", func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+		io.WriteString(w, "done")
+	})
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	got := make(chan string, 1)
+	go func() {
+		res, err := http.Get("http://" + a.Addr() + "/test/slow")
+		if err != nil {
+			got <- "error: " + err.Error()
+			return
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		got <- string(b)
+	}()
+	// Wait until the request is in flight, then shut down and release it.
+	<-entered
+	cancel()
+	// Give Shutdown time to close the listener, so the release below happens during the drain.
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	if body := <-got; body != "done" {
+		t.Errorf("in-flight request got %q, want it drained", body)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
+}
+
+func TestBadDatabaseFailsStart(t *testing.T) {
+	c := testConfig(t)
+	c.DatabaseURL = "postgres://nobody:hunter2@127.0.0.1:1/none?connect_timeout=2"
+	cfg, err := c.Resolve(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})
+	if err == nil {
+		t.Fatal("start with an unreachable database succeeded")
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error leaks the password: %v", err)
+	}
+}
