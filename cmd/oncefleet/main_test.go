@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func runCmd(t *testing.T, env map[string]string, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	for k, v := range env {
+		t.Setenv(k, v) // kong reads ONCEFLEET_* from the process environment
+	}
+	err := run(context.Background(), args, func(k string) string { return env[k] }, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func TestVersion(t *testing.T) {
+	out, _, err := runCmd(t, nil, "version")
+	if err != nil || strings.TrimSpace(out) == "" {
+		t.Fatalf("version: %q %v", out, err)
+	}
+}
+
+func TestBadConfigNamesVariable(t *testing.T) {
+	_, _, err := runCmd(t, map[string]string{"ONCEFLEET_LOG_FORMAT": "xml", "ONCEFLEET_ONCE_CLIENT_SECRET": "topsecret-value"}, "serve")
+	if err == nil || !strings.Contains(err.Error(), "ONCEFLEET_LOG_FORMAT") {
+		t.Fatalf("err = %v", err)
+	}
+	if strings.Contains(err.Error(), "topsecret-value") {
+		t.Fatal("error leaks a secret")
+	}
+}
+
+func TestMigrateSQLite(t *testing.T) {
+	env := map[string]string{"ONCEFLEET_DATA_DIR": t.TempDir()}
+	if _, _, err := runCmd(t, env, "migrate", "up"); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCmd(t, env, "migrate", "status")
+	if err != nil || !strings.Contains(out, "applied") || !strings.Contains(out, "00001_init.sql") {
+		t.Fatalf("status: %q %v", out, err)
+	}
+	if _, _, err := runCmd(t, env, "migrate", "down"); err != nil {
+		t.Fatal(err)
+	}
+	out, _, _ = runCmd(t, env, "migrate", "status")
+	if !strings.Contains(out, "pending") {
+		t.Fatalf("after down: %q", out)
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	if _, _, err := runCmd(t, nil, "frobnicate"); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	if got := oneLine("a:\n\tb\n\tc"); strings.Contains(got, "\n") {
+		t.Errorf("oneLine = %q", got)
+	}
+}
