@@ -1,0 +1,15 @@
+package once
+
+import (
+	"context"
+	"net/http"
+)
+
+// ListProducts is GET /v1/products: every product 1NCE offers the account, with charges. The
+// list is short and unpaginated; cache it (oncefleet keeps it an hour) because it counts
+// against the 100-per-5-minutes commerce limit.
+func (c *Client) ListProducts(ctx context.Context) ([]Product, error) {
+	var out []Product
+	_, err := c.do(ctx, &request{op: "products.list", method: http.MethodGet, path: "/v1/products", group: groupCommerce}, &out)
+	return out, err
+}

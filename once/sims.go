@@ -1,0 +1,264 @@
+package once
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/url"
+	"path"
+	"strconv"
+	"time"
+)
+
+// ErrInvalidInput means the SDK refused a call before sending it because an argument could not
+// be right (empty ICCID, no ICCIDs, end before start, …); no request reached 1NCE.
+var ErrInvalidInput = errors.New("once: invalid input")
+
+func invalid(op, msg string) error { return fmt.Errorf("once: %s: %w: %s", op, ErrInvalidInput, msg) }
+
+// checkICCID rejects ICCIDs that cannot name a SIM, so that a bad argument never turns into a
+// request for another path (an ICCID "limits" would otherwise hit GET /v1/sims/limits).
+func checkICCID(op, iccid string) error {
+	if iccid == "" || len(iccid) > 32 {
+		return invalid(op, "ICCID must be 1 to 32 characters")
+	}
+	for i := 0; i < len(iccid); i++ {
+		if c := iccid[i]; c < '0' || c > '9' {
+			// Some ICCIDs carry hex padding (F) after the digits.
+			if (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
+				return invalid(op, fmt.Sprintf("ICCID %q is not numeric", iccid))
+			}
+		}
+	}
+	if iccid[0] < '0' || iccid[0] > '9' {
+		return invalid(op, fmt.Sprintf("ICCID %q is not numeric", iccid))
+	}
+	return nil
+}
+
+// simPath is /{gen}/sims/{iccid}{suffix}.
+func simPath(g Generation, iccid, suffix string) string {
+	return "/" + string(g) + "/sims/" + url.PathEscape(iccid) + suffix
+}
+
+func smsPath(g Generation, iccid string, id int64) string {
+	return simPath(g, iccid, "/sms/"+strconv.FormatInt(id, 10))
+}
+
+// pageQuery builds page/size parameters, clamping the size to the list's maximum; sizeName is
+// "pageSize" (v1 and most v2 lists) or "per_page" (v2 SMS).
+func pageQuery(sizeName string, page, size, max int) url.Values {
+	if page < 1 {
+		page = 1
+	}
+	if size < 1 || size > max {
+		size = max
+	}
+	return url.Values{"page": {strconv.Itoa(page)}, sizeName: {strconv.Itoa(size)}}
+}
+
+// pageOf reads the pagination of an answer to a request made with query q.
+func pageOf(res *response, q url.Values, sizeName string) Page {
+	page, _ := strconv.Atoi(q.Get("page"))
+	size, _ := strconv.Atoi(q.Get(sizeName))
+	if res == nil {
+		return pageFromHeader(nil, page, size)
+	}
+	return pageFromHeader(res.header, page, size)
+}
+
+func paymentQuery(pm PaymentMethod) url.Values {
+	if pm == "" {
+		return nil
+	}
+	return url.Values{"payment_method": {string(pm)}}
+}
+
+// TopUpResult is 1NCE's answer to a top-up: the order it created.
+type TopUpResult struct {
+	// Location is the order URL from the Location header ("" when 1NCE sent none).
+	Location string
+	// OrderNumber is the order number at the end of Location (0 when absent or not numeric);
+	// look the order up with GetOrder.
+	OrderNumber int64
+}
+
+func topUpResult(res *response) TopUpResult {
+	if res == nil || res.header == nil {
+		return TopUpResult{}
+	}
+	loc := res.header.Get("Location")
+	out := TopUpResult{Location: loc}
+	if loc != "" {
+		p := loc
+		if u, err := url.Parse(loc); err == nil {
+			p = u.Path
+		}
+		if n, err := strconv.ParseInt(path.Base(p), 10, 64); err == nil && n > 0 {
+			out.OrderNumber = n
+		}
+	}
+	return out
+}
+
+// SIMListOptions select and walk the SIM list.
+type SIMListOptions struct {
+	ListOptions
+	// Filter is 1NCE's q parameter: "imei:{v}" and/or "ip_address:{v}", comma separated.
+	Filter string
+	// Sort is "imei" and/or "ip_address", "-" for descending.
+	Sort string
+}
+
+// ListSIMs iterates over all SIMs of the account, v2 first (v1 in mode v1), fetching pages of
+// up to 100 as the loop goes; opts.Concurrency > 1 fetches pages ahead for full-fleet syncs.
+// An error ends the iteration after being yielded once.
+//
+//	for sim, err := range c.ListSIMs(ctx, once.SIMListOptions{}) { … }
+func (c *Client) ListSIMs(ctx context.Context, opts SIMListOptions) iter.Seq2[SIM, error] {
+	gen := c.prefer()
+	fetch := func(ctx context.Context, page, size int) ([]SIM, Page, error) {
+		p := ListSIMsParams{Page: page, PageSize: size, Q: opts.Filter, Sort: opts.Sort}
+		var (
+			raw []V1SIM
+			pg  Page
+			err error
+		)
+		if gen == GenV1 {
+			raw, pg, err = c.V1().ListSIMs(ctx, p)
+		} else {
+			raw, pg, err = c.V2().ListSIMs(ctx, p)
+		}
+		if err != nil {
+			return nil, pg, err
+		}
+		out := make([]SIM, 0, len(raw))
+		for _, s := range raw {
+			sim, err := SIMFromV1(s, gen)
+			if err != nil {
+				return nil, pg, err
+			}
+			out = append(out, sim)
+		}
+		return out, pg, nil
+	}
+	return paginate(ctx, opts.ListOptions, MaxPageSize, fetch)
+}
+
+// GetSIM returns one SIM.
+func (c *Client) GetSIM(ctx context.Context, iccid string) (SIM, error) {
+	gen := c.prefer()
+	var (
+		raw V1SIM
+		err error
+	)
+	if gen == GenV1 {
+		raw, err = c.V1().GetSIM(ctx, iccid)
+	} else {
+		raw, err = c.V2().GetSIM(ctx, iccid)
+	}
+	if err != nil {
+		return SIM{}, err
+	}
+	return SIMFromV1(raw, gen)
+}
+
+// UpdateSIM changes one SIM (status, label, IMEI lock; nil fields are kept). In mode v1, whose
+// API requires the status, an empty Status is filled in from the SIM first.
+func (c *Client) UpdateSIM(ctx context.Context, u SIMUpdate) error {
+	if c.prefer() == GenV2 {
+		return c.V2().UpdateSIM(ctx, u.ICCID, u)
+	}
+	if u.Status == "" {
+		cur, err := c.V1().GetSIM(ctx, u.ICCID)
+		if err != nil {
+			return fmt.Errorf("once: UpdateSIM: reading current status: %w", err)
+		}
+		u.Status = cur.Status
+	}
+	return c.V1().UpdateSIM(ctx, u.ICCID, u)
+}
+
+// UpdateSIMs changes several SIMs in one request (v1 only: POST /v1/sims; 1NCE applies the
+// changes asynchronously). Every update needs ICCID and Status.
+func (c *Client) UpdateSIMs(ctx context.Context, updates []SIMUpdate) error {
+	return c.V1().UpdateSIMs(ctx, updates)
+}
+
+// SIMStatus returns the SIM's connectivity: online state, location, PDP context.
+func (c *Client) SIMStatus(ctx context.Context, iccid string) (Connectivity, error) {
+	if c.prefer() == GenV1 {
+		raw, err := c.V1().Status(ctx, iccid)
+		if err != nil {
+			return Connectivity{}, err
+		}
+		return ConnectivityFromV1(raw, iccid), nil
+	}
+	raw, err := c.V2().Status(ctx, iccid)
+	if err != nil {
+		return Connectivity{}, err
+	}
+	return ConnectivityFromV2(raw, iccid), nil
+}
+
+// ConnectivityInfo asks the network for live subscriber (cell) and USSD information (v1 only;
+// 1NCE says it is valid only on 2G/3G).
+func (c *Client) ConnectivityInfo(ctx context.Context, iccid string, p ConnectivityInfoParams) (V1ConnectivityInfo, error) {
+	return c.V1().ConnectivityInfo(ctx, iccid, p)
+}
+
+// Reset queues a connectivity reset of the SIM (not retried once it may have reached 1NCE).
+func (c *Client) Reset(ctx context.Context, iccid string) error {
+	if c.prefer() == GenV1 {
+		return c.V1().Reset(ctx, iccid)
+	}
+	return c.V2().Reset(ctx, iccid)
+}
+
+// EventListOptions select and walk a SIM's events.
+type EventListOptions struct {
+	// ListOptions.PageSize may go up to 1000 for events.
+	ListOptions
+	// Sort (v1 only) lists keys, "-" for descending, e.g. "-timestamp".
+	Sort string
+}
+
+// Events iterates over a SIM's events, all pages.
+func (c *Client) Events(ctx context.Context, iccid string, opts EventListOptions) iter.Seq2[Event, error] {
+	gen := c.prefer()
+	fetch := func(ctx context.Context, page, size int) ([]Event, Page, error) {
+		if gen == GenV1 {
+			col, pg, err := c.V1().Events(ctx, iccid, PageParams{Page: page, PageSize: size, Sort: opts.Sort})
+			if err != nil {
+				return nil, pg, err
+			}
+			out := make([]Event, len(col.Events))
+			for i, e := range col.Events {
+				out[i] = EventFromV1(e)
+			}
+			return out, pg, nil
+		}
+		raw, pg, err := c.V2().Events(ctx, iccid, PageParams{Page: page, PageSize: size})
+		if err != nil {
+			return nil, pg, err
+		}
+		out := make([]Event, len(raw))
+		for i, e := range raw {
+			out[i] = EventFromV2(e, iccid)
+		}
+		return out, pg, nil
+	}
+	return paginate(ctx, opts.ListOptions, MaxEventPageSize, fetch)
+}
+
+// Usage returns a SIM's daily data and SMS usage from start to end inclusive (v1 only; 1NCE
+// keeps 6 months and recommends the Data Streamer for large fleets). Only the calendar dates
+// of start and end count, read in their own location; zero leaves that end to 1NCE.
+func (c *Client) Usage(ctx context.Context, iccid string, start, end time.Time) ([]DailyUsage, error) {
+	raw, err := c.V1().Usage(ctx, iccid, start, end)
+	if err != nil {
+		return nil, err
+	}
+	return UsageFromV1(raw)
+}
