@@ -1,0 +1,142 @@
+package oncesim
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"time"
+
+	fleetcode "github.com/oncefleet/oncefleet/internal/fleet"
+	"github.com/oncefleet/oncefleet/internal/problem"
+)
+
+// maxAdminBody caps admin request bodies; a faults document is a few hundred bytes.
+const maxAdminBody = 64 << 10
+
+// maxClockAdvance bounds one clock jump, so a typo ("1000000h") cannot make the simulator
+// accrue a century of usage in one call.
+const maxClockAdvance = 366 * 24 * time.Hour
+
+// Controller is what the admin endpoint needs from the simulator core.
+type Controller interface {
+	// RevokeTokens invalidates every issued bearer token; the next API call with one gets 401.
+	RevokeTokens()
+	// Advance moves the simulated clock forward by d, accruing usage and firing what falls due.
+	Advance(d time.Duration)
+}
+
+// AdminHandler serves the simulator's control endpoints, which tests and operators use to steer
+// a running simulator. They are not part of 1NCE's API and carry no authentication: the
+// simulator is a test tool that listens on loopback. Mount it at /_sim/ (FaultInjector.Wrap
+// never faults that prefix):
+//
+//	GET  /_sim/faults          the faults in force, as JSON (see below)
+//	PUT  /_sim/faults          replace them; JSON body, or the --faults syntax with
+//	                           Content-Type text/plain; 400 problem+json on bad input
+//	POST /_sim/tokens/revoke   revoke every issued token (204)
+//	POST /_sim/clock/advance   {"duration":"1h"}: move the simulated clock (204)
+//	GET  /_sim/stats           {"faults": FaultStats}
+//
+// The faults JSON (every field optional, absent means no such fault):
+//
+//	{"latency":{"min":"5ms","max":"50ms","spike_rate":0.01,"spike":"2s"},
+//	 "errors":{"500":0.1,"502":0.05,"503":0.05},
+//	 "burst429":{"rate":0.01,"length":20,"retry_after":"2s"},
+//	 "reset":0.01,"truncate":0.01,"slow_body_bps":4096,"revoke":0.001}
+//
+// fi and ctl may be nil; their endpoints then answer 404.
+func AdminHandler(fi *FaultInjector, ctl Controller) http.Handler {
+	mux := http.NewServeMux()
+	if fi != nil {
+		mux.HandleFunc("GET /_sim/faults", func(w http.ResponseWriter, _ *http.Request) {
+			adminWriteJSON(w, http.StatusOK, fi.Current())
+		})
+		mux.HandleFunc("PUT /_sim/faults", func(w http.ResponseWriter, r *http.Request) {
+			f, err := adminReadFaults(r)
+			if err != nil {
+				adminBadRequest(w, "body", err)
+				return
+			}
+			if err := fi.Set(f); err != nil {
+				adminBadRequest(w, "body", err)
+				return
+			}
+			adminWriteJSON(w, http.StatusOK, fi.Current())
+		})
+		mux.HandleFunc("GET /_sim/stats", func(w http.ResponseWriter, _ *http.Request) {
+			adminWriteJSON(w, http.StatusOK, struct {
+				Faults FaultStats `json:"faults"`
+			}{fi.Stats()})
+		})
+	}
+	if ctl != nil {
+		mux.HandleFunc("POST /_sim/tokens/revoke", func(w http.ResponseWriter, _ *http.Request) {
+			ctl.RevokeTokens()
+			w.WriteHeader(http.StatusNoContent)
+		})
+		mux.HandleFunc("POST /_sim/clock/advance", func(w http.ResponseWriter, r *http.Request) {
+			var req struct {
+				Duration string `json:"duration"`
+			}
+			if err := adminDecodeJSON(r, &req); err != nil {
+				adminBadRequest(w, "body", err)
+				return
+			}
+			d, err := time.ParseDuration(req.Duration)
+			if err != nil || d <= 0 || d > maxClockAdvance {
+				adminBadRequest(w, "duration", fmt.Errorf("duration %q: want a positive Go duration up to %s, e.g. \"1h\"", req.Duration, maxClockAdvance))
+				return
+			}
+			ctl.Advance(d)
+			w.WriteHeader(http.StatusNoContent)
+		})
+	}
+	return mux
+}
+
+// adminReadFaults reads a PUT /_sim/faults body in either form.
+func adminReadFaults(r *http.Request) (Faults, error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "text/plain" {
+		b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxAdminBody))
+		if err != nil {
+			return Faults{}, fmt.Errorf("reading body: %w", err)
+		}
+		return ParseFaults(string(b))
+	}
+	var f Faults
+	err := adminDecodeJSON(r, &f)
+	return f, err
+}
+
+// adminDecodeJSON decodes exactly one JSON value, refusing unknown fields and trailing data.
+func adminDecodeJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxAdminBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("invalid JSON body: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("invalid JSON body: trailing data after the object")
+	}
+	return nil
+}
+
+func adminBadRequest(w http.ResponseWriter, field string, err error) {
+	p := problem.New(http.StatusBadRequest, fleetcode.CodeInvalid, err.Error())
+	p.Field = field
+	problem.Write(w, p)
+}
+
+func adminWriteJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		problem.Error(w, fmt.Errorf("oncesim: admin: encoding response: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
