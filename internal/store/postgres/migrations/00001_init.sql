@@ -2,22 +2,25 @@
 -- The local mirror of the 1NCE fleet and oncefleet's own state (SPEC §4).
 -- Volumes are stored in bytes (BIGINT); 1NCE reports MB as decimals and the SDK converts.
 
+-- Identifier and sortable text columns use the "C" collation: byte order is what an ICCID or
+-- IMSI sorts by, it matches SQLite's BINARY order (one conformance suite for both backends), and
+-- only under "C" can a plain btree serve LIKE 'prefix%' as well as ORDER BY.
 CREATE TABLE sims (
-    iccid              TEXT PRIMARY KEY,
-    iccid_with_luhn    TEXT NOT NULL DEFAULT '',
-    imsi               TEXT NOT NULL DEFAULT '',
-    imsi_2             TEXT NOT NULL DEFAULT '',
-    current_imsi       TEXT NOT NULL DEFAULT '',
-    msisdn             TEXT NOT NULL DEFAULT '',
-    status             TEXT NOT NULL DEFAULT '',
-    label              TEXT NOT NULL DEFAULT '',
-    ip_address         TEXT NOT NULL DEFAULT '',
-    imei               TEXT NOT NULL DEFAULT '',
+    iccid              TEXT COLLATE "C" PRIMARY KEY,
+    iccid_with_luhn    TEXT COLLATE "C" NOT NULL DEFAULT '',
+    imsi               TEXT COLLATE "C" NOT NULL DEFAULT '',
+    imsi_2             TEXT COLLATE "C" NOT NULL DEFAULT '',
+    current_imsi       TEXT COLLATE "C" NOT NULL DEFAULT '',
+    msisdn             TEXT COLLATE "C" NOT NULL DEFAULT '',
+    status             TEXT COLLATE "C" NOT NULL DEFAULT '',
+    label              TEXT COLLATE "C" NOT NULL DEFAULT '',
+    ip_address         TEXT COLLATE "C" NOT NULL DEFAULT '',
+    imei               TEXT COLLATE "C" NOT NULL DEFAULT '',
     imei_lock          BOOLEAN NOT NULL DEFAULT FALSE,
     activation_date    TIMESTAMPTZ,
-    organization_id    TEXT NOT NULL DEFAULT '',
-    data_quota_status  TEXT NOT NULL DEFAULT '',
-    sms_quota_status   TEXT NOT NULL DEFAULT '',
+    organization_id    TEXT COLLATE "C" NOT NULL DEFAULT '',
+    data_quota_status  TEXT COLLATE "C" NOT NULL DEFAULT '',
+    sms_quota_status   TEXT COLLATE "C" NOT NULL DEFAULT '',
     data_volume_left   BIGINT,
     sms_left           BIGINT,
     online             BOOLEAN NOT NULL DEFAULT FALSE,
@@ -27,16 +30,32 @@ CREATE TABLE sims (
     updated_at         TIMESTAMPTZ NOT NULL DEFAULT now(),
     last_synced_at     TIMESTAMPTZ
 );
--- Prefix filters (iccid/imsi/msisdn/imei/ip) use text_pattern_ops so LIKE 'x%' hits the index.
-CREATE INDEX sims_imsi_prefix   ON sims (imsi text_pattern_ops);
-CREATE INDEX sims_msisdn_prefix ON sims (msisdn text_pattern_ops);
-CREATE INDEX sims_imei_prefix   ON sims (imei text_pattern_ops);
-CREATE INDEX sims_ip_prefix     ON sims (ip_address text_pattern_ops);
+-- GET /sims: every filterable or commonly sorted column is indexed together with iccid, the
+-- sort tie-breaker, so "WHERE col LIKE 'p%' ORDER BY col, iccid LIMIT n" and "WHERE col = v
+-- ORDER BY iccid" are index range scans that stop after one page.
+CREATE INDEX sims_imsi          ON sims (imsi, iccid);
+CREATE INDEX sims_msisdn        ON sims (msisdn, iccid);
+CREATE INDEX sims_imei          ON sims (imei, iccid);
+CREATE INDEX sims_ip            ON sims (ip_address, iccid);
 CREATE INDEX sims_status        ON sims (status, iccid);
 CREATE INDEX sims_org           ON sims (organization_id, iccid);
 CREATE INDEX sims_label         ON sims (label, iccid);
 CREATE INDEX sims_updated       ON sims (updated_at, iccid);
 CREATE INDEX sims_data_quota    ON sims (data_quota_status, iccid);
+CREATE INDEX sims_online        ON sims (online, iccid);
+CREATE INDEX sims_last_seen     ON sims (last_seen_at, iccid);
+-- Label substring search (ILIKE '%x%') needs a trigram index; pg_trgm ships with PostgreSQL's
+-- contrib and is a trusted extension, but a server without contrib still gets a working schema.
+-- +goose StatementBegin
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm') THEN
+        CREATE EXTENSION IF NOT EXISTS pg_trgm;
+        CREATE INDEX sims_label_trgm ON sims USING gin (label gin_trgm_ops);
+    END IF;
+END
+$$;
+-- +goose StatementEnd
 
 -- One row per SIM and day; TimescaleDB turns it into a hypertable when present (00002).
 CREATE TABLE sim_usage (

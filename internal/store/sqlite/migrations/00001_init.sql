@@ -3,6 +3,9 @@
 -- SQLite dialect of the PostgreSQL schema: keep both in step (the conformance suite checks).
 -- Volumes are stored in bytes (BIGINT); 1NCE reports MB as decimals and the SDK converts.
 
+-- Text compares with BINARY (byte order), like the PostgreSQL schema's COLLATE "C" columns.
+-- Timestamps are TEXT in one fixed-width UTC form, 2006-01-02T15:04:05.000000Z, so that text
+-- order is time order; the defaults produce the same width (milliseconds padded with 000).
 CREATE TABLE sims (
     iccid              TEXT PRIMARY KEY,
     iccid_with_luhn    TEXT NOT NULL DEFAULT '',
@@ -24,25 +27,29 @@ CREATE TABLE sims (
     online             BOOLEAN NOT NULL DEFAULT 0,
     last_seen_at       DATETIME,
     metadata           TEXT NOT NULL DEFAULT '{}',
-    created_at         DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
-    updated_at         DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    created_at         DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f000Z','now')),
+    updated_at         DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f000Z','now')),
     last_synced_at     DATETIME
 );
--- Prefix filters (iccid/imsi/msisdn/imei/ip) use so LIKE 'x%' hits the index.
-CREATE INDEX sims_imsi_prefix   ON sims (imsi);
-CREATE INDEX sims_msisdn_prefix ON sims (msisdn);
-CREATE INDEX sims_imei_prefix   ON sims (imei);
-CREATE INDEX sims_ip_prefix     ON sims (ip_address);
+-- GET /sims: filterable and commonly sorted columns are indexed together with iccid, the sort
+-- tie-breaker. Prefix filters are written as ranges (col >= p AND col < p||x'FF'), which these
+-- indexes serve; SQLite's LIKE would not use them (it is case-insensitive).
+CREATE INDEX sims_imsi          ON sims (imsi, iccid);
+CREATE INDEX sims_msisdn        ON sims (msisdn, iccid);
+CREATE INDEX sims_imei          ON sims (imei, iccid);
+CREATE INDEX sims_ip            ON sims (ip_address, iccid);
 CREATE INDEX sims_status        ON sims (status, iccid);
 CREATE INDEX sims_org           ON sims (organization_id, iccid);
 CREATE INDEX sims_label         ON sims (label, iccid);
 CREATE INDEX sims_updated       ON sims (updated_at, iccid);
 CREATE INDEX sims_data_quota    ON sims (data_quota_status, iccid);
+CREATE INDEX sims_online        ON sims (online, iccid);
+CREATE INDEX sims_last_seen     ON sims (last_seen_at, iccid);
 
 -- One row per SIM and day.
 CREATE TABLE sim_usage (
     iccid        TEXT NOT NULL,
-    day          DATE NOT NULL,
+    day          DATE NOT NULL,              -- 'YYYY-MM-DD' (UTC day)
     volume_rx    BIGINT NOT NULL DEFAULT 0,
     volume_tx    BIGINT NOT NULL DEFAULT 0,
     volume_total BIGINT NOT NULL DEFAULT 0,
@@ -51,7 +58,7 @@ CREATE TABLE sim_usage (
     cost         NUMERIC NOT NULL DEFAULT 0,
     source       TEXT NOT NULL DEFAULT 'api',  -- api | streamer
     final        BOOLEAN NOT NULL DEFAULT 0, -- day closed: sync skips it
-    updated_at   DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    updated_at   DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f000Z','now')),
     PRIMARY KEY (iccid, day)
 );
 CREATE INDEX sim_usage_day ON sim_usage (day);
@@ -101,7 +108,7 @@ CREATE TABLE sim_quotas (
     peak_throughput   BIGINT,
     auto_reload       BOOLEAN NOT NULL DEFAULT 0,
     last_status_change_date DATETIME,
-    updated_at        DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    updated_at        DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f000Z','now')),
     PRIMARY KEY (iccid, kind)
 );
 
@@ -116,8 +123,8 @@ CREATE TABLE sms_messages (
     delivery_date  DATETIME,
     expiry_date    DATETIME,
     sent_by        TEXT NOT NULL DEFAULT '',     -- oncefleet user or key that sent it
-    created_at     DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
-    updated_at     DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    created_at     DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f000Z','now')),
+    updated_at     DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f000Z','now')),
     PRIMARY KEY (iccid, id)
 );
 

@@ -1,0 +1,29 @@
+package fleet
+
+import "time"
+
+// Connectivity is one observation of a SIM's network attachment (the sim_connectivity table).
+type Connectivity struct {
+	ID         int64     `json:"id"`
+	ICCID      string    `json:"iccid"`
+	ObservedAt time.Time `json:"observed_at"`
+	Connected  bool      `json:"connected"`
+	CellID     string    `json:"cell_id,omitempty"`
+	// SignalStrength is nil when the network did not report one.
+	SignalStrength *int   `json:"signal_strength,omitempty"`
+	RAT            string `json:"rat,omitempty"`
+	Country        string `json:"country,omitempty"`
+	Operator       string `json:"operator,omitempty"`
+	Source         string `json:"source"` // api | streamer
+}
+
+// Validate checks the observation can be stored.
+func (c Connectivity) Validate() error {
+	if err := ValidateICCID("iccid", c.ICCID); err != nil {
+		return err
+	}
+	if c.ObservedAt.IsZero() {
+		return Invalid("observed_at", "must be set")
+	}
+	return nil
+}

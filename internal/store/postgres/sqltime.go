@@ -1,0 +1,66 @@
+package postgres
+
+import (
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+)
+
+// Helpers converting between domain values (zero time, nil pointer = unknown) and nullable
+// PostgreSQL values. Times are stored with microsecond precision, the server's resolution, and
+// always come back in UTC.
+
+func pgTime(t time.Time) pgtype.Timestamptz {
+	if t.IsZero() {
+		return pgtype.Timestamptz{}
+	}
+	return pgtype.Timestamptz{Time: t.UTC().Truncate(time.Microsecond), Valid: true}
+}
+
+func fromPgTime(ts pgtype.Timestamptz) time.Time {
+	if !ts.Valid {
+		return time.Time{}
+	}
+	return ts.Time.UTC()
+}
+
+func pgInt8(p *int64) pgtype.Int8 {
+	if p == nil {
+		return pgtype.Int8{}
+	}
+	return pgtype.Int8{Int64: *p, Valid: true}
+}
+
+func fromPgInt8(v pgtype.Int8) *int64 {
+	if !v.Valid {
+		return nil
+	}
+	n := v.Int64
+	return &n
+}
+
+func pgInt4(p *int) pgtype.Int4 {
+	if p == nil {
+		return pgtype.Int4{}
+	}
+	return pgtype.Int4{Int32: int32(*p), Valid: true}
+}
+
+func fromPgInt4(v pgtype.Int4) *int {
+	if !v.Valid {
+		return nil
+	}
+	n := int(v.Int32)
+	return &n
+}
+
+// now is the store's clock reading for updated_at columns, at the stored precision.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// likeEscaper escapes LIKE metacharacters so user input matches literally (backslash is
+// PostgreSQL's default LIKE escape character).
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+func likePrefix(p string) string   { return likeEscaper.Replace(p) + "%" }
+func likeContains(p string) string { return "%" + likeEscaper.Replace(p) + "%" }
