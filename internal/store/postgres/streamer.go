@@ -1,0 +1,303 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/oncefleet/oncefleet/internal/streamer/record"
+)
+
+// saveStreamerSQL stores a batch in one statement (one round trip, one commit): arrays travel
+// in pgx's binary format, ON CONFLICT DO NOTHING makes a re-sent record a no-op (also when the
+// same id repeats inside the batch), and the CTE reports what was new per stream.
+const saveStreamerSQL = `
+WITH ins AS (
+    INSERT INTO streamer_records (stream, record_id, payload)
+    SELECT s, r, p::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS u(s, r, p)
+    ON CONFLICT (stream, record_id) DO NOTHING
+    RETURNING stream
+)
+SELECT stream, count(*) FROM ins GROUP BY stream`
+
+// SaveStreamerBatch durably stores recs, idempotently by (stream, id), in one transaction:
+// when it returns nil every record is committed; on error none is.
+func (s *Store) SaveStreamerBatch(ctx context.Context, recs []record.Raw) (record.SaveResult, error) {
+	var res record.SaveResult
+	if len(recs) == 0 {
+		return res, nil
+	}
+	streams := make([]string, len(recs))
+	ids := make([]string, len(recs))
+	payloads := make([]string, len(recs))
+	var sent record.Counts
+	for i, r := range recs {
+		streams[i], ids[i], payloads[i] = string(r.Stream), r.ID, string(r.Payload)
+		sent.Add(r.Stream, 1)
+	}
+	// A single statement is its own transaction: all rows commit together or none does.
+	rows, err := s.pool.Query(ctx, saveStreamerSQL, streams, ids, payloads)
+	if err != nil {
+		return res, translate(err, "save streamer batch")
+	}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			rows.Close()
+			return record.SaveResult{}, translate(err, "save streamer batch")
+		}
+		res.Inserted.Add(record.Stream(st), n)
+	}
+	if err := rows.Err(); err != nil {
+		return record.SaveResult{}, translate(err, "save streamer batch")
+	}
+	res.Duplicates = record.Counts{Usage: sent.Usage - res.Inserted.Usage, Event: sent.Event - res.Inserted.Event}
+	return res, nil
+}
+
+// claimStreamerSQL takes the oldest pending records. SKIP LOCKED lets several replicas apply in
+// parallel: each claims rows no other open transaction holds, and a crashed applier's locks
+// vanish with its connection, so its records are simply claimed again.
+const claimStreamerSQL = `
+SELECT stream, record_id, received_at, payload::text
+FROM streamer_records
+WHERE applied_at IS NULL
+ORDER BY received_at
+LIMIT $1
+FOR UPDATE SKIP LOCKED`
+
+// ApplyStreamerBatch claims up to limit unapplied records, asks plan for their effects, writes
+// those effects and marks the records applied, all in one transaction: a record's effects are
+// committed exactly when it is marked, so no crash can apply it twice or lose it.
+func (s *Store) ApplyStreamerBatch(ctx context.Context, limit int, plan record.Planner) (record.Applied, error) {
+	var out record.Applied
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return out, translate(err, "apply streamer records: begin")
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after commit
+
+	rows, err := tx.Query(ctx, claimStreamerSQL, limit)
+	if err != nil {
+		return out, translate(err, "apply streamer records: claim")
+	}
+	var pending []record.Pending
+	for rows.Next() {
+		var p record.Pending
+		var st, payload string
+		if err := rows.Scan(&st, &p.ID, &p.ReceivedAt, &payload); err != nil {
+			rows.Close()
+			return out, translate(err, "apply streamer records: claim")
+		}
+		p.Stream, p.Payload, p.ReceivedAt = record.Stream(st), []byte(payload), p.ReceivedAt.UTC()
+		pending = append(pending, p)
+	}
+	if err := rows.Err(); err != nil {
+		return out, translate(err, "apply streamer records: claim")
+	}
+	if len(pending) == 0 {
+		return out, nil
+	}
+	pl, err := plan(ctx, pending)
+	if err != nil {
+		return out, fmt.Errorf("apply streamer records: plan: %w", err)
+	}
+
+	b := &pgx.Batch{}
+	queueStreamerPlan(b, pl)
+	streams := make([]string, len(pending))
+	ids := make([]string, len(pending))
+	for i, p := range pending {
+		streams[i], ids[i] = string(p.Stream), p.ID
+	}
+	b.Queue(`UPDATE streamer_records AS r SET applied_at = now()
+		FROM unnest($1::text[], $2::text[]) AS u(s, id)
+		WHERE r.stream = u.s AND r.record_id = u.id`, streams, ids)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return out, translate(err, "apply streamer records: write")
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return out, translate(err, "apply streamer records: commit")
+	}
+	out.Records, out.Plan, out.OldestReceived = len(pending), pl, pending[0].ReceivedAt
+	for _, p := range pending {
+		if p.ReceivedAt.Before(out.OldestReceived) {
+			out.OldestReceived = p.ReceivedAt
+		}
+	}
+	return out, nil
+}
+
+// queueStreamerPlan adds one array-parameter statement per non-empty part of the plan, so applying a
+// batch costs one round trip whatever its size.
+func queueStreamerPlan(b *pgx.Batch, pl record.Plan) {
+	if n := len(pl.Daily); n > 0 {
+		iccid, day := make([]string, n), make([]string, n)
+		rx, tx, total, mo, mt := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		cost := make([]string, n)
+		for i, d := range pl.Daily {
+			iccid[i], day[i] = d.ICCID, d.Day.UTC().Format(time.DateOnly)
+			rx[i], tx[i], total[i], mo[i], mt[i] = d.RxBytes, d.TxBytes, d.TotalBytes, d.SMSMO, d.SMSMT
+			cost[i] = streamerE10(d.CostE10)
+		}
+		b.Queue(`INSERT INTO sim_usage (iccid, day, volume_rx, volume_tx, volume_total, sms_mo, sms_mt, cost, source, updated_at)
+			SELECT i, d, rx, tx, tot, mo, mt, c, 'streamer', now()
+			FROM unnest($1::text[], $2::date[], $3::bigint[], $4::bigint[], $5::bigint[], $6::int[], $7::int[], $8::numeric[])
+			     AS u(i, d, rx, tx, tot, mo, mt, c)
+			ON CONFLICT (iccid, day) DO UPDATE SET
+			    volume_rx = sim_usage.volume_rx + EXCLUDED.volume_rx,
+			    volume_tx = sim_usage.volume_tx + EXCLUDED.volume_tx,
+			    volume_total = sim_usage.volume_total + EXCLUDED.volume_total,
+			    sms_mo = sim_usage.sms_mo + EXCLUDED.sms_mo,
+			    sms_mt = sim_usage.sms_mt + EXCLUDED.sms_mt,
+			    cost = sim_usage.cost + EXCLUDED.cost,
+			    source = 'streamer',
+			    updated_at = now()`, iccid, day, rx, tx, total, mo, mt, cost)
+	}
+	if n := len(pl.Hourly); n > 0 {
+		iccid, hour := make([]string, n), make([]time.Time, n)
+		rx, tx, total, mo, mt, recs := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		for i, h := range pl.Hourly {
+			iccid[i], hour[i] = h.ICCID, h.Hour.UTC()
+			rx[i], tx[i], total[i], mo[i], mt[i], recs[i] = h.RxBytes, h.TxBytes, h.TotalBytes, h.SMSMO, h.SMSMT, h.Records
+		}
+		b.Queue(`INSERT INTO sim_usage_hourly (iccid, hour, volume_rx, volume_tx, volume_total, sms_mo, sms_mt, records, updated_at)
+			SELECT i, h, rx, tx, tot, mo, mt, n, now()
+			FROM unnest($1::text[], $2::timestamptz[], $3::bigint[], $4::bigint[], $5::bigint[], $6::int[], $7::int[], $8::int[])
+			     AS u(i, h, rx, tx, tot, mo, mt, n)
+			ON CONFLICT (iccid, hour) DO UPDATE SET
+			    volume_rx = sim_usage_hourly.volume_rx + EXCLUDED.volume_rx,
+			    volume_tx = sim_usage_hourly.volume_tx + EXCLUDED.volume_tx,
+			    volume_total = sim_usage_hourly.volume_total + EXCLUDED.volume_total,
+			    sms_mo = sim_usage_hourly.sms_mo + EXCLUDED.sms_mo,
+			    sms_mt = sim_usage_hourly.sms_mt + EXCLUDED.sms_mt,
+			    records = sim_usage_hourly.records + EXCLUDED.records,
+			    updated_at = now()`, iccid, hour, rx, tx, total, mo, mt, recs)
+	}
+	if n := len(pl.Events); n > 0 {
+		ext, iccid, at := make([]string, n), make([]string, n), make([]time.Time, n)
+		typ, src, sev, desc, country, op, detail := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		alert := make([]bool, n)
+		for i, e := range pl.Events {
+			ext[i], iccid[i], at[i] = e.ExternalID, e.ICCID, e.At.UTC()
+			typ[i], src[i], sev[i], desc[i], country[i], op[i] = e.Type, e.Source, e.Severity, e.Description, e.Country, e.Operator
+			alert[i] = e.Alert
+			detail[i] = "{}"
+			if len(e.Detail) > 0 {
+				detail[i] = string(e.Detail)
+			}
+		}
+		b.Queue(`INSERT INTO sim_events (external_id, iccid, occurred_at, event_type, source, severity, description, country, operator, detail, alert)
+			SELECT x, i, a, t, s, v, d, c, o, j::jsonb, al
+			FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bool[])
+			     AS u(x, i, a, t, s, v, d, c, o, j, al)
+			ON CONFLICT (external_id) DO NOTHING`, ext, iccid, at, typ, src, sev, desc, country, op, detail, alert)
+	}
+	// SIMs whose records told whether they are online set it; the others keep the stored value.
+	// Two statements, because one ON CONFLICT clause cannot tell the rows apart.
+	var told, untold []record.SIMSeen
+	for _, m := range pl.SIMs {
+		if m.Online != nil {
+			told = append(told, m)
+		} else {
+			untold = append(untold, m)
+		}
+	}
+	queueStreamerSIMs(b, told, "EXCLUDED.online")
+	queueStreamerSIMs(b, untold, "sims.online")
+	if n := len(pl.Connectivity); n > 0 {
+		iccid, at := make([]string, n), make([]time.Time, n)
+		conn := make([]bool, n)
+		rat, country, op, cell := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		for i, c := range pl.Connectivity {
+			iccid[i], at[i], conn[i] = c.ICCID, c.At.UTC(), c.Connected
+			rat[i], country[i], op[i], cell[i] = c.RAT, c.Country, c.Operator, c.CellID
+		}
+		b.Queue(`INSERT INTO sim_connectivity (iccid, observed_at, connected, rat, country, operator, cell_id, source)
+			SELECT i, a, c, r, co, o, ce, 'streamer'
+			FROM unnest($1::text[], $2::timestamptz[], $3::bool[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(i, a, c, r, co, o, ce)`,
+			iccid, at, conn, rat, country, op, cell)
+	}
+	for _, h := range pl.Health {
+		b.Queue(`INSERT INTO streamer_health (stream, last_record_at, last_received_at, applied_total, updated_at)
+			VALUES ($1, $2, $3, $4, now())
+			ON CONFLICT (stream) DO UPDATE SET
+			    last_record_at = GREATEST(streamer_health.last_record_at, EXCLUDED.last_record_at),
+			    last_received_at = GREATEST(streamer_health.last_received_at, EXCLUDED.last_received_at),
+			    applied_total = streamer_health.applied_total + EXCLUDED.applied_total,
+			    updated_at = now()`, string(h.Stream), h.LastRecordAt.UTC(), h.LastReceivedAt.UTC(), h.Applied)
+	}
+}
+
+// queueStreamerSIMs upserts last-seen data. A SIM the mirror has not synced yet gets a row now (the
+// fleet sync fills the rest), so its first sightings are not lost; the WHERE keeps last_seen_at,
+// and with it IMEI, IP and online, from moving backwards when records arrive late.
+func queueStreamerSIMs(b *pgx.Batch, sims []record.SIMSeen, online string) {
+	n := len(sims)
+	if n == 0 {
+		return
+	}
+	iccid, at, imei, ip := make([]string, n), make([]time.Time, n), make([]string, n), make([]string, n)
+	on := make([]bool, n)
+	for i, m := range sims {
+		iccid[i], at[i], imei[i], ip[i] = m.ICCID, m.At.UTC(), m.IMEI, m.IPAddress
+		on[i] = m.Online != nil && *m.Online
+	}
+	b.Queue(`INSERT INTO sims (iccid, imei, ip_address, online, last_seen_at)
+		SELECT i, im, ip, o, a
+		FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::bool[]) AS u(i, a, im, ip, o)
+		ON CONFLICT (iccid) DO UPDATE SET
+		    last_seen_at = EXCLUDED.last_seen_at,
+		    imei = CASE WHEN EXCLUDED.imei <> '' THEN EXCLUDED.imei ELSE sims.imei END,
+		    ip_address = CASE WHEN EXCLUDED.ip_address <> '' THEN EXCLUDED.ip_address ELSE sims.ip_address END,
+		    online = `+online+`,
+		    updated_at = now()
+		WHERE sims.last_seen_at IS NULL OR sims.last_seen_at <= EXCLUDED.last_seen_at`, iccid, at, imei, ip, on)
+}
+
+// StreamHealth returns the health row of every stream type that has had a record applied.
+func (s *Store) StreamHealth(ctx context.Context) ([]record.StreamHealth, error) {
+	rows, err := s.pool.Query(ctx, `SELECT stream, last_record_at, last_received_at, applied_total FROM streamer_health ORDER BY stream`)
+	if err != nil {
+		return nil, translate(err, "stream health")
+	}
+	defer rows.Close()
+	var out []record.StreamHealth
+	for rows.Next() {
+		var h record.StreamHealth
+		var st string
+		if err := rows.Scan(&st, &h.LastRecordAt, &h.LastReceivedAt, &h.Applied); err != nil {
+			return nil, translate(err, "stream health")
+		}
+		h.Stream, h.LastRecordAt, h.LastReceivedAt = record.Stream(st), h.LastRecordAt.UTC(), h.LastReceivedAt.UTC()
+		out = append(out, h)
+	}
+	return out, translate(rows.Err(), "stream health")
+}
+
+// StreamerBacklog counts stored records not yet applied and the receipt time of the oldest.
+func (s *Store) StreamerBacklog(ctx context.Context) (record.Backlog, error) {
+	var b record.Backlog
+	var oldest *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT count(*), min(received_at) FROM streamer_records WHERE applied_at IS NULL`).Scan(&b.Pending, &oldest)
+	if err != nil {
+		return b, translate(err, "streamer backlog")
+	}
+	if oldest != nil {
+		b.OldestReceived = oldest.UTC()
+	}
+	return b, nil
+}
+
+// streamerE10 renders an amount in 1e-10 units as an exact decimal string for NUMERIC.
+func streamerE10(v int64) string {
+	sign := ""
+	u := uint64(v)
+	if v < 0 {
+		sign, u = "-", uint64(-v)
+	}
+	return fmt.Sprintf("%s%d.%010d", sign, u/1e10, u%1e10)
+}

@@ -1,0 +1,296 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/oncefleet/oncefleet/internal/streamer/record"
+)
+
+// streamerTimeLayout is how this package writes instants: the format of the schema's defaults, so text
+// comparisons and SQLite's date functions agree.
+const streamerTimeLayout = "2006-01-02T15:04:05.000Z"
+
+func streamerTime(t time.Time) string { return t.UTC().Format(streamerTimeLayout) }
+
+// parseStreamerTime reads an instant written by this package, by a column default, or by the driver's
+// own time.Time encoding.
+func parseStreamerTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("unrecognised time %q", s)
+}
+
+// streamerSaveChunk keeps a multi-row INSERT under SQLite's limit of 32,766 bound variables.
+const streamerSaveChunk = 2000
+
+// SaveStreamerBatch durably stores recs, idempotently by (stream, id), in one transaction:
+// when it returns nil every record is committed; on error none is.
+func (s *Store) SaveStreamerBatch(ctx context.Context, recs []record.Raw) (record.SaveResult, error) {
+	var res record.SaveResult
+	if len(recs) == 0 {
+		return res, nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return res, translate(err, "save streamer batch: begin")
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after commit
+
+	// Rows are grouped by stream so RowsAffected tells the new records of each stream.
+	var sent record.Counts
+	for _, st := range []record.Stream{record.StreamUsage, record.StreamEvent} {
+		var group []record.Raw
+		for _, r := range recs {
+			if r.Stream == st {
+				group = append(group, r)
+			}
+		}
+		sent.Add(st, len(group))
+		for len(group) > 0 {
+			n := min(len(group), streamerSaveChunk)
+			var q strings.Builder
+			q.WriteString("INSERT INTO streamer_records (stream, record_id, payload) VALUES ")
+			args := make([]any, 0, 3*n)
+			for i, r := range group[:n] {
+				if i > 0 {
+					q.WriteString(",")
+				}
+				q.WriteString("(?,?,?)")
+				args = append(args, string(r.Stream), r.ID, string(r.Payload))
+			}
+			q.WriteString(" ON CONFLICT (stream, record_id) DO NOTHING")
+			out, err := tx.ExecContext(ctx, q.String(), args...)
+			if err != nil {
+				return record.SaveResult{}, translate(err, "save streamer batch")
+			}
+			k, err := out.RowsAffected()
+			if err != nil {
+				return record.SaveResult{}, translate(err, "save streamer batch")
+			}
+			res.Inserted.Add(st, int(k))
+			group = group[n:]
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return record.SaveResult{}, translate(err, "save streamer batch: commit")
+	}
+	res.Duplicates = record.Counts{Usage: sent.Usage - res.Inserted.Usage, Event: sent.Event - res.Inserted.Event}
+	return res, nil
+}
+
+// ApplyStreamerBatch claims up to limit unapplied records, asks plan for their effects, writes
+// those effects and marks the records applied, all in one transaction: a record's effects are
+// committed exactly when it is marked, so no crash can apply it twice or lose it. SQLite has a
+// single writer (the store opens write transactions IMMEDIATE), so concurrent appliers
+// serialise instead of claiming the same rows.
+func (s *Store) ApplyStreamerBatch(ctx context.Context, limit int, plan record.Planner) (record.Applied, error) {
+	var out record.Applied
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return out, translate(err, "apply streamer records: begin")
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after commit
+
+	rows, err := tx.QueryContext(ctx, `SELECT stream, record_id, received_at, payload FROM streamer_records
+		WHERE applied_at IS NULL ORDER BY received_at LIMIT ?`, limit)
+	if err != nil {
+		return out, translate(err, "apply streamer records: claim")
+	}
+	var pending []record.Pending
+	for rows.Next() {
+		var p record.Pending
+		var st, recv, payload string
+		if err := rows.Scan(&st, &p.ID, &recv, &payload); err != nil {
+			rows.Close()
+			return out, translate(err, "apply streamer records: claim")
+		}
+		if p.ReceivedAt, err = parseStreamerTime(recv); err != nil {
+			rows.Close()
+			return out, fmt.Errorf("apply streamer records: claim: %w", err)
+		}
+		p.Stream, p.Payload = record.Stream(st), []byte(payload)
+		pending = append(pending, p)
+	}
+	if err := rows.Err(); err != nil {
+		return out, translate(err, "apply streamer records: claim")
+	}
+	rows.Close()
+	if len(pending) == 0 {
+		return out, nil
+	}
+	pl, err := plan(ctx, pending)
+	if err != nil {
+		return out, fmt.Errorf("apply streamer records: plan: %w", err)
+	}
+	if err := writeStreamerPlan(ctx, tx, pl); err != nil {
+		return out, err
+	}
+	mark, err := tx.PrepareContext(ctx, `UPDATE streamer_records SET applied_at = ? WHERE stream = ? AND record_id = ?`)
+	if err != nil {
+		return out, translate(err, "apply streamer records: mark")
+	}
+	defer mark.Close()
+	now := streamerTime(time.Now())
+	for _, p := range pending {
+		if _, err := mark.ExecContext(ctx, now, string(p.Stream), p.ID); err != nil {
+			return out, translate(err, "apply streamer records: mark")
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return out, translate(err, "apply streamer records: commit")
+	}
+	out.Records, out.Plan, out.OldestReceived = len(pending), pl, pending[0].ReceivedAt
+	for _, p := range pending {
+		if p.ReceivedAt.Before(out.OldestReceived) {
+			out.OldestReceived = p.ReceivedAt
+		}
+	}
+	return out, nil
+}
+
+// execEachStreamer runs one prepared statement per item.
+func execEachStreamer[T any](ctx context.Context, tx *sql.Tx, what, query string, items []T, args func(T) []any) error {
+	if len(items) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return translate(err, what)
+	}
+	defer st.Close()
+	for _, it := range items {
+		if _, err := st.ExecContext(ctx, args(it)...); err != nil {
+			return translate(err, what)
+		}
+	}
+	return nil
+}
+
+func writeStreamerPlan(ctx context.Context, tx *sql.Tx, pl record.Plan) error {
+	now := streamerTime(time.Now())
+	if err := execEachStreamer(ctx, tx, "apply streamer records: daily usage", `
+		INSERT INTO sim_usage (iccid, day, volume_rx, volume_tx, volume_total, sms_mo, sms_mt, cost, source, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'streamer', ?)
+		ON CONFLICT (iccid, day) DO UPDATE SET
+		    volume_rx = volume_rx + excluded.volume_rx,
+		    volume_tx = volume_tx + excluded.volume_tx,
+		    volume_total = volume_total + excluded.volume_total,
+		    sms_mo = sms_mo + excluded.sms_mo,
+		    sms_mt = sms_mt + excluded.sms_mt,
+		    cost = cost + excluded.cost,
+		    source = 'streamer',
+		    updated_at = excluded.updated_at`, pl.Daily, func(d record.DailyUsage) []any {
+		return []any{d.ICCID, d.Day.UTC().Format(time.DateOnly), d.RxBytes, d.TxBytes, d.TotalBytes, d.SMSMO, d.SMSMT, float64(d.CostE10) / 1e10, now}
+	}); err != nil {
+		return err
+	}
+	if err := execEachStreamer(ctx, tx, "apply streamer records: hourly usage", `
+		INSERT INTO sim_usage_hourly (iccid, hour, volume_rx, volume_tx, volume_total, sms_mo, sms_mt, records, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (iccid, hour) DO UPDATE SET
+		    volume_rx = volume_rx + excluded.volume_rx,
+		    volume_tx = volume_tx + excluded.volume_tx,
+		    volume_total = volume_total + excluded.volume_total,
+		    sms_mo = sms_mo + excluded.sms_mo,
+		    sms_mt = sms_mt + excluded.sms_mt,
+		    records = records + excluded.records,
+		    updated_at = excluded.updated_at`, pl.Hourly, func(h record.HourlyUsage) []any {
+		return []any{h.ICCID, streamerTime(h.Hour), h.RxBytes, h.TxBytes, h.TotalBytes, h.SMSMO, h.SMSMT, h.Records, now}
+	}); err != nil {
+		return err
+	}
+	if err := execEachStreamer(ctx, tx, "apply streamer records: events", `
+		INSERT INTO sim_events (external_id, iccid, occurred_at, event_type, source, severity, description, country, operator, detail, alert)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (external_id) DO NOTHING`, pl.Events, func(e record.Event) []any {
+		detail := "{}"
+		if len(e.Detail) > 0 {
+			detail = string(e.Detail)
+		}
+		return []any{e.ExternalID, e.ICCID, streamerTime(e.At), e.Type, e.Source, e.Severity, e.Description, e.Country, e.Operator, detail, e.Alert}
+	}); err != nil {
+		return err
+	}
+	// A SIM the mirror has not synced yet gets a row now (the fleet sync fills the rest); the
+	// WHERE keeps last_seen_at, and with it IMEI, IP and online, from moving backwards.
+	if err := execEachStreamer(ctx, tx, "apply streamer records: sims", `
+		INSERT INTO sims (iccid, imei, ip_address, online, last_seen_at, updated_at)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?7)
+		ON CONFLICT (iccid) DO UPDATE SET
+		    last_seen_at = excluded.last_seen_at,
+		    imei = CASE WHEN excluded.imei <> '' THEN excluded.imei ELSE imei END,
+		    ip_address = CASE WHEN excluded.ip_address <> '' THEN excluded.ip_address ELSE ip_address END,
+		    online = CASE WHEN ?6 THEN excluded.online ELSE online END,
+		    updated_at = excluded.updated_at
+		WHERE last_seen_at IS NULL OR julianday(last_seen_at) <= julianday(excluded.last_seen_at)`, pl.SIMs, func(m record.SIMSeen) []any {
+		return []any{m.ICCID, m.IMEI, m.IPAddress, m.Online != nil && *m.Online, streamerTime(m.At), m.Online != nil, now}
+	}); err != nil {
+		return err
+	}
+	if err := execEachStreamer(ctx, tx, "apply streamer records: connectivity", `
+		INSERT INTO sim_connectivity (iccid, observed_at, connected, rat, country, operator, cell_id, source)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 'streamer')`, pl.Connectivity, func(c record.Connectivity) []any {
+		return []any{c.ICCID, streamerTime(c.At), c.Connected, c.RAT, c.Country, c.Operator, c.CellID}
+	}); err != nil {
+		return err
+	}
+	return execEachStreamer(ctx, tx, "apply streamer records: health", `
+		INSERT INTO streamer_health (stream, last_record_at, last_received_at, applied_total, updated_at)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (stream) DO UPDATE SET
+		    last_record_at = CASE WHEN julianday(excluded.last_record_at) > julianday(last_record_at) THEN excluded.last_record_at ELSE last_record_at END,
+		    last_received_at = CASE WHEN julianday(excluded.last_received_at) > julianday(last_received_at) THEN excluded.last_received_at ELSE last_received_at END,
+		    applied_total = applied_total + excluded.applied_total,
+		    updated_at = excluded.updated_at`, pl.Health, func(h record.Health) []any {
+		return []any{string(h.Stream), streamerTime(h.LastRecordAt), streamerTime(h.LastReceivedAt), h.Applied, now}
+	})
+}
+
+// StreamHealth returns the health row of every stream type that has had a record applied.
+func (s *Store) StreamHealth(ctx context.Context) ([]record.StreamHealth, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT stream, last_record_at, last_received_at, applied_total FROM streamer_health ORDER BY stream`)
+	if err != nil {
+		return nil, translate(err, "stream health")
+	}
+	defer rows.Close()
+	var out []record.StreamHealth
+	for rows.Next() {
+		var h record.StreamHealth
+		var st, lr, lv string
+		if err := rows.Scan(&st, &lr, &lv, &h.Applied); err != nil {
+			return nil, translate(err, "stream health")
+		}
+		if h.LastRecordAt, err = parseStreamerTime(lr); err != nil {
+			return nil, fmt.Errorf("stream health: %w", err)
+		}
+		if h.LastReceivedAt, err = parseStreamerTime(lv); err != nil {
+			return nil, fmt.Errorf("stream health: %w", err)
+		}
+		h.Stream = record.Stream(st)
+		out = append(out, h)
+	}
+	return out, translate(rows.Err(), "stream health")
+}
+
+// StreamerBacklog counts stored records not yet applied and the receipt time of the oldest.
+func (s *Store) StreamerBacklog(ctx context.Context) (record.Backlog, error) {
+	var b record.Backlog
+	var oldest sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT count(*), min(received_at) FROM streamer_records WHERE applied_at IS NULL`).Scan(&b.Pending, &oldest)
+	if err != nil {
+		return b, translate(err, "streamer backlog")
+	}
+	if oldest.Valid {
+		if b.OldestReceived, err = parseStreamerTime(oldest.String); err != nil {
+			return b, fmt.Errorf("streamer backlog: %w", err)
+		}
+	}
+	return b, nil
+}
