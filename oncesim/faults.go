@@ -451,14 +451,16 @@ type FaultInjector struct {
 	revoke    func()
 }
 
-// NewFaultInjector returns an injector applying f with decisions drawn from seed. f must be
-// valid (ParseFaults and UnmarshalJSON only return valid Faults); an invalid f panics, as it is
-// a programming error.
+// NewFaultInjector returns an injector with decisions drawn from seed, applying f when f is
+// valid. An invalid f is not applied — the injector starts with no faults — so construction
+// cannot fail; callers holding Faults that did not come from ParseFaults or UnmarshalJSON
+// (which only return valid ones) check them with Validate or apply them with Set, which
+// reports why it refuses.
 func NewFaultInjector(f Faults, seed int64) *FaultInjector {
 	f = cloneFaults(f)
 	f.normalize()
-	if err := f.Validate(); err != nil {
-		panic(err)
+	if f.Validate() != nil {
+		f = Faults{}
 	}
 	return &FaultInjector{
 		rng:    rand.New(rand.NewPCG(uint64(seed), 0x6f6e636573696d)), // "oncesim"

@@ -396,6 +396,9 @@ func TestFaultRevokeAndLatencyAndAdminPathsExempt(t *testing.T) {
 	if st.Requests != 4 || st.Delayed != 3 || st.Revocations != 3 || st.Errors[500] != 1 {
 		t.Errorf("Stats() = %+v, want 4 requests (admin excluded), 3 delayed, 3 revocations, one 500", st)
 	}
+	if got := NewFaultInjector(Faults{ResetRate: 2}, 1).Current(); got.String() != "none" {
+		t.Errorf("an injector made with invalid faults applies %s, want none", got)
+	}
 	if err := fi.Set(Faults{ResetRate: 2}); err == nil {
 		t.Error("Set accepted a reset rate of 2")
 	}
