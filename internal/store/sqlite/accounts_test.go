@@ -1,0 +1,12 @@
+package sqlite_test
+
+import (
+	"testing"
+
+	"github.com/oncefleet/oncefleet/internal/store/dbtest"
+	"github.com/oncefleet/oncefleet/internal/store/storetest"
+)
+
+func TestAccounts(t *testing.T) {
+	storetest.RunAccounts(t, func(t *testing.T) storetest.AccountStore { return dbtest.NewSQLite(t) })
+}

@@ -1,0 +1,230 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/oncefleet/oncefleet/internal/fleet"
+)
+
+const alertRuleCols = `id, name, kind, params, channels, cooldown_s, enabled, created_at, updated_at`
+
+func scanAlertRule(row acctRow, r *fleet.AlertRule) error {
+	var kind string
+	var params, channels []byte
+	var cooldown int64
+	if err := row.Scan(&r.ID, &r.Name, &kind, &params, &channels, &cooldown, &r.Enabled, acctTime{&r.Created}, acctTime{&r.Updated}); err != nil {
+		return err
+	}
+	r.Kind, r.Params, r.Channels, r.Cooldown = fleet.AlertKind(kind), params, channels, time.Duration(cooldown)*time.Second
+	return nil
+}
+
+// CreateAlertRule stores a new rule; an empty ID is generated.
+func (s *Store) CreateAlertRule(ctx context.Context, r *fleet.AlertRule) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if r.ID == "" {
+		r.ID = fleet.NewRecordID()
+	}
+	r.Params, r.Channels = fleet.JSONOr(r.Params, "{}"), fleet.JSONOr(r.Channels, "[]")
+	now := acctNow()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO alert_rules (id, name, kind, params, channels, cooldown_s, enabled, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, r.ID, r.Name, string(r.Kind), string(r.Params), string(r.Channels),
+		int64(r.Cooldown/time.Second), r.Enabled, acctTS(now))
+	if err != nil {
+		return translate(err, "create alert rule")
+	}
+	r.Created, r.Updated = now, now
+	return nil
+}
+
+// AlertRuleByID finds a rule.
+func (s *Store) AlertRuleByID(ctx context.Context, id string) (*fleet.AlertRule, error) {
+	var r fleet.AlertRule
+	if err := scanAlertRule(s.db.QueryRowContext(ctx, `SELECT `+alertRuleCols+` FROM alert_rules WHERE id = $1`, id), &r); err != nil {
+		return nil, translate(err, "get alert rule "+id)
+	}
+	return &r, nil
+}
+
+// ListAlertRules returns the rules ordered by name; enabledOnly is what the evaluator asks for.
+func (s *Store) ListAlertRules(ctx context.Context, enabledOnly bool) ([]fleet.AlertRule, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+alertRuleCols+` FROM alert_rules WHERE enabled OR NOT $1 ORDER BY name, id`, enabledOnly)
+	if err != nil {
+		return nil, translate(err, "list alert rules")
+	}
+	defer rows.Close()
+	var out []fleet.AlertRule
+	for rows.Next() {
+		var r fleet.AlertRule
+		if err := scanAlertRule(rows, &r); err != nil {
+			return nil, translate(err, "list alert rules")
+		}
+		out = append(out, r)
+	}
+	return out, translate(rows.Err(), "list alert rules")
+}
+
+// UpdateAlertRule saves every field of an existing rule.
+func (s *Store) UpdateAlertRule(ctx context.Context, r *fleet.AlertRule) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	r.Params, r.Channels = fleet.JSONOr(r.Params, "{}"), fleet.JSONOr(r.Channels, "[]")
+	now := acctNow()
+	err := s.db.QueryRowContext(ctx, `UPDATE alert_rules SET name = $2, kind = $3, params = $4, channels = $5, cooldown_s = $6, enabled = $7, updated_at = $8
+		WHERE id = $1 RETURNING created_at`, r.ID, r.Name, string(r.Kind), string(r.Params), string(r.Channels),
+		int64(r.Cooldown/time.Second), r.Enabled, acctTS(now)).Scan(acctTime{&r.Created})
+	if err != nil {
+		return translate(err, "update alert rule "+r.ID)
+	}
+	r.Updated = now
+	return nil
+}
+
+// DeleteAlertRule removes a rule; its alerts stay in the history with no rule.
+func (s *Store) DeleteAlertRule(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM alert_rules WHERE id = $1`, id)
+	if err != nil {
+		return translate(err, "delete alert rule "+id)
+	}
+	return acctExpectOne(res, "delete alert rule "+id)
+}
+
+const alertCols = `id, COALESCE(rule_id, ''), kind, iccid, dedup_key, severity, message, detail, fired_at, resolved_at, acknowledged_at, acknowledged_by`
+
+func scanAlert(row acctRow, a *fleet.Alert) error {
+	var kind string
+	var detail []byte
+	if err := row.Scan(&a.ID, &a.RuleID, &kind, &a.ICCID, &a.DedupKey, &a.Severity, &a.Message, &detail, acctTime{&a.FiredAt},
+		acctNullTime{&a.ResolvedAt}, acctNullTime{&a.AcknowledgedAt}, &a.AcknowledgedBy); err != nil {
+		return err
+	}
+	a.Kind, a.Detail = fleet.AlertKind(kind), detail
+	return nil
+}
+
+// InsertAlert stores a new alert unless one with the same dedup key fired within cooldown
+// before a.FiredAt (zero: now); it reports whether it inserted. Check and insert run in one
+// immediate transaction, so concurrent evaluators raise one alert, not one each.
+func (s *Store) InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.Duration) (bool, error) {
+	if err := a.Validate(); err != nil {
+		return false, err
+	}
+	if a.FiredAt.IsZero() {
+		a.FiredAt = acctNow()
+	}
+	if a.Severity == "" {
+		a.Severity = fleet.SeverityWarning
+	}
+	a.Detail = fleet.JSONOr(a.Detail, "{}")
+	inserted := false
+	err := s.acctTx(ctx, "insert alert", func(tx *sql.Tx) (bool, error) {
+		var recent bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = $1 AND fired_at > $2)`,
+			a.DedupKey, acctTS(a.FiredAt.Add(-cooldown))).Scan(&recent); err != nil {
+			return false, translate(err, "insert alert: dedup")
+		}
+		if recent {
+			return false, nil
+		}
+		var ruleID any
+		if a.RuleID != "" {
+			ruleID = a.RuleID
+		}
+		err := tx.QueryRowContext(ctx, `INSERT INTO alerts (rule_id, kind, iccid, dedup_key, severity, message, detail, fired_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, ruleID, string(a.Kind), a.ICCID, a.DedupKey, a.Severity, a.Message,
+			string(a.Detail), acctTS(a.FiredAt)).Scan(&a.ID)
+		if err != nil {
+			return false, translate(err, "insert alert")
+		}
+		inserted = true
+		return false, nil
+	})
+	return inserted, err
+}
+
+// AlertByID finds an alert.
+func (s *Store) AlertByID(ctx context.Context, id int64) (*fleet.Alert, error) {
+	var a fleet.Alert
+	if err := scanAlert(s.db.QueryRowContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = $1`, id), &a); err != nil {
+		return nil, translate(err, "get alert")
+	}
+	return &a, nil
+}
+
+// ListAlerts returns one page of matching alerts, newest first, and the number that match.
+func (s *Store) ListAlerts(ctx context.Context, f fleet.AlertFilter) ([]fleet.Alert, int, error) {
+	var w acctWhere
+	if f.RuleID != "" {
+		w.add("rule_id = ?", f.RuleID)
+	}
+	if f.ICCID != "" {
+		w.add("iccid = ?", f.ICCID)
+	}
+	if f.Kind != "" {
+		w.add("kind = ?", string(f.Kind))
+	}
+	if f.OpenOnly {
+		w.addRaw("resolved_at IS NULL")
+	}
+	if f.Unacknowledged {
+		w.addRaw("acknowledged_at IS NULL")
+	}
+	if !f.Since.IsZero() {
+		w.add("fired_at >= ?", acctTS(f.Since))
+	}
+	if !f.Until.IsZero() {
+		w.add("fired_at < ?", acctTS(f.Until))
+	}
+	total, err := s.acctCount(ctx, "alerts", &w, "list alerts")
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+alertCols+` FROM alerts`+w.sql()+` ORDER BY fired_at DESC, id DESC`+w.page(f.Limit, f.Offset), w.args...)
+	if err != nil {
+		return nil, 0, translate(err, "list alerts")
+	}
+	defer rows.Close()
+	var out []fleet.Alert
+	for rows.Next() {
+		var a fleet.Alert
+		if err := scanAlert(rows, &a); err != nil {
+			return nil, 0, translate(err, "list alerts")
+		}
+		out = append(out, a)
+	}
+	return out, total, translate(rows.Err(), "list alerts")
+}
+
+// AcknowledgeAlert marks an alert seen; acknowledging twice keeps the first acknowledgement.
+func (s *Store) AcknowledgeAlert(ctx context.Context, id int64, by string, at time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE alerts SET acknowledged_at = COALESCE(acknowledged_at, $2),
+		acknowledged_by = CASE WHEN acknowledged_at IS NULL THEN $3 ELSE acknowledged_by END WHERE id = $1`, id, acctTS(at), by)
+	if err != nil {
+		return translate(err, "acknowledge alert")
+	}
+	return acctExpectOne(res, "acknowledge alert")
+}
+
+// ResolveAlert marks an alert resolved; resolving twice keeps the first time.
+func (s *Store) ResolveAlert(ctx context.Context, id int64, at time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE alerts SET resolved_at = COALESCE(resolved_at, $2) WHERE id = $1`, id, acctTS(at))
+	if err != nil {
+		return translate(err, "resolve alert")
+	}
+	return acctExpectOne(res, "resolve alert")
+}
+
+// ResolveAlertsByDedupKey resolves every open alert with the key (the condition cleared, e.g.
+// connectivity restored) and returns how many.
+func (s *Store) ResolveAlertsByDedupKey(ctx context.Context, key string, at time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE alerts SET resolved_at = $2 WHERE dedup_key = $1 AND resolved_at IS NULL`, key, acctTS(at))
+	if err != nil {
+		return 0, translate(err, "resolve alerts")
+	}
+	return acctAffected(res, "resolve alerts")
+}

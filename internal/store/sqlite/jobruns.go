@@ -1,0 +1,55 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+
+	"github.com/oncefleet/oncefleet/internal/fleet"
+)
+
+// StartJobRun records that job started at at and returns the run's id.
+func (s *Store) StartJobRun(ctx context.Context, job string, at time.Time) (int64, error) {
+	if job == "" {
+		return 0, fleet.Invalid("job", "must not be empty")
+	}
+	var id int64
+	err := s.db.QueryRowContext(ctx, `INSERT INTO job_runs (job, started_at) VALUES ($1, $2) RETURNING id`, job, acctTS(at)).Scan(&id)
+	return id, translate(err, "start job run")
+}
+
+// FinishJobRun records the outcome of run r.ID: FinishedAt (zero: now), OK, Items, Errors and
+// Detail.
+func (s *Store) FinishJobRun(ctx context.Context, r *fleet.JobRun) error {
+	if r.OK == nil {
+		return fleet.Invalid("ok", "a finished run must say whether it succeeded")
+	}
+	if r.FinishedAt == nil {
+		now := acctNow()
+		r.FinishedAt = &now
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE job_runs SET finished_at = $2, ok = $3, items = $4, errors = $5, detail = $6 WHERE id = $1`,
+		r.ID, acctTS(*r.FinishedAt), *r.OK, r.Items, r.Errors, r.Detail)
+	if err != nil {
+		return translate(err, "finish job run")
+	}
+	return acctExpectOne(res, "finish job run")
+}
+
+// ListJobRuns returns the most recent runs of job (every job when empty), newest first.
+func (s *Store) ListJobRuns(ctx context.Context, job string, limit int) ([]fleet.JobRun, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, job, started_at, finished_at, ok, items, errors, detail FROM job_runs
+		WHERE $1 = '' OR job = $1 ORDER BY started_at DESC, id DESC LIMIT $2`, job, fleet.ClampLimit(limit))
+	if err != nil {
+		return nil, translate(err, "list job runs")
+	}
+	defer rows.Close()
+	var out []fleet.JobRun
+	for rows.Next() {
+		var r fleet.JobRun
+		if err := rows.Scan(&r.ID, &r.Job, acctTime{&r.StartedAt}, acctNullTime{&r.FinishedAt}, &r.OK, &r.Items, &r.Errors, &r.Detail); err != nil {
+			return nil, translate(err, "list job runs")
+		}
+		out = append(out, r)
+	}
+	return out, translate(rows.Err(), "list job runs")
+}
