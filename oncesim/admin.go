@@ -106,9 +106,15 @@ func adminReadFaults(r *http.Request) (Faults, error) {
 		}
 		return ParseFaults(string(b))
 	}
-	var f Faults
-	err := adminDecodeJSON(r, &f)
-	return f, err
+	// A pointer, so that a JSON null (which would decode to nothing) is told apart and refused.
+	var f *Faults
+	if err := adminDecodeJSON(r, &f); err != nil {
+		return Faults{}, err
+	}
+	if f == nil {
+		return Faults{}, fmt.Errorf("invalid JSON body: want a faults object, got null")
+	}
+	return *f, nil
 }
 
 // adminDecodeJSON decodes exactly one JSON value, refusing unknown fields and trailing data.

@@ -117,6 +117,7 @@ func TestAdminRejectsBadInput(t *testing.T) {
 		{"not JSON", "PUT", "/_sim/faults", "application/json", `{"errors":`, "invalid JSON body"},
 		{"unknown field", "PUT", "/_sim/faults", "application/json", `{"eror":{"500":1}}`, `unknown field`},
 		{"rate out of range", "PUT", "/_sim/faults", "application/json", `{"reset":1.5}`, "reset rate 1.5"},
+		{"null", "PUT", "/_sim/faults", "application/json", `null`, "got null"},
 		{"trailing data", "PUT", "/_sim/faults", "application/json", `{} {}`, "trailing data"},
 		{"bad flag syntax", "PUT", "/_sim/faults", "text/plain", `500=lots`, `part 1 \"500=lots\"`},
 		{"bad duration", "POST", "/_sim/clock/advance", "application/json", `{"duration":"soon"}`, `duration \"soon\"`},

@@ -113,9 +113,6 @@ type Emitter struct {
 	usage   *emitStream // stream taking usage, or nil
 	events  *emitStream // stream taking events, or nil
 
-	rngMu sync.Mutex
-	rng   *rand.Rand
-
 	started atomic.Bool
 	done    chan struct{}
 
@@ -130,6 +127,9 @@ type emitStream struct {
 	dups []emitRecord
 	// pending counts records of this stream published and not yet acknowledged.
 	pending atomic.Int64
+	// rng picks duplicates; one per stream, used only by its loop, so each stream's choices
+	// depend on the seed and its own records alone.
+	rng *rand.Rand
 }
 
 // emitRecord is one encoded record; dup marks a deliberate re-send of an acknowledged one.
@@ -194,11 +194,14 @@ func NewEmitter(opts EmitterOptions, seed int64) (*Emitter, error) {
 	e := &Emitter{
 		opts:   opts,
 		client: &client,
-		rng:    rand.New(rand.NewPCG(uint64(seed), 0x73747265616d)), // "stream"
 		done:   make(chan struct{}),
 	}
 	newStream := func(u string) *emitStream {
-		s := &emitStream{url: u, queue: make(chan Activity, opts.BufferSize)}
+		s := &emitStream{
+			url:   u,
+			queue: make(chan Activity, opts.BufferSize),
+			rng:   rand.New(rand.NewPCG(uint64(seed), 0x73747265616d+uint64(len(e.streams)))), // "stream"+n
+		}
 		e.streams = append(e.streams, s)
 		return s
 	}
@@ -344,15 +347,13 @@ func (e *Emitter) encode(a Activity) (emitRecord, error) {
 // acknowledged books an acknowledged batch and picks the records to duplicate later.
 func (e *Emitter) acknowledged(s *emitStream, batch []emitRecord) {
 	fresh := int64(0)
-	e.rngMu.Lock()
-	defer e.rngMu.Unlock()
 	for _, r := range batch {
 		if r.dup {
 			continue
 		}
 		fresh++
 		// One draw per fresh record whatever the rate, to keep choices aligned across runs.
-		if u := e.rng.Float64(); u < e.opts.DuplicateRate {
+		if u := s.rng.Float64(); u < e.opts.DuplicateRate {
 			s.dups = append(s.dups, emitRecord{id: r.id, json: r.json, dup: true})
 		}
 	}

@@ -350,8 +350,12 @@ func (f Faults) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON reads the admin endpoint's JSON form strictly (unknown fields are errors) and
-// validates the result. A latency with only "min" is a fixed latency.
+// validates the result. A latency with only "min" is a fixed latency. JSON null is a no-op, as
+// encoding/json's convention asks.
 func (f *Faults) UnmarshalJSON(b []byte) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		return nil
+	}
 	var j faultsJSON
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

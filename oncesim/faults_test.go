@@ -441,3 +441,58 @@ func FuzzParseFaults(f *testing.F) {
 		NewFaultInjector(got, 1).decide()
 	})
 }
+
+// BenchmarkFaultInjectorWrap measures what the injector adds per request in front of a trivial
+// handler (no latency), against the bare handler as the same-run baseline.
+func BenchmarkFaultInjectorWrap(b *testing.B) {
+	f, err := ParseFaults("500=0.05,503=0.05,429burst=0.01x5@1s")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"bare", faultOKHandler(nil)},
+		{"wrapped", NewFaultInjector(f, 1).Wrap(faultOKHandler(nil))},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, "/v1/sims", nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				c.h.ServeHTTP(httptest.NewRecorder(), req)
+			}
+		})
+	}
+}
+
+// FuzzFaultsJSON feeds the admin endpoint's decoder: it must refuse or return valid faults that
+// survive a round trip, never panic.
+func FuzzFaultsJSON(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"latency":{"min":"5ms","max":"50ms","spike_rate":0.01,"spike":"2s"},"errors":{"500":0.1,"502":0.05},"burst429":{"rate":0.01,"length":20,"retry_after":"2s"},"reset":0.01,"truncate":0.01,"slow_body_bps":4096,"revoke":0.001}`,
+		`{"errors":{"abc":1}}`, `{"latency":{"min":"1h"}}`, `null`, `{"reset":1e308}`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var got Faults
+		if err := json.Unmarshal([]byte(s), &got); err != nil {
+			return
+		}
+		if err := got.Validate(); err != nil {
+			t.Fatalf("Unmarshal(%q) returned invalid faults: %v", s, err)
+		}
+		b, err := json.Marshal(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Faults
+		if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, got) {
+			t.Fatalf("round trip of %q via %s: %+v (%v)", s, b, back, err)
+		}
+		if _, err := ParseFaults(got.String()); err != nil {
+			t.Fatalf("String() of decoded faults %q does not parse: %v", got.String(), err)
+		}
+	})
+}
