@@ -495,7 +495,9 @@ func testAlertRules(t *testing.T, s AccountStore) {
 		{"channels not array", func() error {
 			return s.CreateAlertRule(ctx, &fleet.AlertRule{Name: "x", Kind: fleet.AlertSyncFailing, Channels: json.RawMessage(`{}`)})
 		}, fleet.CodeInvalid},
-		{"duplicate id", func() error { return s.CreateAlertRule(ctx, &fleet.AlertRule{ID: r.ID, Name: "x", Kind: fleet.AlertSyncFailing}) }, fleet.CodeConflict},
+		{"duplicate id", func() error {
+			return s.CreateAlertRule(ctx, &fleet.AlertRule{ID: r.ID, Name: "x", Kind: fleet.AlertSyncFailing})
+		}, fleet.CodeConflict},
 		{"get unknown", func() error { _, err := s.AlertRuleByID(ctx, "missing"); return err }, fleet.CodeNotFound},
 		{"update unknown", func() error {
 			return s.UpdateAlertRule(ctx, &fleet.AlertRule{ID: "missing", Name: "x", Kind: fleet.AlertSyncFailing})
