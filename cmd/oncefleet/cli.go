@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -32,25 +31,42 @@ func buildVersion() string {
 	return "dev"
 }
 
-// cli is the command-line grammar. Server settings are shared by every command through the
-// embedded config.Config (flags and ONCEFLEET_* variables).
+// cli is the command-line grammar. The server commands embed config.Config (flags and
+// ONCEFLEET_* variables); simulate has its own flags, fixed by SPEC §1.
 type cli struct {
-	config.Config
-
-	Serve struct {
-		Demo bool `help:"Start the 1NCE simulator in-process with a seeded fleet and print a login."`
-	} `cmd:"" help:"Run the API, dashboard and background jobs."`
-	Worker  struct{} `cmd:"" help:"Run background jobs only (for scaled deployments)."`
-	Migrate struct {
-		Up     struct{} `cmd:"" help:"Apply every pending migration."`
-		Down   struct{} `cmd:"" help:"Roll back the most recent migration."`
-		Status struct{} `cmd:"" help:"List migrations and whether each is applied."`
-	} `cmd:"" help:"Manage the database schema."`
-	Admin   adminCmd `cmd:"" help:"Administrative tasks: users, API keys, secrets."`
-	Version struct{} `cmd:"" help:"Print the version."`
+	Serve    serveCmd    `cmd:"" help:"Run the API, dashboard and background jobs."`
+	Worker   workerCmd   `cmd:"" help:"Run background jobs only (for scaled deployments)."`
+	Migrate  migrateCmd  `cmd:"" help:"Manage the database schema."`
+	Simulate simulateCmd `cmd:"" help:"Run the 1NCE simulator standalone."`
+	Admin    adminCmd    `cmd:"" help:"Administrative tasks: users, API keys, secrets."`
+	Version  struct{}    `cmd:"" help:"Print the version."`
 }
 
-type adminCmd struct{}
+type serveCmd struct {
+	config.Config `embed:""`
+	Demo          bool `help:"Start the 1NCE simulator in-process with a seeded fleet and print a login."`
+}
+
+type workerCmd struct {
+	config.Config `embed:""`
+}
+
+type migrateCmd struct {
+	config.Config `embed:""`
+	Up            struct{} `cmd:"" help:"Apply every pending migration."`
+	Down          struct{} `cmd:"" help:"Roll back the most recent migration."`
+	Status        struct{} `cmd:"" help:"List migrations and whether each is applied."`
+}
+
+type adminCmd struct {
+	config.Config `embed:""`
+}
+
+// env is what a command needs from the process: its environment and its output streams.
+type env struct {
+	getenv         func(string) string
+	stdout, stderr io.Writer
+}
 
 func parse(args []string, stdout, stderr io.Writer) (*cli, *kong.Context, error) {
 	var c cli
@@ -75,39 +91,54 @@ func parse(args []string, stdout, stderr io.Writer) (*cli, *kong.Context, error)
 	return &c, kctx, nil
 }
 
-func (c *cli) resolve(getenv func(string) string) (*config.Resolved, error) {
-	return c.Config.Resolve(getenv)
-}
-
-func (c *cli) dispatch(ctx context.Context, command string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if command == "version" {
-		fmt.Fprintln(stdout, buildVersion())
-		return nil
-	}
-	cfg, err := c.resolve(getenv)
-	if err != nil {
-		return err
-	}
-	log := cfg.Logger(stderr)
+func (c *cli) dispatch(ctx context.Context, command string, e env) error {
 	switch command {
+	case "version":
+		fmt.Fprintln(e.stdout, buildVersion())
+		return nil
+	case "simulate":
+		return c.Simulate.run(ctx, e)
 	case "serve":
-		return serve(ctx, cfg, log, c.Serve.Demo, stdout)
+		cfg, log, err := resolve(c.Serve.Config, e)
+		if err != nil {
+			return err
+		}
+		a, err := app.New(ctx, cfg, log, app.Options{Demo: c.Serve.Demo, Version: buildVersion(), Out: e.stdout})
+		if err != nil {
+			return err
+		}
+		return a.Run(ctx)
 	case "worker":
-		return errors.New("worker: no background jobs are defined yet; run serve")
+		cfg, log, err := resolve(c.Worker.Config, e)
+		if err != nil {
+			return err
+		}
+		return app.RunWorker(ctx, cfg, log, buildVersion())
 	case "migrate up", "migrate down", "migrate status":
-		return migrate(ctx, cfg, strings.TrimPrefix(command, "migrate "), stdout)
+		cfg, _, err := resolve(c.Migrate.Config, e)
+		if err != nil {
+			return err
+		}
+		return migrate(ctx, cfg, command[len("migrate "):], e.stdout)
 	case "admin":
 		return errors.New("admin: no admin commands yet")
 	}
 	return fmt.Errorf("unknown command %q", command)
 }
 
-func serve(ctx context.Context, cfg *config.Resolved, log *slog.Logger, demo bool, stdout io.Writer) error {
-	a, err := app.New(ctx, cfg, log, app.Options{Demo: demo, Version: buildVersion(), Out: stdout})
+func resolve(c config.Config, e env) (*config.Resolved, *slog.Logger, error) {
+	cfg, err := c.Resolve(e.getenv)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	return a.Run(ctx)
+	return cfg, cfg.Logger(e.stderr), nil
+}
+
+// migrator is what migrate needs of a storage backend.
+type migrator interface {
+	Migrate(context.Context) error
+	MigrateDown(context.Context) error
+	MigrationStatus(context.Context) ([]*goose.MigrationStatus, error)
 }
 
 func migrate(ctx context.Context, cfg *config.Resolved, action string, stdout io.Writer) error {
@@ -116,10 +147,7 @@ func migrate(ctx context.Context, cfg *config.Resolved, action string, stdout io
 		return err
 	}
 	defer st.Close()
-	m, ok := st.(interface {
-		Migrate(context.Context) error
-		MigrateDown(context.Context) error
-	})
+	m, ok := st.(migrator)
 	if !ok {
 		return errors.New("migrate: this storage backend has no migrations")
 	}
@@ -135,30 +163,20 @@ func migrate(ctx context.Context, cfg *config.Resolved, action string, stdout io
 		}
 		fmt.Fprintln(stdout, "rolled back one migration")
 	case "status":
-		return migrationStatus(ctx, st, stdout)
+		list, err := m.MigrationStatus(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "VERSION\tSTATE\tAPPLIED AT\tFILE")
+		for _, m := range list {
+			applied := "-"
+			if !m.AppliedAt.IsZero() {
+				applied = m.AppliedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", m.Source.Version, m.State, applied, m.Source.Path)
+		}
+		return w.Flush()
 	}
 	return nil
-}
-
-func migrationStatus(ctx context.Context, st app.Store, stdout io.Writer) error {
-	ms, ok := st.(interface {
-		MigrationStatus(context.Context) ([]*goose.MigrationStatus, error)
-	})
-	if !ok {
-		return errors.New("migrate: this storage backend has no migrations")
-	}
-	list, err := ms.MigrationStatus(ctx)
-	if err != nil {
-		return err
-	}
-	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "VERSION\tSTATE\tAPPLIED AT\tFILE")
-	for _, m := range list {
-		applied := "-"
-		if !m.AppliedAt.IsZero() {
-			applied = m.AppliedAt.UTC().Format(time.RFC3339)
-		}
-		fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", m.Source.Version, m.State, applied, m.Source.Path)
-	}
-	return w.Flush()
 }

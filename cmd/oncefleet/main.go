@@ -29,7 +29,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil || kctx == nil {
 		return err
 	}
-	return cli.dispatch(ctx, kctx.Command(), getenv, stdout, stderr)
+	return cli.dispatch(ctx, kctx.Command(), env{getenv: getenv, stdout: stdout, stderr: stderr})
 }
 
 // oneLine folds a multi-line error (pgx lists every address it tried) into one line.

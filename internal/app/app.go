@@ -31,6 +31,7 @@ type Options struct {
 	Demo bool
 	// Version is reported by /health and the version command.
 	Version string
+	worker  bool // health and background work only, no API
 	// Out receives what a person starting the server must read (the demo login); logs go to
 	// the logger.
 	Out io.Writer
@@ -161,4 +162,14 @@ func (a *App) Close() error {
 		a.ln.Close()
 	}
 	return errors.Join(errs...)
+}
+
+// RunWorker runs the background work without the public API: the database is migrated and
+// health endpoints are served on the configured address so an orchestrator can probe it.
+func RunWorker(ctx context.Context, cfg *config.Resolved, log *slog.Logger, version string) error {
+	a, err := New(ctx, cfg, log, Options{Version: version, worker: true})
+	if err != nil {
+		return err
+	}
+	return a.Run(ctx)
 }
