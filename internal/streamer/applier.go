@@ -184,10 +184,7 @@ func Plan(_ context.Context, recs []record.Pending) (record.Plan, error) {
 		seen(sims, rec)
 		switch p.Stream {
 		case record.StreamUsage:
-			mo, mt := rec.SMSCount, int64(0)
-			if rec.SMSMT {
-				mo, mt = 0, rec.SMSCount
-			}
+			mo, mt := rec.SMSMO, rec.SMSMT
 			dk := dayKey{rec.ICCID, rec.At.Truncate(24 * time.Hour)}
 			d := daily[dk]
 			if d == nil {

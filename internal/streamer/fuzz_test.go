@@ -33,10 +33,10 @@ func FuzzParseBatch(f *testing.F) {
 			if err != nil {
 				t.Fatalf("record %d accepted on receipt but not by the applier: %v", i, err)
 			}
-			if full.ID != r.ID || full.Stream != r.Stream || !full.At.Equal(r.At) || full.TotalBytes != r.TotalBytes || full.CostE10 != r.CostE10 {
+			if full.ID != r.ID || full.Stream != r.Stream || !full.At.Equal(r.At) || full.TotalBytes != r.TotalBytes || full.CostE10 != r.CostE10 || full.SMSMO != r.SMSMO || full.SMSMT != r.SMSMT {
 				t.Fatalf("record %d: light parse %+v, full parse %+v", i, r, full)
 			}
-			if r.RxBytes < 0 || r.TxBytes < 0 || r.TotalBytes < 0 || r.CostE10 < 0 || r.SMSCount < 0 {
+			if r.RxBytes < 0 || r.TxBytes < 0 || r.TotalBytes < 0 || r.CostE10 < 0 || r.SMSMO < 0 || r.SMSMT < 0 {
 				t.Fatalf("record %d: negative amounts %+v", i, r)
 			}
 		}

@@ -42,8 +42,7 @@ type Record struct {
 	// Usage.
 	Traffic                      string // "Data", "SMS", … as 1NCE names it
 	RxBytes, TxBytes, TotalBytes int64
-	SMSCount                     int64
-	SMSMT                        bool // SMS direction is mobile-terminated (default: MO)
+	SMSMO, SMSMT                 int64 // SMS messages sent by / to the device
 	CostE10                      int64
 	SessionID                    string
 
@@ -223,7 +222,7 @@ func fillIdentity(rec *Record, w *wire) {
 	if imsi := objectFields(w.IMSI); imsi != nil {
 		rec.IMSI = str(imsi["imsi"])
 	} else {
-		rec.IMSI = str(w.IMSI)
+		rec.IMSI = firstString(w.IMSI, sim["imsi"]) // Platform 2.0 moves it into sim
 	}
 	ep := objectFields(w.Endpoint)
 	rec.IMEI = firstString(ep["imei"], w.IMEI)
@@ -262,7 +261,15 @@ func parseEvent(rec Record, w *wire, full bool) (Record, error) {
 		if c := objectFields(d["country"]); c != nil && rec.Country == "" {
 			rec.Country = str(c["name"])
 		}
-		if pdp := objectFields(d["pdp_context"]); pdp != nil {
+		// v1 calls the session pdp_context, Platform 2.0 ipcan_session.
+		pdp := objectFields(d["pdp_context"])
+		if pdp == nil {
+			pdp = objectFields(d["ipcan_session"])
+		}
+		if pdp != nil {
+			if rec.SessionID == "" {
+				rec.SessionID = str(pdp["ipcan_session_id"])
+			}
 			rec.RAT = str(pdp["rat_type"])
 			if rec.IPAddress == "" {
 				rec.IPAddress = firstString(pdp["ip"], pdp["ip_address"])
@@ -290,7 +297,28 @@ func parseUsage(rec Record, w *wire) (Record, error) {
 	rec.Start, rec.At = start, end
 	rec.Traffic = describe(first(w.TrafficType, w.ServiceType))
 
-	if vol := objectFields(w.Volume); vol != nil {
+	vol := objectFields(w.Volume)
+	if rec.CostE10, err = parseAmount("cost", w.Cost, 10); err != nil {
+		return Record{}, err
+	}
+	traffic := strings.ToLower(rec.Traffic)
+	if strings.Contains(traffic, "sms") {
+		return parseSMS(rec, w, vol, traffic)
+	}
+	switch {
+	case vol != nil && (present(vol["rx_kb"]) || present(vol["tx_kb"]) || present(vol["total_kb"])):
+		// Platform 2.0 counts whole kilobytes of 1,024 bytes.
+		var kb [3]int64
+		for i, f := range []string{"rx_kb", "tx_kb", "total_kb"} {
+			if kb[i], err = parseAmount("volume."+f, vol[f], 0); err != nil {
+				return Record{}, err
+			}
+		}
+		rec.RxBytes, rec.TxBytes, rec.TotalBytes = kb[0]*1024, kb[1]*1024, kb[2]*1024
+		if !present(vol["total_kb"]) {
+			rec.TotalBytes = rec.RxBytes + rec.TxBytes
+		}
+	case vol != nil:
 		if rec.RxBytes, err = parseAmount("volume.rx", vol["rx"], 6); err != nil {
 			return Record{}, err
 		}
@@ -303,28 +331,57 @@ func parseUsage(rec Record, w *wire) (Record, error) {
 		if !present(vol["total"]) {
 			rec.TotalBytes = rec.RxBytes + rec.TxBytes
 		}
-	} else if present(w.Volume) {
-		// A bare number is the total volume.
+	case present(w.Volume):
+		// A bare number is the total volume in MB.
 		if rec.TotalBytes, err = parseAmount("volume", w.Volume, 6); err != nil {
 			return Record{}, err
 		}
 	}
-	if rec.CostE10, err = parseAmount("cost", w.Cost, 10); err != nil {
-		return Record{}, err
-	}
+	return rec, nil
+}
 
-	traffic := strings.ToLower(rec.Traffic)
-	if strings.Contains(traffic, "sms") {
-		n, err := parseAmount("sms_count", first(w.SMSCount, w.Quantity), 0)
+// parseSMS reads an SMS usage record's message counts. An explicit count (sms_count,
+// quantity) goes to the direction the record names (default MO); otherwise the volume object
+// counts messages, not megabytes: tx is mobile-originated, rx mobile-terminated, and a total
+// alone counts as MO. A record with no count at all stands for one message.
+func parseSMS(rec Record, w *wire, vol map[string]json.RawMessage, traffic string) (Record, error) {
+	count := first(w.SMSCount, w.Quantity)
+	dir := strings.ToLower(describe(w.Direction))
+	mt := strings.Contains(traffic, "mt") || dir == "mt" || strings.Contains(dir, "terminated")
+	switch {
+	case present(count):
+		n, err := parseAmount("sms_count", count, 0)
 		if err != nil {
 			return Record{}, err
 		}
-		if !present(first(w.SMSCount, w.Quantity)) {
-			n = 1 // one record per SMS (DATASTREAMER.md)
+		if mt {
+			rec.SMSMT = n
+		} else {
+			rec.SMSMO = n
 		}
-		rec.SMSCount = n
-		dir := strings.ToLower(describe(w.Direction))
-		rec.SMSMT = strings.Contains(traffic, "mt") || dir == "mt" || strings.Contains(dir, "terminated")
+	case vol != nil:
+		rx, err := parseAmount("volume.rx", vol["rx"], 0)
+		if err != nil {
+			return Record{}, err
+		}
+		tx, err := parseAmount("volume.tx", vol["tx"], 0)
+		if err != nil {
+			return Record{}, err
+		}
+		total, err := parseAmount("volume.total", vol["total"], 0)
+		if err != nil {
+			return Record{}, err
+		}
+		rec.SMSMO, rec.SMSMT = tx, rx
+		if rx+tx == 0 {
+			rec.SMSMO = total
+		}
+	default:
+		if mt {
+			rec.SMSMT = 1
+		} else {
+			rec.SMSMO = 1
+		}
 	}
 	return rec, nil
 }

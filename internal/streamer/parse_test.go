@@ -59,7 +59,7 @@ func TestParseV1Usage(t *testing.T) {
 		t.Errorf("data record:\n got %+v\nwant %+v", d, want)
 	}
 	s := recs[1]
-	if s.Traffic != "SMS" || s.SMSCount != 1 || s.SMSMT || s.TotalBytes != 0 || s.CostE10 != 100000000 || s.ICCID != "8988280666000000017" {
+	if s.Traffic != "SMS" || s.SMSMO != 1 || s.SMSMT != 0 || s.TotalBytes != 0 || s.CostE10 != 100000000 || s.ICCID != "8988280666000000017" {
 		t.Errorf("sms record = %+v", s)
 	}
 }
