@@ -107,6 +107,9 @@ func NormalizeDecimal(s string) string {
 	if !strings.Contains(s, ".") {
 		return s
 	}
-	s = strings.TrimRight(s, "0")
-	return strings.TrimSuffix(s, ".")
+	s = strings.TrimSuffix(strings.TrimRight(s, "0"), ".")
+	if s == "" || s == "-" { // "-.0", ".0": zero
+		return "0"
+	}
+	return s
 }
