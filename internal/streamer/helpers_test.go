@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -127,4 +128,12 @@ func newHTTPServer(t testing.TB, h http.Handler) string {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// sqlDB is a database/sql handle on a PostgreSQL store's pool.
+func sqlDB(t testing.TB, s interface{ Pool() *pgxpool.Pool }) *sql.DB {
+	t.Helper()
+	db := stdlib.OpenDBFromPool(s.Pool())
+	t.Cleanup(func() { db.Close() })
+	return db
 }
