@@ -88,8 +88,10 @@ type EmitterStats struct {
 	Acked int64 `json:"acked"`
 	// Retries counts failed POSTs (each answered by a re-send of the same batch).
 	Retries int64 `json:"retries"`
-	// Duplicates counts already-acknowledged records sent again on purpose.
-	Duplicates int64 `json:"duplicates"`
+	// Duplicates counts already-acknowledged records sent again on purpose; DuplicatesQueued
+	// those chosen for it and not yet sent.
+	Duplicates       int64 `json:"duplicates"`
+	DuplicatesQueued int64 `json:"duplicates_queued"`
 	// Pending counts records published but not yet acknowledged.
 	Pending int64 `json:"pending"`
 	// Waits counts Publish calls that found the buffer full and waited for room.
@@ -123,8 +125,10 @@ type Emitter struct {
 type emitStream struct {
 	url   string
 	queue chan Activity
-	// dups are acknowledged records waiting to be sent once more.
-	dups []emitRecord
+	// dups are acknowledged records waiting to be sent once more; queuedDups mirrors their
+	// number for Stats, which runs on other goroutines.
+	dups       []emitRecord
+	queuedDups atomic.Int64
 	// pending counts records of this stream published and not yet acknowledged.
 	pending atomic.Int64
 	// rng picks duplicates; one per stream, used only by its loop, so each stream's choices
@@ -268,6 +272,7 @@ func (e *Emitter) Stats() EmitterStats {
 	}
 	for _, s := range e.streams {
 		st.Pending += s.pending.Load()
+		st.DuplicatesQueued += s.queuedDups.Load()
 	}
 	return st
 }
@@ -299,6 +304,7 @@ func (e *Emitter) runStream(ctx context.Context, s *emitStream) {
 		n := min(len(s.dups), e.opts.BatchSize)
 		batch = append(batch[:0], s.dups[:n]...)
 		s.dups = s.dups[n:]
+		s.queuedDups.Add(-int64(n))
 		// Since Go 1.23 Reset discards a pending tick, so no drain is needed.
 		timer.Reset(e.opts.FlushInterval)
 	gather:
@@ -355,6 +361,7 @@ func (e *Emitter) acknowledged(s *emitStream, batch []emitRecord) {
 		// One draw per fresh record whatever the rate, to keep choices aligned across runs.
 		if u := s.rng.Float64(); u < e.opts.DuplicateRate {
 			s.dups = append(s.dups, emitRecord{id: r.id, json: r.json, dup: true})
+			s.queuedDups.Add(1)
 		}
 	}
 	e.acked.Add(fresh)
