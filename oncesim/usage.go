@@ -1,6 +1,7 @@
 package oncesim
 
 import (
+	"slices"
 	"time"
 )
 
@@ -187,8 +188,14 @@ func (m *meterer) smsMO(a, b int64) {
 	q := &m.st.sms
 	for day := a / daySeconds; day <= (b-1)/daySeconds; day++ {
 		n := f.dayMO(m.idx, m.st.profile, day)
+		var times [4]int64
 		for k := range n {
-			t := f.moTime(m.idx, day, k)
+			times[k] = f.moTime(m.idx, day, k)
+		}
+		// In time order, so that a threshold crossed by the day's second SMS is dated alike
+		// however the day is split into metering steps.
+		slices.Sort(times[:n])
+		for _, t := range times[:n] {
 			if t < a || t >= b || t >= q.expiry {
 				continue
 			}
