@@ -10,3 +10,8 @@ import (
 func TestAccounts(t *testing.T) {
 	storetest.RunAccounts(t, func(t *testing.T) storetest.AccountStore { return dbtest.NewPostgres(t) })
 }
+
+// BenchmarkAccounts: go test -run '^$' -bench Accounts -benchtime=2s ./internal/store/postgres/
+func BenchmarkAccounts(b *testing.B) {
+	storetest.BenchAccounts(b, func(b *testing.B) storetest.AccountStore { return dbtest.NewPostgres(b) })
+}

@@ -10,3 +10,8 @@ import (
 func TestAccounts(t *testing.T) {
 	storetest.RunAccounts(t, func(t *testing.T) storetest.AccountStore { return dbtest.NewSQLite(t) })
 }
+
+// BenchmarkAccounts: go test -run '^$' -bench Accounts -benchtime=2s ./internal/store/sqlite/
+func BenchmarkAccounts(b *testing.B) {
+	storetest.BenchAccounts(b, func(b *testing.B) storetest.AccountStore { return dbtest.NewSQLite(b) })
+}
