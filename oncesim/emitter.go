@@ -372,23 +372,27 @@ func (e *Emitter) acknowledged(s *emitStream, batch []emitRecord) {
 var errNotAcked = errors.New("oncesim: emitter: batch not acknowledged")
 
 // deliver POSTs batch until it gets 200 or ctx is done, backing off exponentially between
-// tries without a limit on their number, as the stream's contract is to deliver.
+// tries without a limit on their number, as the stream's contract is to deliver. It fails only
+// when ctx is done.
 func (e *Emitter) deliver(ctx context.Context, s *emitStream, batch []emitRecord) error {
-	body := make([]json.RawMessage, len(batch))
+	// The records are json.Marshal output already; joining them avoids re-validating each.
+	var buf bytes.Buffer
+	buf.WriteByte('[')
 	dups := int64(0)
 	for i, r := range batch {
-		body[i] = r.json
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(r.json)
 		if r.dup {
 			dups++
 		}
 	}
-	payload, err := json.Marshal(body)
-	if err != nil {
-		return fmt.Errorf("oncesim: emitter: encoding batch: %w", err)
-	}
+	buf.WriteByte(']')
+	payload := buf.Bytes()
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval, b.MaxInterval = e.opts.RetryInitial, e.opts.RetryMax
-	_, err = backoff.Retry(ctx, func() (struct{}, error) {
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		e.batches.Add(1)
 		e.sent.Add(int64(len(batch)))
 		e.duplicates.Add(dups)
@@ -407,7 +411,9 @@ func (e *Emitter) post(ctx context.Context, u string, payload []byte) error {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(payload))
 	if err != nil {
-		return backoff.Permanent(fmt.Errorf("oncesim: emitter: building request: %w", err))
+		// NewEmitter validated the URL, so this cannot happen; were it to, the batch stays
+		// unacknowledged and counted in Retries rather than vanishing.
+		return fmt.Errorf("%w: building request: %w", errNotAcked, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "oncesim-datastreamer")
@@ -421,13 +427,12 @@ func (e *Emitter) post(ctx context.Context, u string, payload []byte) error {
 	// Drain a little so the connection can be reused; receivers answer briefly.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		err := fmt.Errorf("%w: status %d", errNotAcked, resp.StatusCode)
-		// A receiver that asks for a pause gets it, within the backoff's ceiling.
-		if secs, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && secs >= 0 {
-			return backoff.RetryAfter(min(secs, int(e.opts.RetryMax/time.Second)))
-		}
-		return err
+	if resp.StatusCode == http.StatusOK {
+		return nil
 	}
-	return nil
+	// A receiver that asks for a pause gets it, within the backoff's ceiling.
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
+		return &backoff.RetryAfterError{Duration: min(time.Duration(secs)*time.Second, e.opts.RetryMax)}
+	}
+	return fmt.Errorf("%w: status %d", errNotAcked, resp.StatusCode)
 }

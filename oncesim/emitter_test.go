@@ -30,7 +30,8 @@ const (
 type emitReceiver struct {
 	t        *testing.T
 	maxBatch int
-	// failures are played in order on the first POSTs: "500", "timeout", "close", "redirect".
+	// failures are played in order on the first POSTs: "500", "429" (with Retry-After),
+	// "timeout", "close", "redirect".
 	failures []string
 
 	mu         sync.Mutex
@@ -113,6 +114,10 @@ func (r *emitReceiver) serve(w http.ResponseWriter, req *http.Request) {
 	case "500":
 		http.Error(w, `{"error":"down"}`, http.StatusInternalServerError)
 		return
+	case "429":
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+		return
 	case "timeout":
 		<-req.Context().Done() // hang until the emitter gives up on this request
 		return
@@ -185,7 +190,7 @@ func emitWaitAcked(t *testing.T, em *Emitter, n int64) {
 
 func TestEmitterResendsUntilAcknowledged(t *testing.T) {
 	const n = 2500
-	rcv, srv := newEmitReceiver(t, n, 1000, "500", "timeout", "close", "redirect")
+	rcv, srv := newEmitReceiver(t, n, 1000, "500", "429", "timeout", "close", "redirect")
 	em, err := NewEmitter(EmitterOptions{
 		URL: srv.URL + "/stream", Username: emitUser, Password: emitPass,
 		BatchSize: 1000, FlushInterval: 20 * time.Millisecond,
@@ -221,24 +226,24 @@ func TestEmitterResendsUntilAcknowledged(t *testing.T) {
 			t.Fatalf("record %d: usage shape %v, want %v", id, rcv.kinds[id], wantUsage)
 		}
 	}
-	// The four failed POSTs carried the same batch, and the first acknowledged POST is it again.
+	// The five failed POSTs carried the same batch, and the first acknowledged POST is it again.
 	first := rcv.posts[0]
-	for i := 1; i <= 4; i++ {
+	for i := 1; i <= 5; i++ {
 		if !slices.Equal(rcv.posts[i], first) {
 			t.Fatalf("POST %d carried %d records starting %v, want the unacknowledged batch re-sent", i, len(rcv.posts[i]), rcv.posts[i][:1])
 		}
 	}
-	if rcv.ackedPosts[0] != 4 {
-		t.Errorf("first acknowledged POST is #%d, want #4 after four failures", rcv.ackedPosts[0])
+	if rcv.ackedPosts[0] != 5 {
+		t.Errorf("first acknowledged POST is #%d, want #5 after five failures", rcv.ackedPosts[0])
 	}
 	if rcv.followed != 0 {
 		t.Errorf("the emitter followed a redirect %d times; 1NCE does not", rcv.followed)
 	}
 	st := em.Stats()
-	if st.Acked != n || st.Pending != 0 || st.Published != n || st.Retries != 4 || st.Duplicates != 0 {
-		t.Errorf("Stats() = %+v, want %d published and acked, none pending, 4 retries", st, n)
+	if st.Acked != n || st.Pending != 0 || st.Published != n || st.Retries != 5 || st.Duplicates != 0 {
+		t.Errorf("Stats() = %+v, want %d published and acked, none pending, 5 retries", st, n)
 	}
-	if wantSent := int64(n + 4*len(first)); st.Sent != wantSent || st.Batches != int64(len(rcv.posts)) {
+	if wantSent := int64(n + 5*len(first)); st.Sent != wantSent || st.Batches != int64(len(rcv.posts)) {
 		t.Errorf("Stats() sent %d in %d batches, want %d in %d", st.Sent, st.Batches, wantSent, len(rcv.posts))
 	}
 }
