@@ -24,9 +24,12 @@ type StreamFormat string
 
 // Stream formats (see records.go for the exact shapes).
 const (
-	// StreamV1 sends today's usage and event records (shared/DATASTREAMER.md).
+	// StreamV1 sends today's usage and event records (UsageRecord, EventRecord), as 1NCE's
+	// Data Streamer documentation describes them.
 	StreamV1 StreamFormat = "v1"
-	// StreamV2 sends Platform 2.0 usage events and events.
+	// StreamV2 sends Platform 2.0 usage events and events (UsageRecordV2, EventRecordV2): the
+	// same objects with the IMSI inside sim, data sessions named by ipcan_session_id, data
+	// volumes in whole kilobytes rounded up per session, and SMS counts in sms_count.
 	StreamV2 StreamFormat = "v2"
 )
 

@@ -16,7 +16,8 @@ import (
 //   - usage: a data record carries ipcan_session_id (the data session it belongs to; the
 //     simulator reports each usage interval as its own session) and its volume in whole
 //     kilobytes (1 kB = 1,024 bytes), rounded up per session, as volume.{rx_kb,tx_kb,total_kb};
-//     an SMS record carries sms_count instead of a volume; imsi moves into sim; tariff goes.
+//     an SMS record carries sms_count instead of a volume; imsi moves into sim; imsi_id and
+//     tariff go; the endpoint is the short {id, name, ip_address, imei} of event records.
 //   - events: imsi moves into sim (sim.imsi), the PDP context detail is named ipcan_session with
 //     ipcan_session_id, and the organisation, endpoint, user and detail objects are unchanged.
 // Empty nested objects are null in both generations.
@@ -428,9 +429,9 @@ func NewUsageRecord(a Activity) UsageRecord {
 		Cost:           Decimal10(a.Cost),
 	}
 	if a.Traffic == "SMS" {
-		// An SMS record counts messages; the simulator reports SMS it sends to the device
-		// (MT) as received and those the device sends (MO) as transmitted, and the Activity
-		// does not say which, so the count goes to tx and total.
+		// An SMS record carries its message count in the volume fields. An Activity does not
+		// say whether the SMS was mobile-originated or -terminated, so the count goes to tx and
+		// total, and receivers should read total.
 		n := Megabytes(a.SMSCount)
 		r.Volume = &Volume{TX: n, Total: n}
 	} else {
