@@ -73,7 +73,7 @@ func (l *Leader) IsLeader() bool { return l.leading.Load() }
 // Run campaigns until ctx ends. Each time it wins it calls lead with a context that ends when
 // leadership is lost or ctx ends; when lead returns, the lock is released and the campaign
 // goes on. Run returns once ctx has ended and any running lead has returned.
-func (l *Leader) Run(ctx context.Context, lead func(ctx context.Context)) error {
+func (l *Leader) Run(ctx context.Context, lead func(ctx context.Context)) {
 	log := l.opts.Logger.With("job", l.name)
 	var failing bool
 	for {
@@ -94,7 +94,7 @@ func (l *Leader) Run(ctx context.Context, lead func(ctx context.Context)) error 
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil
+			return
 		case <-t.C:
 		}
 	}

@@ -493,7 +493,7 @@ func RunLocker(t *testing.T, newLocker func(t *testing.T) Locker) {
 
 	t.Run("Extend", func(t *testing.T) {
 		l := newLocker(t)
-		lk, err := l.TryLock(t.Context(), "job", 100*time.Millisecond)
+		lk, err := l.TryLock(t.Context(), "job", 500*time.Millisecond)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -503,7 +503,7 @@ func RunLocker(t *testing.T, newLocker func(t *testing.T) Locker) {
 		if err := lk.Extend(t.Context(), 0); err == nil {
 			t.Fatal("Extend(0) accepted")
 		}
-		time.Sleep(300 * time.Millisecond) // well past the original TTL
+		time.Sleep(time.Second) // well past the original TTL
 		if _, err := l.TryLock(t.Context(), "job", time.Minute); !errors.Is(err, cache.ErrNotAcquired) {
 			t.Fatalf("extended lock was taken: %v", err)
 		}
@@ -518,7 +518,7 @@ func RunLocker(t *testing.T, newLocker func(t *testing.T) Locker) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 		defer cancel()
 		_, err = l.Lock(ctx, "job", time.Minute)
 		if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, cache.ErrNotAcquired) {
@@ -587,7 +587,7 @@ func startReplicas(t *testing.T, l Locker, n int, lead func(ctx context.Context)
 		r.done = append(r.done, done)
 		go func() {
 			defer close(done)
-			_ = ld.Run(ctx, func(ctx context.Context) {
+			ld.Run(ctx, func(ctx context.Context) {
 				if r.inside.Add(1) > 1 {
 					r.overlaps.Add(1)
 				}
