@@ -3,6 +3,7 @@ package oncesim
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -495,4 +496,17 @@ func FuzzFaultsJSON(f *testing.F) {
 			t.Fatalf("String() of decoded faults %q does not parse: %v", got.String(), err)
 		}
 	})
+}
+
+func ExampleParseFaults() {
+	f, err := ParseFaults("503=0.05,latency=5ms..50ms,429burst=0.01x20@2s")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(f)
+	_, err = ParseFaults("503=5%")
+	fmt.Println(err)
+	// Output:
+	// latency=5ms..50ms,503=0.05,429burst=0.01x20@2s
+	// oncesim: faults part 1 "503=5%": rate "5%" must be a number in [0,1]
 }
