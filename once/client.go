@@ -1,126 +1,155 @@
 // Package once is a Go client for the 1NCE Management API: OAuth, SIM management (v2 first,
 // v1 where v2 has no operation), orders, products and support.
 //
-// PLACEHOLDER TRANSPORT: the SDK-core work replaces this file with the production transport
-// (token cache, shared budget, retries, breaker, typed errors). The do signature in seam.go
-// stays.
+// Every call goes through one transport that knows 1NCE's rules (SPEC §2): one OAuth token
+// per account, cached until 10 minutes before it expires and refreshed once on a 401; a
+// request budget at the account's rate (10/s by default) with priorities, shareable between
+// processes; retries with exponential backoff and jitter for idempotent calls only, so a
+// money-costing POST is never sent twice; Retry-After on 429; a circuit breaker per host;
+// 1NCE's 100-per-5-minutes limit for orders, products and support; typed errors; redacted
+// structured logs and metrics hooks.
 package once
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // DefaultBaseURL is 1NCE's production Management API.
 const DefaultBaseURL = "https://api.1nce.com/management-api"
 
-// Client calls the 1NCE Management API. It is safe for concurrent use.
+// Client calls the 1NCE Management API. It is safe for concurrent use and holds no goroutines
+// between calls, so it needs no Close.
 type Client struct {
 	baseURL      string
+	host         string
 	clientID     string
 	clientSecret string
 	http         *http.Client
+	mode         APIMode
+	v1Gone       atomic.Bool // 1NCE showed the account has no v1 any more
 
-	mu    sync.Mutex
-	token string
-	exp   time.Time
+	tokens   tokenCache
+	budget   *budget // nil: budget off
+	commerce *rate.Limiter
+	breakers *breakers
+	retry    RetryPolicy
+	timeout  time.Duration
+	hooks    Hooks
+	log      *slog.Logger
+	now      func() time.Time // injectable clock for token expiry and rate recovery
 }
 
-// Option configures a Client.
-type Option func(*Client)
-
-// WithBaseURL sets the API base URL (default DefaultBaseURL).
-func WithBaseURL(u string) Option { return func(c *Client) { c.baseURL = strings.TrimSuffix(u, "/") } }
-
-// WithHTTPClient sets the HTTP client used for every call.
-func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
-
-// New returns a client authenticating with the given API client credentials.
+// New returns a client authenticating with the given API client credentials (1NCE portal →
+// API access). It checks the options and makes no network call.
 func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
-	c := &Client{baseURL: DefaultBaseURL, clientID: clientID, clientSecret: clientSecret, http: http.DefaultClient}
+	if strings.TrimSpace(clientID) == "" || clientSecret == "" {
+		return nil, errors.New("once: New: client id and client secret are required")
+	}
+	cfg := config{
+		baseURL: DefaultBaseURL,
+		mode:    APIAuto,
+		rate:    DefaultRate,
+		burst:   int(DefaultRate),
+		retry:   DefaultRetryPolicy,
+		timeout: DefaultTimeout,
+		breaker: DefaultBreakerSettings,
+
+		commerceN: DefaultCommerceLimit,
+		commerceP: DefaultCommercePeriod,
+		now:       time.Now,
+	}
 	for _, o := range opts {
-		o(c)
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return nil, fmt.Errorf("once: New: %w", err)
+		}
+	}
+	base := strings.TrimSuffix(cfg.baseURL, "/")
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("once: New: base URL %q must be an absolute http(s) URL without query", cfg.baseURL)
+	}
+	if cfg.httpClient == nil {
+		t, ok := http.DefaultTransport.(*http.Transport)
+		if !ok {
+			return nil, errors.New("once: New: http.DefaultTransport was replaced; pass WithHTTPClient")
+		}
+		cfg.httpClient = &http.Client{Transport: t.Clone()}
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.tokenStore == nil {
+		cfg.tokenStore = newMemoryTokenStore()
+	}
+	c := &Client{
+		baseURL:      base,
+		host:         u.Host,
+		clientID:     clientID,
+		clientSecret: clientSecret,
+		http:         cfg.httpClient,
+		mode:         cfg.mode,
+		retry:        cfg.retry,
+		timeout:      cfg.timeout,
+		hooks:        cfg.hooks,
+		log:          cfg.logger,
+		now:          cfg.now,
+		commerce:     rate.NewLimiter(rate.Every(cfg.commerceP/time.Duration(cfg.commerceN)), cfg.commerceN),
+	}
+	key := accountKey(base, clientID)
+	c.tokens = tokenCache{key: "token:" + key, store: cfg.tokenStore}
+	c.breakers = &breakers{settings: cfg.breaker, hooks: &c.hooks, byHost: map[string]*breakerT{}}
+	if cfg.budgetStore == nil {
+		cfg.budgetStore = newMemoryBudget()
+	}
+	if cfg.rate > 0 && cfg.burst > 0 {
+		c.budget = &budget{
+			store:    cfg.budgetStore,
+			fallback: newMemoryBudget(),
+			key:      "budget:" + key,
+			rate:     cfg.rate,
+			burst:    cfg.burst,
+			now:      func() time.Time { return c.now() },
+			log:      c.log,
+			factor:   1,
+		}
 	}
 	return c, nil
 }
 
-func (c *Client) bearer(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.token != "" && time.Now().Before(c.exp) {
-		return c.token, nil
+// prefer returns the generation to use for operations both generations have.
+func (c *Client) prefer() Generation {
+	if c.mode == APIV1 {
+		return GenV1
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+"/oauth/token", strings.NewReader(`{"grant_type":"client_credentials"}`))
-	req.SetBasicAuth(c.clientID, c.clientSecret)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := c.http.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("once: token: %w", err)
-	}
-	defer res.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-		ExpiresIn   int    `json:"expires_in"`
-	}
-	if res.StatusCode != 200 {
-		return "", fmt.Errorf("once: token: status %d", res.StatusCode)
-	}
-	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil {
-		return "", fmt.Errorf("once: token: %w", err)
-	}
-	c.token, c.exp = tok.AccessToken, time.Now().Add(time.Duration(tok.ExpiresIn)*time.Second-10*time.Minute)
-	return c.token, nil
+	return GenV2
 }
 
+// V1Available reports whether the client still sends v1 calls: false in mode v2 and once 1NCE
+// answered that the account has no v1 any more.
+func (c *Client) V1Available() bool { return c.mode != APIV2 && !c.v1Gone.Load() }
+
+// do runs one call of one operation (the seam of seam.go).
 func (c *Client) do(ctx context.Context, r *request, out any) (*response, error) {
-	var body io.Reader
-	if r.body != nil {
-		b, err := json.Marshal(r.body)
-		if err != nil {
-			return nil, fmt.Errorf("once: %s: encode: %w", r.op, err)
-		}
-		body = bytes.NewReader(b)
-	}
-	u := c.baseURL + r.path
-	if len(r.query) > 0 {
-		u += "?" + r.query.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
-	if err != nil {
-		return nil, fmt.Errorf("once: %s: %w", r.op, err)
-	}
-	tok, err := c.bearer(ctx)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Accept", "application/json")
-	if r.body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := c.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("once: %s: %w", r.op, err)
-	}
-	defer res.Body.Close()
-	data, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, fmt.Errorf("once: %s: read: %w", r.op, err)
-	}
-	if res.StatusCode >= 300 {
-		return &response{status: res.StatusCode, header: res.Header}, fmt.Errorf("once: %s: status %d", r.op, res.StatusCode)
-	}
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			return nil, fmt.Errorf("once: %s: decode: %w", r.op, err)
+	if r.gen == GenV1 {
+		switch {
+		case c.mode == APIV2:
+			return nil, &UnsupportedError{Op: r.op, Gen: GenV1, Reason: "client configured for API v2 only"}
+		case c.v1Gone.Load():
+			return nil, &UnsupportedError{Op: r.op, Gen: GenV1, Reason: "1NCE showed the account has no v1"}
 		}
 	}
-	return &response{status: res.StatusCode, header: res.Header}, nil
+	return c.call(ctx, r, out)
 }

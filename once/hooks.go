@@ -1,0 +1,52 @@
+package once
+
+import "time"
+
+// Hooks are observability callbacks. Any field may be nil. They run synchronously on the
+// calling goroutine, so they must be fast and must not call the Client. The server implements
+// them with Prometheus; this package does not import a metrics library.
+type Hooks struct {
+	// Request runs after every HTTP exchange with 1NCE (each attempt, token fetches included).
+	Request func(RequestInfo)
+	// TokenRefresh runs after each token fetch from 1NCE; err is nil on success.
+	TokenRefresh func(err error)
+	// RateLimited runs when 1NCE answers 429, with the wait it asked for (zero if none).
+	RateLimited func(op string, retryAfter time.Duration)
+	// BreakerStateChange runs when the circuit breaker of a host changes state
+	// ("closed", "half-open", "open").
+	BreakerStateChange func(host, from, to string)
+}
+
+// RequestInfo describes one HTTP exchange with 1NCE.
+type RequestInfo struct {
+	// Op is the operation, e.g. "v2.getSims" or "oauth.token".
+	Op string
+	// Method is the HTTP method.
+	Method string
+	// Status is the HTTP status, 0 when no answer arrived.
+	Status int
+	// Attempt counts attempts of one call from 1.
+	Attempt int
+	// Duration is the time from sending to reading the whole answer.
+	Duration time.Duration
+	// Err is the error of the exchange: transport errors, and *APIError for non-2xx.
+	Err error
+}
+
+func (h *Hooks) request(i RequestInfo) {
+	if h.Request != nil {
+		h.Request(i)
+	}
+}
+
+func (h *Hooks) tokenRefresh(err error) {
+	if h.TokenRefresh != nil {
+		h.TokenRefresh(err)
+	}
+}
+
+func (h *Hooks) rateLimited(op string, d time.Duration) {
+	if h.RateLimited != nil {
+		h.RateLimited(op, d)
+	}
+}
