@@ -75,6 +75,16 @@ func acctExpectOne(rows int64, what string) error {
 
 func acctNow() time.Time { return time.Now().UTC() }
 
+// acctUTC puts scanned times in UTC: pgx returns timestamptz in the process's local zone, and
+// the API promises UTC whatever the server's TZ. Nil pointers (NULL columns) are skipped.
+func acctUTC(ts ...*time.Time) {
+	for _, t := range ts {
+		if t != nil {
+			*t = t.UTC()
+		}
+	}
+}
+
 const userCols = `id, email, name, role, password_hash, disabled, created_at, updated_at, last_login_at`
 
 func scanUser(row pgx.Row, u *fleet.User) error {
@@ -83,6 +93,7 @@ func scanUser(row pgx.Row, u *fleet.User) error {
 		return err
 	}
 	u.Role = fleet.Role(role)
+	acctUTC(&u.CreatedAt, &u.UpdatedAt, u.LastLoginAt)
 	return nil
 }
 
@@ -156,6 +167,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *fleet.User) error {
 	if err != nil {
 		return translate(err, "update user "+u.ID)
 	}
+	acctUTC(&u.CreatedAt, u.LastLoginAt)
 	u.UpdatedAt = now
 	return nil
 }
@@ -273,6 +285,7 @@ func scanAPIKey(row pgx.Row, k *fleet.APIKey) error {
 		return err
 	}
 	k.Role = fleet.Role(role)
+	acctUTC(&k.CreatedAt, k.ExpiresAt, k.LastUsedAt, k.RevokedAt)
 	k.Scopes = nil
 	if err := json.Unmarshal(scopes, &k.Scopes); err != nil {
 		return fmt.Errorf("api key %s: scopes: %w", k.ID, err)

@@ -23,6 +23,7 @@ func scanAlertRule(row pgx.Row, r *fleet.AlertRule) error {
 		return err
 	}
 	r.Kind, r.Params, r.Channels, r.Cooldown = fleet.AlertKind(kind), params, channels, time.Duration(cooldown)*time.Second
+	acctUTC(&r.Created, &r.Updated)
 	return nil
 }
 
@@ -87,6 +88,7 @@ func (s *Store) UpdateAlertRule(ctx context.Context, r *fleet.AlertRule) error {
 		return translate(err, "update alert rule "+r.ID)
 	}
 	r.Updated = now
+	acctUTC(&r.Created)
 	return nil
 }
 
@@ -108,6 +110,7 @@ func scanAlert(row pgx.Row, a *fleet.Alert) error {
 		return err
 	}
 	a.Kind, a.Detail = fleet.AlertKind(kind), detail
+	acctUTC(&a.FiredAt, a.ResolvedAt, a.AcknowledgedAt)
 	return nil
 }
 
@@ -232,6 +235,16 @@ func (s *Store) ResolveAlertsByDedupKey(ctx context.Context, key string, at time
 	tag, err := s.pool.Exec(ctx, `UPDATE alerts SET resolved_at = $2 WHERE dedup_key = $1 AND resolved_at IS NULL`, key, at)
 	if err != nil {
 		return 0, translate(err, "resolve alerts")
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// DeleteResolvedAlertsBefore removes resolved alerts that fired before before (retention) and
+// returns how many; open alerts stay however old, since someone still has to act on them.
+func (s *Store) DeleteResolvedAlertsBefore(ctx context.Context, before time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM alerts WHERE resolved_at IS NOT NULL AND fired_at < $1`, before)
+	if err != nil {
+		return 0, translate(err, "delete old alerts")
 	}
 	return int(tag.RowsAffected()), nil
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/oncefleet/oncefleet/internal/fleet"
 )
@@ -57,7 +58,17 @@ func (s *Store) ListAudit(ctx context.Context, f fleet.AuditFilter) ([]fleet.Aud
 			return nil, 0, translate(err, "list audit")
 		}
 		e.Detail = detail
+		acctUTC(&e.At)
 		out = append(out, e)
 	}
 	return out, total, translate(rows.Err(), "list audit")
+}
+
+// DeleteAuditBefore removes audit entries older than before (retention) and returns how many.
+func (s *Store) DeleteAuditBefore(ctx context.Context, before time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM audit_log WHERE at < $1`, before)
+	if err != nil {
+		return 0, translate(err, "delete old audit entries")
+	}
+	return int(tag.RowsAffected()), nil
 }

@@ -22,6 +22,7 @@ func scanBulkOp(row pgx.Row, o *fleet.BulkOperation) error {
 		return err
 	}
 	o.State, o.Params = fleet.BulkState(state), params
+	acctUTC(&o.CreatedAt, o.StartedAt, o.FinishedAt)
 	return nil
 }
 
@@ -100,6 +101,7 @@ func scanBulkItems(rows pgx.Rows, what string) ([]fleet.BulkItem, error) {
 			return nil, translate(err, what)
 		}
 		it.State = fleet.BulkItemState(state)
+		acctUTC(&it.UpdatedAt)
 		out = append(out, it)
 	}
 	return out, translate(rows.Err(), what)

@@ -31,6 +31,7 @@ func scanOrder(row pgx.Row, o *fleet.Order) error {
 		return err
 	}
 	o.Raw, o.TotalAmount = raw, fleet.NormalizeDecimal(o.TotalAmount)
+	acctUTC(o.OrderedAt, &o.UpdatedAt)
 	return nil
 }
 
@@ -99,6 +100,7 @@ func scanProduct(row pgx.Row, p *fleet.Product) error {
 		return err
 	}
 	p.Raw, p.Price = raw, fleet.NormalizeDecimal(p.Price)
+	acctUTC(&p.UpdatedAt)
 	return nil
 }
 
@@ -155,6 +157,7 @@ func scanSupport(row pgx.Row, r *fleet.SupportRequest) error {
 		return err
 	}
 	r.Raw = raw
+	acctUTC(&r.CreatedAt, &r.UpdatedAt)
 	return nil
 }
 

@@ -14,7 +14,11 @@ import (
 const idemCols = `key, request_hash, COALESCE(status, 0), response, created_at`
 
 func scanIdem(row pgx.Row, r *fleet.IdempotencyRecord) error {
-	return row.Scan(&r.Key, &r.RequestHash, &r.Status, &r.Response, &r.CreatedAt)
+	if err := row.Scan(&r.Key, &r.RequestHash, &r.Status, &r.Response, &r.CreatedAt); err != nil {
+		return err
+	}
+	acctUTC(&r.CreatedAt)
+	return nil
 }
 
 // BeginIdempotency claims key for a request with requestHash. created is true when this call

@@ -49,7 +49,18 @@ func (s *Store) ListJobRuns(ctx context.Context, job string, limit int) ([]fleet
 		if err := rows.Scan(&r.ID, &r.Job, &r.StartedAt, &r.FinishedAt, &r.OK, &r.Items, &r.Errors, &r.Detail); err != nil {
 			return nil, translate(err, "list job runs")
 		}
+		acctUTC(&r.StartedAt, r.FinishedAt)
 		out = append(out, r)
 	}
 	return out, translate(rows.Err(), "list job runs")
+}
+
+// DeleteJobRunsBefore removes finished runs that started before before (retention) and returns
+// how many; a run still going is kept.
+func (s *Store) DeleteJobRunsBefore(ctx context.Context, before time.Time) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM job_runs WHERE finished_at IS NOT NULL AND started_at < $1`, before)
+	if err != nil {
+		return 0, translate(err, "delete old job runs")
+	}
+	return int(tag.RowsAffected()), nil
 }

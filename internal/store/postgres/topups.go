@@ -14,7 +14,11 @@ import (
 const topUpPolicyCols = `iccid, enabled, threshold_pct, max_per_month, created_at, updated_at`
 
 func scanTopUpPolicy(row pgx.Row, p *fleet.TopUpPolicy) error {
-	return row.Scan(&p.ICCID, &p.Enabled, &p.ThresholdPct, &p.MaxPerMonth, &p.CreatedAt, &p.UpdatedAt)
+	if err := row.Scan(&p.ICCID, &p.Enabled, &p.ThresholdPct, &p.MaxPerMonth, &p.CreatedAt, &p.UpdatedAt); err != nil {
+		return err
+	}
+	acctUTC(&p.CreatedAt, &p.UpdatedAt)
+	return nil
 }
 
 // PutTopUpPolicy creates or replaces the policy of p.ICCID (fleet.FleetDefault for the fleet).
@@ -28,6 +32,7 @@ func (s *Store) PutTopUpPolicy(ctx context.Context, p *fleet.TopUpPolicy) error 
 		ON CONFLICT (iccid) DO UPDATE SET enabled = EXCLUDED.enabled, threshold_pct = EXCLUDED.threshold_pct,
 			max_per_month = EXCLUDED.max_per_month, updated_at = EXCLUDED.updated_at
 		RETURNING created_at, updated_at`, p.ICCID, p.Enabled, p.ThresholdPct, p.MaxPerMonth, now).Scan(&p.CreatedAt, &p.UpdatedAt)
+	acctUTC(&p.CreatedAt, &p.UpdatedAt)
 	return translate(err, "put top-up policy "+p.ICCID)
 }
 
@@ -86,6 +91,7 @@ func scanTopUp(row pgx.Row, t *fleet.TopUp) error {
 		return err
 	}
 	t.Reason, t.State = fleet.TopUpReason(reason), fleet.TopUpState(state)
+	acctUTC(&t.CreatedAt, &t.UpdatedAt)
 	return nil
 }
 

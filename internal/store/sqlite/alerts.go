@@ -228,3 +228,13 @@ func (s *Store) ResolveAlertsByDedupKey(ctx context.Context, key string, at time
 	}
 	return acctAffected(res, "resolve alerts")
 }
+
+// DeleteResolvedAlertsBefore removes resolved alerts that fired before before (retention) and
+// returns how many; open alerts stay however old, since someone still has to act on them.
+func (s *Store) DeleteResolvedAlertsBefore(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM alerts WHERE resolved_at IS NOT NULL AND fired_at < $1`, acctTS(before))
+	if err != nil {
+		return 0, translate(err, "delete old alerts")
+	}
+	return acctAffected(res, "delete old alerts")
+}

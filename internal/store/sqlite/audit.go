@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"time"
 
 	"github.com/oncefleet/oncefleet/internal/fleet"
 )
@@ -60,4 +61,13 @@ func (s *Store) ListAudit(ctx context.Context, f fleet.AuditFilter) ([]fleet.Aud
 		out = append(out, e)
 	}
 	return out, total, translate(rows.Err(), "list audit")
+}
+
+// DeleteAuditBefore removes audit entries older than before (retention) and returns how many.
+func (s *Store) DeleteAuditBefore(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM audit_log WHERE at < $1`, acctTS(before))
+	if err != nil {
+		return 0, translate(err, "delete old audit entries")
+	}
+	return acctAffected(res, "delete old audit entries")
 }

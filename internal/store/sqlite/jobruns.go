@@ -53,3 +53,13 @@ func (s *Store) ListJobRuns(ctx context.Context, job string, limit int) ([]fleet
 	}
 	return out, translate(rows.Err(), "list job runs")
 }
+
+// DeleteJobRunsBefore removes finished runs that started before before (retention) and returns
+// how many; a run still going is kept.
+func (s *Store) DeleteJobRunsBefore(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM job_runs WHERE finished_at IS NOT NULL AND started_at < $1`, acctTS(before))
+	if err != nil {
+		return 0, translate(err, "delete old job runs")
+	}
+	return acctAffected(res, "delete old job runs")
+}

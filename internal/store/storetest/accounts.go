@@ -35,6 +35,7 @@ type AccountStore interface {
 
 	AppendAudit(ctx context.Context, e *fleet.AuditEntry) error
 	ListAudit(ctx context.Context, f fleet.AuditFilter) ([]fleet.AuditEntry, int, error)
+	DeleteAuditBefore(ctx context.Context, before time.Time) (int, error)
 
 	CreateAlertRule(ctx context.Context, r *fleet.AlertRule) error
 	AlertRuleByID(ctx context.Context, id string) (*fleet.AlertRule, error)
@@ -47,6 +48,7 @@ type AccountStore interface {
 	AcknowledgeAlert(ctx context.Context, id int64, by string, at time.Time) error
 	ResolveAlert(ctx context.Context, id int64, at time.Time) error
 	ResolveAlertsByDedupKey(ctx context.Context, key string, at time.Time) (int, error)
+	DeleteResolvedAlertsBefore(ctx context.Context, before time.Time) (int, error)
 
 	PutTopUpPolicy(ctx context.Context, p *fleet.TopUpPolicy) error
 	TopUpPolicyByICCID(ctx context.Context, iccid string) (*fleet.TopUpPolicy, error)
@@ -75,6 +77,7 @@ type AccountStore interface {
 	StartJobRun(ctx context.Context, job string, at time.Time) (int64, error)
 	FinishJobRun(ctx context.Context, r *fleet.JobRun) error
 	ListJobRuns(ctx context.Context, job string, limit int) ([]fleet.JobRun, error)
+	DeleteJobRunsBefore(ctx context.Context, before time.Time) (int, error)
 
 	UpsertOrders(ctx context.Context, orders []fleet.Order) error
 	OrderByNumber(ctx context.Context, number string) (*fleet.Order, error)

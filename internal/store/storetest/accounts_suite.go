@@ -93,6 +93,9 @@ func testUsers(t *testing.T, s AccountStore) {
 		if got.ID != alice.ID || got.Role != fleet.RoleAdmin || got.PasswordHash != alice.PasswordHash || got.Name != alice.Name {
 			t.Fatalf("by email %q: got %+v want %+v", email, got, alice)
 		}
+		if got.CreatedAt.Location() != time.UTC || got.UpdatedAt.Location() != time.UTC {
+			t.Fatalf("times not in UTC: %v", got.CreatedAt)
+		}
 		if !sameTime(got.CreatedAt, alice.CreatedAt) || got.LastLoginAt != nil {
 			t.Fatalf("by email: times %v/%v, last login %v", got.CreatedAt, alice.CreatedAt, got.LastLoginAt)
 		}
@@ -436,6 +439,14 @@ func testAudit(t *testing.T, s AccountStore) {
 	if len(got) != 1 || !jsonEqual(got[0].Detail, `{"label":"x"}`) {
 		t.Fatalf("detail not kept: %+v", got)
 	}
+
+	n, err := s.DeleteAuditBefore(ctx, base.Add(2*time.Minute))
+	must(t, err, "retention")
+	_, total, err := s.ListAudit(ctx, fleet.AuditFilter{})
+	must(t, err, "list after retention")
+	if n != 2 || total != 3 {
+		t.Fatalf("retention deleted %d, %d left; want 2 and 3", n, total)
+	}
 }
 
 // jsonEqual compares documents, not text: PostgreSQL's jsonb normalises whitespace and order.
@@ -619,6 +630,14 @@ func testAlerts(t *testing.T, s AccountStore) {
 	must(t, err, "page")
 	if total != 3 || len(page) != 2 || !page[0].FiredAt.After(page[1].FiredAt) || !sameTime(page[0].FiredAt, t0.Add(61*time.Minute)) {
 		t.Fatalf("page: total %d %+v", total, page)
+	}
+	// Retention removes resolved history only: the open 8988B alert stays however old.
+	n, err = s.DeleteResolvedAlertsBefore(ctx, t0.Add(24*time.Hour))
+	must(t, err, "retention")
+	left, total, err := s.ListAlerts(ctx, fleet.AlertFilter{})
+	must(t, err, "list after retention")
+	if n != 2 || total != 1 || left[0].ICCID != "8988B" {
+		t.Fatalf("retention deleted %d, left %+v", n, left)
 	}
 }
 
@@ -1153,6 +1172,14 @@ func testJobRuns(t *testing.T, s AccountStore) {
 	first := all[3]
 	if first.ID != ids[0] || first.OK == nil || !*first.OK || first.Items != 1000 || first.Duration() != time.Minute {
 		t.Fatalf("finished run: %+v", first)
+	}
+	// Retention keeps runs still going (ids[2]) and recent ones.
+	n, err := s.DeleteJobRunsBefore(ctx, base.Add(time.Hour))
+	must(t, err, "retention")
+	all, err = s.ListJobRuns(ctx, "", 0)
+	must(t, err, "list after retention")
+	if n != 2 || len(all) != 2 || all[0].ID != ids[2] || all[1].ID != other {
+		t.Fatalf("retention deleted %d, left %+v", n, all)
 	}
 }
 
