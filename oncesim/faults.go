@@ -256,9 +256,12 @@ func (f Faults) Validate() error {
 	if b.RetryAfter < 0 || b.RetryAfter > maxFaultRetryAfter || b.RetryAfter%time.Second != 0 {
 		return bad("429burst Retry-After %s: want whole seconds in [0s,%s]", b.RetryAfter, maxFaultRetryAfter)
 	}
-	for name, r := range map[string]float64{"reset": f.ResetRate, "truncate": f.TruncateRate, "revoke": f.RevokeRate} {
-		if !rateOK(r) {
-			return bad("%s rate %v: want [0,1]", name, r)
+	for _, r := range []struct {
+		name string
+		rate float64
+	}{{"reset", f.ResetRate}, {"truncate", f.TruncateRate}, {"revoke", f.RevokeRate}} {
+		if !rateOK(r.rate) {
+			return bad("%s rate %v: want [0,1]", r.name, r.rate)
 		}
 	}
 	if sum += f.ResetRate + f.TruncateRate; sum > 1+1e-9 {
