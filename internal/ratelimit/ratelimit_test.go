@@ -74,3 +74,39 @@ func TestRedisDown(t *testing.T) {
 		t.Fatal("Allow with Redis down returned no error")
 	}
 }
+
+// BenchmarkAllow measures one limiter decision; keys rotate over 1,000 API keys.
+func BenchmarkAllow(b *testing.B) {
+	ctx := context.Background()
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer client.Close()
+	prefix := "oncefleet-bench:" + rand.Text() + ":"
+	defer func() {
+		iter := client.Scan(ctx, 0, "rate:"+prefix+"*", 500).Iterator()
+		for iter.Next(ctx) {
+			client.Unlink(ctx, iter.Val())
+		}
+	}()
+	keys := make([]string, 1000)
+	for i := range keys {
+		keys[i] = rand.Text()
+	}
+	lim := ratelimit.PerMinute(1 << 30) // never denies: measure the decision, not the denial
+	for _, tc := range []struct {
+		name string
+		l    ratelimit.Limiter
+	}{
+		{"memory", ratelimit.NewMemory(ratelimit.MemoryOptions{})},
+		{"redis", ratelimit.NewRedis(client, ratelimit.RedisOptions{Prefix: prefix})},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				if _, err := tc.l.Allow(ctx, keys[i%len(keys)], lim); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
