@@ -138,3 +138,19 @@ func FuzzServe(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendTime checks the fast timestamp writer against the standard library.
+func FuzzAppendTime(f *testing.F) {
+	for _, v := range []int64{0, 1, 1_780_000_000, -86_400, 253_402_300_799, 253_402_300_800, -62_135_596_800} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v int64) {
+		tm := time.Unix(v, 0).UTC()
+		if got, want := string(appendTime(nil, v, true)), tm.Format(layoutRFC3339); got != want {
+			t.Fatalf("%d: %s, want %s", v, got, want)
+		}
+		if got, want := string(appendTime(nil, v, false)), tm.Format(layout1NCE); got != want {
+			t.Fatalf("%d: %s, want %s", v, got, want)
+		}
+	})
+}

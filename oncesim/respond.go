@@ -68,6 +68,29 @@ func writeEmpty(w http.ResponseWriter, status int) {
 	w.WriteHeader(status)
 }
 
+// appendTime writes t (Unix seconds, UTC) as 2006-01-02T15:04:05.000Z (rfc) or with 1NCE's
+// +0000 zone. It does what AppendFormat does for these two layouts at a fraction of the cost:
+// a page of SIMs carries up to 500 timestamps.
+func appendTime(b []byte, t int64, rfc bool) []byte {
+	tm := time.Unix(t, 0).UTC()
+	y, mo, d := tm.Date()
+	h, mi, sec := tm.Clock()
+	if y < 0 || y > 9999 {
+		if rfc {
+			return tm.AppendFormat(b, layoutRFC3339)
+		}
+		return tm.AppendFormat(b, layout1NCE)
+	}
+	b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-')
+	b = append(b, byte('0'+int(mo)/10), byte('0'+int(mo)%10), '-', byte('0'+d/10), byte('0'+d%10), 'T')
+	b = append(b, byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':')
+	b = append(b, byte('0'+sec/10), byte('0'+sec%10), '.', '0', '0', '0')
+	if rfc {
+		return append(b, 'Z')
+	}
+	return append(b, "+0000"...)
+}
+
 // round6 keeps volumes readable: 1NCE reports volumes with six decimals.
 func round6(v float64) float64 { return math.Round(v*1e6) / 1e6 }
 
@@ -126,12 +149,12 @@ func appendQuotaStatus(b []byte, q *quota) []byte {
 	b = appendJSONString(b, quotaLevelNames[lvl])
 	if q.threshold != 0 && lvl >= 1 {
 		b = append(b, `,"threshold_reached_date":"`...)
-		b = time.Unix(q.threshold, 0).UTC().AppendFormat(b, layoutRFC3339)
+		b = appendTime(b, q.threshold, true)
 		b = append(b, '"')
 	}
 	if q.exhausted != 0 && lvl == 2 {
 		b = append(b, `,"quota_exceeded_date":"`...)
-		b = time.Unix(q.exhausted, 0).UTC().AppendFormat(b, layoutRFC3339)
+		b = appendTime(b, q.exhausted, true)
 		b = append(b, '"')
 	}
 	return append(b, '}')
@@ -156,7 +179,7 @@ func appendSIMCard(b []byte, idx int, st *sim, label string) []byte {
 	b = append(b, `,"status":"`...)
 	b = append(b, statusName(st)...)
 	b = append(b, `","activation_date":"`...)
-	b = time.Unix(st.activated, 0).UTC().AppendFormat(b, layout1NCE)
+	b = appendTime(b, st.activated, false)
 	b = append(b, `","ip_address":"`...)
 	b = appendIP(b, idx)
 	b = append(b, '"', ',')

@@ -59,6 +59,7 @@ func New(opts Options) (*Simulator, error) {
 	if strings.ContainsRune(opts.ClientID, ':') {
 		return nil, errors.New("oncesim: ClientID must not contain ':' (HTTP Basic cannot carry it)")
 	}
+	started := time.Now()
 	opts.applyDefaults()
 	if opts.Sims < 0 || opts.Sims > maxFleet {
 		return nil, fmt.Errorf("oncesim: Sims must be between 0 and %d, got %d", maxFleet, opts.Sims)
@@ -88,6 +89,8 @@ func New(opts Options) (*Simulator, error) {
 	if err := s.wire(); err != nil {
 		return nil, err
 	}
+	opts.Logger.Info("oncesim: simulator ready", "sims", opts.Sims, "mode", string(opts.Mode),
+		"rate_limit", opts.RateLimit, "streamer", opts.Streamer != nil, "startup", time.Since(started))
 	if s.manual == nil {
 		go s.sweeper()
 	} else {

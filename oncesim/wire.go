@@ -33,7 +33,9 @@ func (s *Simulator) wire() error {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			_ = em.Run(ctx)
+			if err := em.Run(ctx); err != nil {
+				s.opts.Logger.Error("oncesim: Data Streamer emitter stopped", "err", err)
+			}
 		}()
 		s.emitter = em
 		s.stopEmitter = func() { cancel(); <-done }

@@ -1,0 +1,65 @@
+// Package oncesim is a stateful simulator of the 1NCE Management API, exact to 1NCE's official
+// OpenAPI specs: OAuth, SIM Management v1 (23 operations) and v2 (13), orders, products and
+// support. Every test, benchmark and demo of oncefleet runs against it, and anyone can use it to
+// test their own 1NCE integration:
+//
+//	sim, err := oncesim.New(oncesim.Options{ClientID: "id", ClientSecret: "secret", Clock: oncesim.NewManualClock(start)})
+//	srv := httptest.NewServer(sim) // base URL srv.URL or srv.URL+"/management-api"
+//	defer sim.Close()
+//
+// # The account
+//
+// A Simulator plays one customer account with a deterministic fleet of Options.Sims SIMs
+// (ICCID 8988280666000000000+n with its Luhn digit, IMSI 9014051…, MSISDN 8822851…, a fixed
+// IP from 10.192.0.1 up, an IMEI, a label, Enabled or Disabled, an activation date up to three
+// years back, and data and SMS quotas with a 10-year lifetime, partly used). The same Seed gives
+// the same fleet and the same future. Per-SIM state is a compact struct in lock shards of 4096
+// SIMs; identifiers are derived from the index when written, and events, SMS and daily usage
+// live in a sparse side table, so a million SIMs start in well under a second.
+//
+// Usage is a pure function of (seed, SIM, day) per device profile — idle (no data, a rare MO
+// SMS), steady (0.2–3.2 MB a day) or bursty (a trickle and, on one day in twenty, a burst of
+// 5–50 MB) — flowing at a constant rate within a day. It is metered lazily up to "now" whenever
+// a SIM is touched, by Advance, and (with a real clock) by a sweeper every SweepInterval; a read
+// of a page meters a copy. Metering in many steps gives exactly what one step gives. Metered
+// usage drains the quotas: at 20 % left a "Threshold reached" event, at zero "Quota exhausted"
+// (no more data or MO SMS until a top-up; with auto top-up a TOPUP order refills it), at the
+// end of the lifetime "Quota expired" (the SIM then refuses changes with 422 — v2: 409 — and
+// only POST /v1/sims/extension helps). Every state change is an event, and every event and
+// usage increment is an Activity for Subscribe's subscribers and the Data Streamer emitter.
+//
+// MT SMS to a reachable device (ONLINE or ATTACHED) are PENDING for 2–10 s, then DELIVERED;
+// to an unreachable one they stay PENDING, retried every 15 minutes, until they EXPIRE (after a
+// day unless expiry_date says otherwise); a pending SMS can be cancelled (then FAILED); with no
+// SMS quota left it FAILS. Orders of SIM products deliver enabled SIMs at once (new ICCIDs
+// continue the sequence). Support requests are OPEN, IN_PROGRESS after an hour and CLOSED after
+// a day. Global limits take these ids (GET /v1/sims/{service}/limits answers the smallest
+// option: its spec declares one Values_for_Limits object, not a list):
+//
+//	data:         1=16 MB 2=32 MB 3=64 MB 4=128 MB 5=256 MB 6=500 MB (monthly)
+//	smsMT, smsMO: 1=10 2=50 3=100 4=250 SMS (monthly)
+//
+// # The API, as 1NCE answers it
+//
+// The handler serves the API at the root and under /management-api, the admin endpoint
+// (AdminHandler) under /_sim/, and puts the fault injector (Options.Faults) in front of the API.
+//
+//   - OAuth: POST /oauth/token with HTTP Basic and {"grant_type":"client_credentials"}; errors
+//     are 400 {"statusCode":400,"errorCode":…,"message":…} with AuthValidationError,
+//     BodyValidationError, UnsupportedContentTypeError or BadCredentials. Each call issues a new
+//     token of about 3,000 characters valid Options.TokenTTL; an unknown, expired or revoked
+//     bearer token gets 401 {"message":"Unauthorized"}.
+//   - Answers use only the statuses and bodies the specs list for the operation, with two
+//     exceptions 1NCE's gateway makes too: 401/429/5xx anywhere, and 400 for input that cannot
+//     be parsed (pageSize above 100 included) where the spec lists no 400. v1 errors have the
+//     statusCode/errorCode/message shape, v2 errors the spec's error_code/error_token/message.
+//     v1 DELETE …/sms/{id} documents no 404: an unknown SMS gets 403 there.
+//   - Unknown routes, and in ModeV2Only every v1 SIM Management path, get HTTP 403
+//     {"message":"Missing Authentication Token"}, as an AWS API Gateway answers.
+//   - v1 lists carry X-Total-Count, X-Total-Pages, X-Current-Page and X-Count-Per-Page; page
+//     sizes are bounded as each spec says (SIMs and SMS 100, events 1000, orders 10).
+//   - Limits: Options.RateLimit requests per second for the whole account (burst the same),
+//     and Options.CommerceLimit requests per client IP per 5 minutes on orders, products and
+//     support; beyond them 429 {"message":"Too Many Requests"} with Retry-After in seconds.
+//     Both run on the simulator's clock, so with a ManualClock they are exact.
+package oncesim
