@@ -453,6 +453,7 @@ type FaultInjector struct {
 	mu        sync.Mutex
 	rng       *rand.Rand
 	faults    Faults
+	errOrder  []int // faults.Errors' statuses in ascending order, fixed per Set
 	burstLeft int
 	stats     FaultStats
 	revoke    func()
@@ -470,9 +471,10 @@ func NewFaultInjector(f Faults, seed int64) *FaultInjector {
 		f = Faults{}
 	}
 	return &FaultInjector{
-		rng:    rand.New(rand.NewPCG(uint64(seed), 0x6f6e636573696d)), // "oncesim"
-		faults: f,
-		stats:  FaultStats{Errors: map[int]int64{}},
+		rng:      rand.New(rand.NewPCG(uint64(seed), 0x6f6e636573696d)), // "oncesim"
+		faults:   f,
+		errOrder: slices.Sorted(maps.Keys(f.Errors)),
+		stats:    FaultStats{Errors: map[int]int64{}},
 	}
 }
 
@@ -495,6 +497,7 @@ func (fi *FaultInjector) Set(f Faults) error {
 	fi.mu.Lock()
 	defer fi.mu.Unlock()
 	fi.faults = f
+	fi.errOrder = slices.Sorted(maps.Keys(f.Errors))
 	fi.burstLeft = 0
 	return nil
 }
@@ -561,7 +564,7 @@ func (fi *FaultInjector) decide() faultDecision {
 		fi.stats.Truncated++
 		return d
 	}
-	for _, status := range slices.Sorted(maps.Keys(f.Errors)) {
+	for _, status := range fi.errOrder {
 		if acc += f.Errors[status]; uOutcome < acc {
 			d.action, d.status = faultStatus, status
 			fi.stats.Errors[status]++
