@@ -14,12 +14,16 @@ const MaxOrderPageSize = 10
 // order_status and/or order_date ("" leaves 1NCE's default, order_number). Orders, products
 // and support share 1NCE's limit of 100 requests per 5 minutes, which the client enforces.
 func (c *Client) OrdersPage(ctx context.Context, page, pageSize int, sort string) ([]Order, Page, error) {
+	return ordersPage(ctx, c, page, pageSize, sort)
+}
+
+func ordersPage(ctx context.Context, d doer, page, pageSize int, sort string) ([]Order, Page, error) {
 	var out []Order
 	q := pageQuery("pageSize", page, pageSize, MaxOrderPageSize)
 	if sort != "" {
 		q.Set("sort", sort)
 	}
-	res, err := c.do(ctx, &request{op: "orders.list", method: http.MethodGet, path: "/v1/orders", query: q, group: groupCommerce}, &out)
+	res, err := d.do(ctx, &request{op: "orders.list", method: http.MethodGet, path: "/v1/orders", query: q, group: groupCommerce}, &out)
 	if err != nil {
 		return nil, Page{}, err
 	}
@@ -38,6 +42,10 @@ func (c *Client) ListOrders(ctx context.Context, opts ListOptions) iter.Seq2[Ord
 // reached 1NCE). 1NCE answers either 200 with the order as accepted, returned here, or 201
 // without a body, in which case the result is nil.
 func (c *Client) CreateOrder(ctx context.Context, o OrderRequest) (*OrderRequest, error) {
+	return createOrder(ctx, c, o)
+}
+
+func createOrder(ctx context.Context, d doer, o OrderRequest) (*OrderRequest, error) {
 	if len(o.Products) == 0 {
 		return nil, invalid("orders.create", "no products")
 	}
@@ -47,7 +55,7 @@ func (c *Client) CreateOrder(ctx context.Context, o OrderRequest) (*OrderRequest
 		}
 	}
 	var out OrderRequest
-	res, err := c.do(ctx, &request{op: "orders.create", method: http.MethodPost, path: "/v1/orders", body: o, unsafe: true, group: groupCommerce}, &out)
+	res, err := d.do(ctx, &request{op: "orders.create", method: http.MethodPost, path: "/v1/orders", body: o, unsafe: true, group: groupCommerce}, &out)
 	if err != nil {
 		return nil, err
 	}
@@ -59,10 +67,14 @@ func (c *Client) CreateOrder(ctx context.Context, o OrderRequest) (*OrderRequest
 
 // GetOrder is GET /v1/orders/{order_number}.
 func (c *Client) GetOrder(ctx context.Context, orderNumber int64) (Order, error) {
+	return getOrder(ctx, c, orderNumber)
+}
+
+func getOrder(ctx context.Context, d doer, orderNumber int64) (Order, error) {
 	var out Order
 	if orderNumber <= 0 {
 		return out, invalid("orders.get", "order number must be positive")
 	}
-	_, err := c.do(ctx, &request{op: "orders.get", method: http.MethodGet, path: "/v1/orders/" + strconv.FormatInt(orderNumber, 10), group: groupCommerce}, &out)
+	_, err := d.do(ctx, &request{op: "orders.get", method: http.MethodGet, path: "/v1/orders/" + strconv.FormatInt(orderNumber, 10), group: groupCommerce}, &out)
 	return out, err
 }

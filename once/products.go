@@ -9,7 +9,11 @@ import (
 // list is short and unpaginated; cache it (oncefleet keeps it an hour) because it counts
 // against the 100-per-5-minutes commerce limit.
 func (c *Client) ListProducts(ctx context.Context) ([]Product, error) {
+	return listProducts(ctx, c)
+}
+
+func listProducts(ctx context.Context, d doer) ([]Product, error) {
 	var out []Product
-	_, err := c.do(ctx, &request{op: "products.list", method: http.MethodGet, path: "/v1/products", group: groupCommerce}, &out)
+	_, err := d.do(ctx, &request{op: "products.list", method: http.MethodGet, path: "/v1/products", group: groupCommerce}, &out)
 	return out, err
 }

@@ -9,9 +9,13 @@ import (
 // SupportPage is GET /v1/support: one page of the account's service requests (pageSize ≤ 100;
 // note 1NCE's default page size here is 1).
 func (c *Client) SupportPage(ctx context.Context, page, pageSize int) ([]SupportRequest, Page, error) {
+	return supportPage(ctx, c, page, pageSize)
+}
+
+func supportPage(ctx context.Context, d doer, page, pageSize int) ([]SupportRequest, Page, error) {
 	var out []SupportRequest
 	q := pageQuery("pageSize", page, pageSize, MaxPageSize)
-	res, err := c.do(ctx, &request{op: "support.list", method: http.MethodGet, path: "/v1/support", query: q, group: groupCommerce}, &out)
+	res, err := d.do(ctx, &request{op: "support.list", method: http.MethodGet, path: "/v1/support", query: q, group: groupCommerce}, &out)
 	if err != nil {
 		return nil, Page{}, err
 	}
@@ -28,9 +32,13 @@ func (c *Client) ListSupportRequests(ctx context.Context, opts ListOptions) iter
 // CreateSupportRequest is POST /v1/support: open a ticket with 1NCE support. It is not
 // re-sent once it may have reached 1NCE, so a failure never opens two tickets.
 func (c *Client) CreateSupportRequest(ctx context.Context, r NewSupportRequest) error {
+	return createSupportRequest(ctx, c, r)
+}
+
+func createSupportRequest(ctx context.Context, d doer, r NewSupportRequest) error {
 	if r.Subject == "" || r.Text == "" {
 		return invalid("support.create", "subject and text are required")
 	}
-	_, err := c.do(ctx, &request{op: "support.create", method: http.MethodPost, path: "/v1/support", body: r, unsafe: true, group: groupCommerce}, nil)
+	_, err := d.do(ctx, &request{op: "support.create", method: http.MethodPost, path: "/v1/support", body: r, unsafe: true, group: groupCommerce}, nil)
 	return err
 }

@@ -46,7 +46,12 @@ func ParseTime(s string) (time.Time, error) {
 	}
 	for _, layout := range timeLayouts {
 		if t, err := time.Parse(layout, norm); err == nil {
-			return t.UTC(), nil
+			// An offset can push the edge years out of the four-digit range that every
+			// store and every re-parse of the value can represent.
+			if u := t.UTC(); u.Year() >= 1 && u.Year() <= 9999 {
+				return u, nil
+			}
+			return time.Time{}, fmt.Errorf("once: timestamp %q out of range", s)
 		}
 	}
 	return time.Time{}, fmt.Errorf("once: unrecognised timestamp %q", s)
