@@ -91,7 +91,7 @@ func acctAffected(res sql.Result, what string) (int, error) {
 
 // acctNow is the store's clock, at the precision the schema keeps, so a value returned to the
 // caller equals the one read back later.
-func acctNow() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+func acctNow() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 const userCols = `id, email, name, role, password_hash, disabled, created_at, updated_at, last_login_at`
 

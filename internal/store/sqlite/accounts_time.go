@@ -6,11 +6,12 @@ import (
 	"time"
 )
 
-// SQLite has no time type: the schema stores UTC text in strftime('%Y-%m-%dT%H:%M:%fZ')
-// form (millisecond precision), and every time written by the account, audit, alert, top-up,
-// job and commerce stores uses exactly that layout, so comparisons and ORDER BY on the text are
-// comparisons in time. The driver's own time encoding differs, so times are never passed raw.
-const acctTimeLayout = "2006-01-02T15:04:05.000Z"
+// SQLite has no time type: the schema stores UTC text in strftime('%Y-%m-%dT%H:%M:%f000Z')
+// form, fixed width with microseconds (PostgreSQL's precision), and every time written by the
+// account, audit, alert, top-up, job and commerce stores uses exactly that layout, so
+// comparisons and ORDER BY on the text are comparisons in time. The driver's own time encoding
+// differs, so times are never passed raw. (The fleet store's sqltime.go uses the same layout.)
+const acctTimeLayout = "2006-01-02T15:04:05.000000Z"
 
 // acctTS renders t for a DATETIME column.
 func acctTS(t time.Time) string { return t.UTC().Format(acctTimeLayout) }

@@ -47,9 +47,9 @@ func RunAccounts(t *testing.T, newStore func(t *testing.T) AccountStore) {
 	}
 }
 
-// ms compares times at the precision every backend keeps (SQLite stores milliseconds).
+// sameTime compares times at the precision every backend keeps (microseconds).
 func sameTime(a, b time.Time) bool {
-	return a.Truncate(time.Millisecond).Equal(b.Truncate(time.Millisecond))
+	return a.Truncate(time.Microsecond).Equal(b.Truncate(time.Microsecond))
 }
 
 func wantCode(t *testing.T, err error, want fleet.Code, what string) {
