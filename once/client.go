@@ -60,9 +60,9 @@ func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		mode:    APIAuto,
 		rate:    DefaultRate,
 		burst:   int(DefaultRate),
-		retry:   DefaultRetryPolicy,
+		retry:   DefaultRetryPolicy(),
 		timeout: DefaultTimeout,
-		breaker: DefaultBreakerSettings,
+		breaker: DefaultBreakerSettings(),
 
 		commerceN: DefaultCommerceLimit,
 		commerceP: DefaultCommercePeriod,

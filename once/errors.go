@@ -151,7 +151,7 @@ const maxRetryAfterHeader = 24 * time.Hour
 
 // parseRetryAfter reads how long 1NCE asks to wait: Retry-After (delta seconds or HTTP date),
 // else x-rate-limit-reset (seconds until reset, or a Unix epoch in seconds when it is larger
-// than the current epoch minus a day). ok is false when neither header says anything usable.
+// than the current epoch minus a day, or in milliseconds when larger than 1e12). ok is false when neither header says anything usable.
 func parseRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	if d, ok := parseRetryAfterValue(h.Get("Retry-After"), now); ok {
 		return d, true
@@ -164,10 +164,13 @@ func parseRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	if err != nil || n < 0 || n != n {
 		return 0, false
 	}
+	if n > 1e12 {
+		// An epoch timestamp in milliseconds.
+		return clampWait(time.UnixMilli(int64(min(n, 1e15))).Sub(now)), true
+	}
 	if n > float64(now.Add(-24*time.Hour).Unix()) {
-		// An epoch timestamp: wait until then.
-		d := time.Unix(int64(n), 0).Sub(now)
-		return clampWait(d), true
+		// An epoch timestamp in seconds: wait until then.
+		return clampWait(time.Unix(int64(n), 0).Sub(now)), true
 	}
 	if n > maxRetryAfterHeader.Seconds() {
 		return maxRetryAfterHeader, true

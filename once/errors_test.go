@@ -70,6 +70,7 @@ func TestParseRetryAfter(t *testing.T) {
 		{"", "5", 5 * time.Second, true},
 		{"", "2.5", 2500 * time.Millisecond, true},
 		{"", fmt.Sprint(now.Add(7 * time.Second).Unix()), 7 * time.Second, true},
+		{"", fmt.Sprint(now.Add(1500 * time.Millisecond).UnixMilli()), 1500 * time.Millisecond, true},
 		{"soon", "", 0, false},
 		{"-4", "", 0, false},
 		{"", "NaN", 0, false},

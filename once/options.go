@@ -41,14 +41,17 @@ type RetryPolicy struct {
 	MaxRetryAfter time.Duration
 }
 
-// DefaultRetryPolicy is the policy New uses unless WithRetryPolicy says otherwise.
-var DefaultRetryPolicy = RetryPolicy{
-	MaxAttempts:     4,
-	InitialInterval: 250 * time.Millisecond,
-	MaxInterval:     5 * time.Second,
-	Multiplier:      2,
-	MaxElapsed:      60 * time.Second,
-	MaxRetryAfter:   30 * time.Second,
+// DefaultRetryPolicy returns the policy New uses unless WithRetryPolicy says otherwise: 4
+// attempts, waits from 250ms doubling up to 5s, at most 60s per call, Retry-After up to 30s.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{
+		MaxAttempts:     4,
+		InitialInterval: 250 * time.Millisecond,
+		MaxInterval:     5 * time.Second,
+		Multiplier:      2,
+		MaxElapsed:      60 * time.Second,
+		MaxRetryAfter:   30 * time.Second,
+	}
 }
 
 // BreakerSettings controls the circuit breaker kept per upstream host.
@@ -61,8 +64,11 @@ type BreakerSettings struct {
 	HalfOpenRequests uint32
 }
 
-// DefaultBreakerSettings is what New uses unless WithBreaker says otherwise.
-var DefaultBreakerSettings = BreakerSettings{ConsecutiveFailures: 10, OpenFor: 30 * time.Second, HalfOpenRequests: 1}
+// DefaultBreakerSettings returns what New uses unless WithBreaker says otherwise: open after
+// 10 consecutive failures, probe with one request after 30s.
+func DefaultBreakerSettings() BreakerSettings {
+	return BreakerSettings{ConsecutiveFailures: 10, OpenFor: 30 * time.Second, HalfOpenRequests: 1}
+}
 
 // Defaults of the remaining options.
 const (
@@ -186,7 +192,7 @@ func WithLogger(l *slog.Logger) Option {
 // WithHooks sets observability callbacks (default: none).
 func WithHooks(h Hooks) Option { return func(c *config) error { c.hooks = h; return nil } }
 
-// WithRetryPolicy replaces DefaultRetryPolicy.
+// WithRetryPolicy replaces DefaultRetryPolicy().
 func WithRetryPolicy(p RetryPolicy) Option {
 	return func(c *config) error {
 		if p.MaxAttempts < 1 || p.InitialInterval < 0 || p.MaxInterval < p.InitialInterval || p.Multiplier < 1 || p.MaxElapsed < 0 || p.MaxRetryAfter < 0 {
@@ -209,7 +215,7 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// WithBreaker replaces DefaultBreakerSettings.
+// WithBreaker replaces DefaultBreakerSettings().
 func WithBreaker(s BreakerSettings) Option {
 	return func(c *config) error {
 		if s.ConsecutiveFailures < 1 || s.OpenFor <= 0 || s.HalfOpenRequests < 1 {

@@ -64,7 +64,7 @@ func (c *Client) call(ctx context.Context, r *request, out any) (*response, erro
 	}
 	var last error
 	resp, err := backoff.Retry(ctx, func() (*response, error) {
-		resp, err, retry := c.attempt(ctx, st, out)
+		resp, retry, err := c.attempt(ctx, st, out)
 		last = err
 		if err != nil && !retry {
 			return resp, backoff.Permanent(err)
@@ -97,50 +97,51 @@ func (c *Client) call(ctx context.Context, r *request, out any) (*response, erro
 	return resp, last
 }
 
-// attempt makes one attempt of the call. retry says whether another attempt may follow.
-func (c *Client) attempt(ctx context.Context, st *callState, out any) (resp *response, err error, retry bool) {
+// attempt makes one attempt of the call. retry says whether another attempt may follow
+// err.
+func (c *Client) attempt(ctx context.Context, st *callState, out any) (resp *response, retry bool, err error) {
 	r := st.r
 	st.attempt++
 	var tok string
 	if r.group != groupAuth {
 		if tok, err = c.bearer(ctx); err != nil {
-			return nil, err, false
+			return nil, false, err
 		}
 	}
 	res, err := c.limitedExchange(ctx, st, tok)
 	if err != nil {
-		return nil, err, false
+		return nil, false, err
 	}
 	if res.err == nil && res.status == http.StatusUnauthorized && r.group != groupAuth && !st.refreshed {
 		// The token may have been revoked or expired early: refresh once and retry once.
 		st.refreshed = true
 		c.invalidateToken(ctx, tok)
 		if tok, err = c.bearer(ctx); err != nil {
-			return nil, err, false
+			return nil, false, err
 		}
 		if res, err = c.limitedExchange(ctx, st, tok); err != nil {
-			return nil, err, false
+			return nil, false, err
 		}
 	}
 
 	if res.err != nil {
 		switch {
 		case ctx.Err() != nil:
-			return nil, fmt.Errorf("once: %s: %w", r.op, ctxErr(ctx)), false
+			return nil, false, fmt.Errorf("once: %s: %w", r.op, ctxErr(ctx))
 		case res.timeout:
-			return nil, fmt.Errorf("once: %s: %w: %w", r.op, ErrTimeout, res.err), st.idempotent || res.notSent
+			return nil, st.idempotent || res.notSent, fmt.Errorf("once: %s: %w: %w", r.op, ErrTimeout, res.err)
 		}
-		return nil, fmt.Errorf("once: %s: %w", r.op, res.err), st.idempotent || res.notSent
+		return nil, st.idempotent || res.notSent, fmt.Errorf("once: %s: %w", r.op, res.err)
 	}
 
 	resp = &response{status: res.status, header: res.header}
 	if res.status < 300 {
 		if out != nil && len(res.body) > 0 {
 			if err := json.Unmarshal(res.body, out); err != nil {
-				return resp, fmt.Errorf("once: %s: decode answer: %w", r.op, err), false
+				return resp, false, fmt.Errorf("once: %s: decode answer: %w", r.op, err)
 			}
 		}
-		return resp, nil, false
+		return resp, false, nil
 	}
 
 	ae := newAPIError(r.op, res.status, res.header, res.body)
@@ -148,9 +149,9 @@ func (c *Client) attempt(ctx context.Context, st *callState, out any) (resp *res
 	case r.gen == GenV1 && v1Retired(res.status, ae):
 		c.v1Gone.Store(true)
 		c.log.WarnContext(ctx, "once: account has no Management API v1; v1 operations now fail without a call", "op", r.op, "status", res.status)
-		return resp, &UnsupportedError{Op: r.op, Gen: GenV1, Reason: fmt.Sprintf("1NCE answered HTTP %d to a v1 call", res.status)}, false
+		return resp, false, &UnsupportedError{Op: r.op, Gen: GenV1, Reason: fmt.Sprintf("1NCE answered HTTP %d to a v1 call", res.status)}
 	case res.status == http.StatusUnauthorized:
-		return resp, fmt.Errorf("%w: %w", ErrAuth, ae), false
+		return resp, false, fmt.Errorf("%w: %w", ErrAuth, ae)
 	case res.status == http.StatusTooManyRequests:
 		wait, known := parseRetryAfter(res.header, c.now())
 		c.hooks.rateLimited(r.op, wait)
@@ -159,16 +160,16 @@ func (c *Client) attempt(ctx context.Context, st *callState, out any) (resp *res
 		}
 		rle := &RateLimitError{RetryAfter: wait, API: ae}
 		if !st.idempotent || wait > c.retry.MaxRetryAfter {
-			return resp, rle, false
+			return resp, false, rle
 		}
 		if known {
-			return resp, &retryAfterErr{err: rle, wait: &backoff.RetryAfterError{Duration: wait}}, true
+			return resp, true, &retryAfterErr{err: rle, wait: &backoff.RetryAfterError{Duration: wait}}
 		}
-		return resp, rle, true
+		return resp, true, rle
 	case res.status >= 500:
-		return resp, ae, st.idempotent
+		return resp, st.idempotent, ae
 	}
-	return resp, ae, false
+	return resp, false, ae
 }
 
 // v1Retired reports whether an answer to a v1 call shows the account has no v1: API Gateway
