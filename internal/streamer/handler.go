@@ -139,6 +139,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, def record.Strea
 		raws[i] = record.Raw{Stream: rec.Stream, ID: rec.ID, Payload: rec.Raw}
 	}
 	res, err := h.cfg.Store.SaveStreamerBatch(r.Context(), raws)
+	if errors.Is(err, fleet.ErrInvalid) {
+		// The database refused a value the parser let through: the batch is bad, not the store,
+		// and re-sending it cannot help.
+		h.cfg.Logger.WarnContext(r.Context(), "streamer: database refused a batch", "records", len(raws), "err", err)
+		h.cfg.Metrics.reject(string(def), len(raws))
+		problem.Write(w, problem.New(http.StatusBadRequest, fleet.CodeInvalid, "the database refused a value in this batch; nothing was committed"))
+		return http.StatusBadRequest
+	}
 	if err != nil {
 		// Only a store failure gets here: 503 tells 1NCE to resend later, which is safe because
 		// nothing of the batch was committed.

@@ -134,3 +134,33 @@ func httptestServerWithLimit(t *testing.T, s streamer.Saver, limit int64) string
 	srv := newHTTPServer(t, streamer.NewHandler(streamer.HandlerConfig{Store: s, Credential: cred, MaxBodyBytes: limit}))
 	return srv
 }
+
+// TestPostgresStoresWhatTheParserAccepts posts values that are valid JSON but that jsonb refuses
+// as such: each batch is either stored (200) or refused with 400, never a 5xx re-send loop.
+func TestPostgresStoresWhatTheParserAccepts(t *testing.T) {
+	s, db := openBackend(t, "postgres")
+	srv, _ := newServer(t, s, cred)
+	head := `[{"id":%d,"event_type":"x","timestamp":"2026-11-20T10:00:00Z","z":`
+	for i, c := range []struct {
+		value  string
+		status int
+	}{
+		{`"nul \u0000 here"`, 200},
+		{`"lone \ud800 surrogate"`, 200},
+		{`"\udfff"`, 200},
+		{`1e9999`, 200},
+		{`-1.5e-9999`, 200},
+		{`1e99999`, 400},
+		{`0.` + strings.Repeat("0", 2000) + `1`, 400},
+		{strings.Repeat("[", 400) + strings.Repeat("]", 400), 400},
+		{`{"true":true,"false":false,"e":1E+2}`, 200},
+	} {
+		r := post(t, srv.URL+streamer.Prefix+"/events", cred.Username, cred.Password, fmt.Sprintf(head, i)+c.value+`}]`)
+		if r.status != c.status {
+			t.Errorf("%.40s: %d %s, want %d", c.value, r.status, r.body, c.status)
+		}
+	}
+	if n := count(t, db, `SELECT count(*) FROM streamer_records`); n != 6 {
+		t.Errorf("stored %d records, want 6", n)
+	}
+}

@@ -102,7 +102,9 @@ func (p *receiverProcess) kill(t *testing.T) {
 
 // switchProxy forwards to whichever receiver process is current; with none it answers 502, as
 // a load balancer with no healthy backend does, and the emitter re-sends.
-type switchProxy struct{ target atomic.Pointer[httputil.ReverseProxy] }
+type switchProxy struct {
+	target atomic.Pointer[httputil.ReverseProxy]
+}
 
 func (s *switchProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := s.target.Load()

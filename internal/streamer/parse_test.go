@@ -143,7 +143,8 @@ func TestParseRejects(t *testing.T) {
 		{"usage without time", `[{"id":3,"traffic_type":"Data"}]`, 0, "neither"},
 		{"bad volume", `[{"id":3,"traffic_type":"Data","end_timestamp":"2026-11-20T10:00:00Z","volume":{"rx":"lots"}}]`, 0, "volume.rx"},
 		{"negative volume", `[{"id":3,"traffic_type":"Data","end_timestamp":"2026-11-20T10:00:00Z","volume":{"total":-1}}]`, 0, "negative"},
-		{"huge exponent", `[{"id":3,"traffic_type":"Data","end_timestamp":"2026-11-20T10:00:00Z","volume":{"total":1e999999999}}]`, 0, "not a number"},
+		{"huge exponent", `[{"id":3,"traffic_type":"Data","end_timestamp":"2026-11-20T10:00:00Z","volume":{"total":1e999999999}}]`, 0, "number out of range"},
+		{"huge exponent in string", `[{"id":3,"traffic_type":"Data","end_timestamp":"2026-11-20T10:00:00Z","volume":{"total":"1e999999999"}}]`, 0, "not a number"},
 		{"out of range", `[{"id":3,"traffic_type":"Data","end_timestamp":"2026-11-20T10:00:00Z","volume":{"total":1e30}}]`, 0, "out of range"},
 		{"record not an object", `[` + ok + `, 7]`, 1, "object"},
 	} {
@@ -210,5 +211,46 @@ func TestParseLimits(t *testing.T) {
 	var mbe *http.MaxBytesError
 	if _, err := ParseBatch(body, ""); !errors.As(err, &mbe) {
 		t.Fatalf("over byte limit: err = %v", err)
+	}
+}
+
+func TestParseRejectsWhatJSONColumnsRefuse(t *testing.T) {
+	head := `[{"id":1,"event_type":"x","timestamp":"2026-11-20T10:00:00Z","z":`
+	for _, v := range []string{`NaN`, `inf`, `01`, "\"a\x01\"", "\"\xff\""} {
+		var be *BatchError
+		if _, err := ParseBatch(strings.NewReader(head+v+`}]`), ""); !errors.As(err, &be) || be.Index != 0 {
+			t.Errorf("%q: err = %v, want a BatchError at index 0", v, err)
+		}
+	}
+	// \u0000 is valid JSON that jsonb cannot store: it is rewritten, not refused.
+	recs, err := ParseBatch(strings.NewReader(head+`"a\u0000b"}]`), "")
+	if err != nil || !strings.Contains(string(recs[0].Raw), `a\ufffdb`) {
+		t.Fatalf("NUL escape: %v %s", err, recs[0].Raw)
+	}
+	// ...but an escaped backslash followed by u0000 is plain text and stays.
+	recs, err = ParseBatch(strings.NewReader(head+`"a\\u0000b"}]`), "")
+	if err != nil || !strings.Contains(string(recs[0].Raw), `a\\u0000b`) {
+		t.Fatalf("escaped backslash: %v %s", err, recs[0].Raw)
+	}
+}
+
+func TestParseRewritesSurrogatesJSONBRefuses(t *testing.T) {
+	head := `[{"id":1,"event_type":"x","timestamp":"2026-11-20T10:00:00Z","z":`
+	for in, want := range map[string]string{
+		`"\ud83d\ude00"`:  `"\ud83d\ude00"`, // a valid pair stays
+		`"a\ud800b"`:      `"a\ufffdb"`,
+		`"a\ud800"`:       `"a\ufffd"`,
+		`"\udc00"`:        `"\ufffd"`,
+		`"\ud800\ud800x"`: `"\ufffd\ufffdx"`,
+		`"\ud800\n"`:      `"\ufffd\n"`,
+		`"\u0000\u0041"`:  `"\ufffd\u0041"`,
+	} {
+		recs, err := ParseBatch(strings.NewReader(head+in+`}]`), "")
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if got := string(recs[0].Raw); !strings.HasSuffix(got, `"z":`+want+`}`) {
+			t.Errorf("%s became %s, want %s", in, got, want)
+		}
 	}
 }
