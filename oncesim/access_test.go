@@ -236,3 +236,17 @@ func TestRealClockAndSweeper(t *testing.T) {
 		t.Error("New without a secret succeeded")
 	}
 }
+
+func TestTokenEndpointLimit(t *testing.T) {
+	h := newHarness(t, Options{RateLimit: 10}, nil)
+	grant := map[string]string{"grant_type": "client_credentials"}
+	auth := func(r *http.Request) { r.SetBasicAuth(testID, testSecret) }
+	for i := range oauthPerMinute {
+		if res := h.do(http.MethodPost, "/oauth/token", grant, auth); res.status != 200 {
+			t.Fatalf("token request %d: %d", i+1, res.status)
+		}
+	}
+	h.do(http.MethodPost, "/oauth/token", grant, auth).want(t, 429, "token request beyond 600 a minute")
+	h.clock.Advance(time.Second)
+	h.do(http.MethodPost, "/oauth/token", grant, auth).want(t, 200, "a second later")
+}

@@ -102,7 +102,6 @@ func (s *Simulator) eventsOf(sh *shard, off, idx int, st *sim) []simEvent {
 func (s *Simulator) activityBase(idx int, st *sim, e *simExtra) Activity {
 	op := operatorOf(s.fleet, idx)
 	return Activity{
-		ID:        s.activityIDs.Add(1),
 		SIMID:     int64(idx) + 1,
 		ICCID:     iccidOf(idx),
 		IMSI:      str(appendIMSI, idx),
@@ -129,11 +128,11 @@ func labelOf(idx int, st *sim, e *simExtra) string {
 func (s *Simulator) dayRecord(sh *shard, off int, day int64) *dayUsage {
 	e := sh.ext(off)
 	for i := len(e.days) - 1; i >= 0 && i >= len(e.days)-3; i-- {
-		if e.days[i].day == day {
+		if int64(e.days[i].day) == day {
 			return &e.days[i]
 		}
 	}
-	e.days = append(e.days, dayUsage{day: day})
+	e.days = append(e.days, dayUsage{day: int32(day)})
 	if len(e.days) > maxDaysPerSIM {
 		e.days = append(e.days[:0], e.days[len(e.days)-maxDaysPerSIM:]...)
 	}

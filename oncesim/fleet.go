@@ -119,20 +119,32 @@ type simExtra struct {
 	days   []dayUsage
 }
 
-// dayUsage is the metered usage of one UTC day.
+// dayUsage is the metered usage of one UTC day: 16 bytes, as a large fleet keeps months of them.
 type dayUsage struct {
-	day         int64 // Unix day number
-	rx, tx      int64 // bytes
-	smsMO       int32
-	smsMT       int32
-	costDataEUR float64
+	day          int32  // Unix day number
+	rx, tx       uint32 // bytes (saturating: no device moves 4 GB a day on a 1NCE SIM)
+	smsMO, smsMT uint16 // messages (saturating)
+}
+
+func addSat32(a uint32, b int64) uint32 {
+	if b >= int64(^uint32(0)-a) {
+		return ^uint32(0)
+	}
+	return a + uint32(b)
+}
+
+func incSat16(a uint16) uint16 {
+	if a == ^uint16(0) {
+		return a
+	}
+	return a + 1
 }
 
 // Retention caps keep a long-running simulator's memory bounded.
 const (
 	maxEventsPerSIM = 1000
 	maxSMSPerSIM    = 200
-	maxDaysPerSIM   = 400
+	maxDaysPerSIM   = maxUsageDays // what the usage endpoint can ask for
 )
 
 // shard is a block of shardSize consecutive SIMs behind one lock.

@@ -19,6 +19,12 @@ func (s *Simulator) api(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rt == routeToken {
+		if s.limiter != nil {
+			if l := s.ipLimiter(&s.oauthLimiters, r, oauthPerMinute/60.0, oauthPerMinute); !l.AllowN(s.clock.Now(), 1) {
+				writeTooMany(w, retryAfter(l, s.clock.Now()))
+				return
+			}
+		}
 		s.token(w, r)
 		return
 	}
@@ -126,12 +132,15 @@ func (g gen) expired(w http.ResponseWriter, iccids ...string) {
 // maxBody bounds request bodies; the largest legitimate one is a bulk list of ICCIDs.
 const maxBody = 8 << 20
 
+// errNoBody is an empty request body.
+var errNoBody = errors.New("request body is required")
+
 // decodeBody reads a JSON body into v, rejecting trailing data.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
-			return errors.New("request body is required")
+			return errNoBody
 		}
 		return fmt.Errorf("request body is not valid JSON for this operation: %w", err)
 	}

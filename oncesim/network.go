@@ -157,8 +157,8 @@ func (s *Simulator) monthlyLimitReached(c *simCtx) bool {
 	var used int64
 	if e := c.sh.extra[int32(c.off)]; e != nil {
 		for _, d := range e.days {
-			if d.day >= monthStart {
-				used += d.rx + d.tx
+			if int64(d.day) >= monthStart {
+				used += int64(d.rx) + int64(d.tx)
 			}
 		}
 	}
@@ -351,19 +351,20 @@ func (s *Simulator) v1Usage(w http.ResponseWriter, r *http.Request, p routeParam
 		byDay := map[int64]dayUsage{}
 		if e := c.sh.extra[int32(c.off)]; e != nil {
 			for _, d := range e.days {
-				byDay[d.day] = d
+				byDay[int64(d.day)] = d
 			}
 		}
 		cur := map[string]any{"id": 1, "symbol": "€", "code": "EUR"}
 		for day := from; day <= to; day++ {
 			d := byDay[day]
-			mb := func(v int64) string { return strconv.FormatFloat(float64(v)/bytesPerMB, 'f', 6, 64) }
-			smsN := strconv.Itoa(int(d.smsMO + d.smsMT))
+			mb := func(v uint32) string { return strconv.FormatFloat(float64(v)/bytesPerMB, 'f', 6, 64) }
+			both := func(a, b uint32) string { return strconv.FormatFloat((float64(a)+float64(b))/bytesPerMB, 'f', 6, 64) }
+			smsN := strconv.Itoa(int(d.smsMO) + int(d.smsMT))
 			stats = append(stats, map[string]any{
 				"date": time.Unix(day*daySeconds, 0).UTC().Format(layoutRFC3339),
-				"data": map[string]any{"cost": mb(d.rx + d.tx), "currency": cur,
+				"data": map[string]any{"cost": both(d.rx, d.tx), "currency": cur,
 					"traffic_type": map[string]any{"description": "Data", "id": 5, "unit": "MB"},
-					"volume":       mb(d.rx + d.tx), "volume_rx": mb(d.rx), "volume_tx": mb(d.tx)},
+					"volume":       both(d.rx, d.tx), "volume_rx": mb(d.rx), "volume_tx": mb(d.tx)},
 				"sms": map[string]any{"cost": smsN, "currency": cur,
 					"traffic_type": map[string]any{"description": "SMS", "id": 6, "unit": "SMS"},
 					"volume":       smsN, "volume_rx": strconv.Itoa(int(d.smsMO)), "volume_tx": strconv.Itoa(int(d.smsMT))},

@@ -1,6 +1,7 @@
 package oncesim
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"math/bits"
@@ -214,7 +215,8 @@ func (c *simCtx) apply(u *simUpdate) {
 
 func (s *Simulator) updateSIM(w http.ResponseWriter, r *http.Request, p routeParams, g gen) {
 	var u simUpdate
-	if err := decodeBody(w, r, &u); err != nil {
+	// v2 does not require a body here; an empty one changes nothing.
+	if err := decodeBody(w, r, &u); err != nil && !(g == gen2 && errors.Is(err, errNoBody)) {
 		g.badRequest(w, err.Error())
 		return
 	}

@@ -32,13 +32,17 @@ type Simulator struct {
 	tokMu  sync.Mutex
 	tokens map[string]int64 // bearer token → expiry (Unix nanoseconds)
 
-	limiter     *rate.Limiter // nil: account limit disabled
-	comMu       sync.Mutex
-	comLimiters map[string]*rate.Limiter // by client IP
+	limiter       *rate.Limiter            // nil: account limit disabled
+	comMu         sync.Mutex               // guards both per-IP limiter sets
+	comLimiters   map[string]*rate.Limiter // orders/products/support, by client IP
+	oauthLimiters map[string]*rate.Limiter // token endpoint, by client IP
 
-	subMu   sync.RWMutex
-	subs    []func(Activity)
-	hasSubs atomic.Bool
+	pubMu    sync.Mutex // guards pubQueue and draining
+	pubQueue []Activity
+	draining bool
+	subMu    sync.RWMutex
+	subs     []func(Activity)
+	hasSubs  atomic.Bool
 
 	acct account
 
@@ -165,9 +169,10 @@ func (s *Simulator) meterAll() {
 	}
 }
 
-// Subscribe registers fn to receive every Activity (event or usage) from now on. fn is called
-// synchronously from the goroutine that caused the activity, never while the simulator holds a
-// lock, so it may call back into the simulator; it must not block for long.
+// Subscribe registers fn to receive every Activity (event or usage) from now on, in the order
+// of their ids. fn is called one activity at a time, never while the simulator holds a lock,
+// from the goroutine that caused the activity (or, when another goroutine is already
+// delivering, from that one), so it may call back into the simulator; it must not block long.
 func (s *Simulator) Subscribe(fn func(Activity)) {
 	s.subMu.Lock()
 	s.subs = append(s.subs, fn)
@@ -183,14 +188,35 @@ func (s *Simulator) finish(fx *effects) {
 	if len(fx.acts) == 0 {
 		return
 	}
-	s.subMu.RLock()
-	subs := s.subs
-	s.subMu.RUnlock()
+	// Ids are given in queue order and one goroutine at a time drains the queue, so
+	// subscribers see ids strictly increasing; a subscriber that causes activity itself only
+	// queues it (no re-entrant deadlock), and the drain in progress delivers it.
+	s.pubMu.Lock()
 	for _, a := range fx.acts {
-		for _, fn := range subs {
-			fn(a)
-		}
+		a.ID = s.activityIDs.Add(1)
+		s.pubQueue = append(s.pubQueue, a)
 	}
+	if s.draining {
+		s.pubMu.Unlock()
+		return
+	}
+	s.draining = true
+	for len(s.pubQueue) > 0 {
+		batch := s.pubQueue
+		s.pubQueue = nil
+		s.pubMu.Unlock()
+		s.subMu.RLock()
+		subs := s.subs
+		s.subMu.RUnlock()
+		for _, a := range batch {
+			for _, fn := range subs {
+				fn(a)
+			}
+		}
+		s.pubMu.Lock()
+	}
+	s.draining = false
+	s.pubMu.Unlock()
 }
 
 // ICCIDs returns every ICCID of the fleet in order.
@@ -405,23 +431,36 @@ func (s *Simulator) allow(w http.ResponseWriter, r *http.Request, rt routeID) bo
 		return false
 	}
 	if rt.commerce() && s.opts.CommerceLimit > 0 {
-		ip, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			ip = r.RemoteAddr
-		}
-		s.comMu.Lock()
-		l := s.comLimiters[ip]
-		if l == nil {
-			l = rate.NewLimiter(rate.Limit(float64(s.opts.CommerceLimit)/CommerceWindow.Seconds()), s.opts.CommerceLimit)
-			s.comLimiters[ip] = l
-		}
-		s.comMu.Unlock()
+		l := s.ipLimiter(&s.comLimiters, r, float64(s.opts.CommerceLimit)/CommerceWindow.Seconds(), s.opts.CommerceLimit)
 		if !l.AllowN(now, 1) {
 			writeTooMany(w, retryAfter(l, now))
 			return false
 		}
 	}
 	return true
+}
+
+// oauthPerMinute is 1NCE's limit on POST /oauth/token per client IP. It applies while the
+// account limit does (a negative RateLimit turns both off).
+const oauthPerMinute = 600
+
+// ipLimiter returns the limiter of the request's client IP in set, creating it.
+func (s *Simulator) ipLimiter(set *map[string]*rate.Limiter, r *http.Request, perSec float64, burst int) *rate.Limiter {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	s.comMu.Lock()
+	defer s.comMu.Unlock()
+	if *set == nil {
+		*set = map[string]*rate.Limiter{}
+	}
+	l := (*set)[ip]
+	if l == nil {
+		l = rate.NewLimiter(rate.Limit(perSec), burst)
+		(*set)[ip] = l
+	}
+	return l
 }
 
 // retryAfter is how long until l has a token again, in whole seconds (at least 1).

@@ -542,3 +542,28 @@ func TestBadInputIs4xx(t *testing.T) {
 		t.Errorf("no token: %d", res.status)
 	}
 }
+
+// TestSubscribersMayCallBack checks that a subscriber can call into the simulator (here a
+// snapshot that itself meters) without deadlock, and sees ids strictly increasing.
+func TestSubscribersMayCallBack(t *testing.T) {
+	h := newHarness(t, Options{Sims: 100, Seed: 12}, nil)
+	var last int64
+	n := 0
+	h.sim.Subscribe(func(a Activity) {
+		if a.ID <= last {
+			t.Errorf("activity id %d after %d", a.ID, last)
+		}
+		last = a.ID
+		n++
+		if _, ok := h.sim.SIM(a.ICCID); !ok {
+			t.Errorf("SIM %s of an activity does not exist", a.ICCID)
+		}
+	})
+	h.sim.Advance(3 * 24 * time.Hour)
+	h.login()
+	h.do("PUT", "/v2/sims/"+iccidOf(0), nil).want(t, 200, "v2 update without a body")
+	h.do("PUT", "/v2/sims/"+iccidOf(0), map[string]any{"imei_lock": true}).want(t, 200, "lock")
+	if n == 0 {
+		t.Fatal("no activity published")
+	}
+}

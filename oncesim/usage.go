@@ -168,9 +168,8 @@ func (m *meterer) usage(from, to int64, mb float64) {
 	rx := total * 6 / 10
 	tx := total - rx
 	d := m.s.dayRecord(m.sh, m.off, from/daySeconds)
-	d.rx += rx
-	d.tx += tx
-	d.costDataEUR += mb
+	d.rx = addSat32(d.rx, rx)
+	d.tx = addSat32(d.tx, tx)
 	if m.fx.publish {
 		a := m.s.activityBase(m.idx, m.st, m.sh.extra[int32(m.off)])
 		a.Kind = ActivityUsage
@@ -233,9 +232,9 @@ func (m *meterer) chargeSMS(t int64, mo bool) {
 	}
 	d := m.s.dayRecord(m.sh, m.off, t/daySeconds)
 	if mo {
-		d.smsMO++
+		d.smsMO = incSat16(d.smsMO)
 	} else {
-		d.smsMT++
+		d.smsMT = incSat16(d.smsMT)
 	}
 	if m.fx.publish {
 		a := m.s.activityBase(m.idx, m.st, m.sh.extra[int32(m.off)])
