@@ -146,7 +146,7 @@ func TestDisableChangesStatusAndEmitsEvent(t *testing.T) {
 }
 
 func TestUsageAccruesWithManualClock(t *testing.T) {
-	h := newHarness(t, Options{Seed: 3}, nil)
+	h := newHarness(t, Options{Seed: 3}, spectest.Load(t))
 	rec := &recorder{}
 	h.sim.Subscribe(rec.add)
 	idx := findSIM(t, h.sim, enabledWith(profileSteady))
@@ -282,7 +282,7 @@ func TestQuotaExhaustsThenTopUpRestores(t *testing.T) {
 }
 
 func TestAutoTopUpRefillsOnExhaustion(t *testing.T) {
-	h := newHarness(t, Options{Sims: 200, Seed: 5}, nil)
+	h := newHarness(t, Options{Sims: 200, Seed: 5}, spectest.Load(t))
 	idx := findSIM(t, h.sim, func(_ int, st *sim) bool {
 		return st.profile == profileSteady && st.flags&flagDisabled == 0 && st.data.remaining > 0 && st.data.remaining < 30
 	})
@@ -353,7 +353,7 @@ func TestSMSDeliveryProgresses(t *testing.T) {
 }
 
 func TestDevicesSendMOSMS(t *testing.T) {
-	h := newHarness(t, Options{Seed: 8}, nil)
+	h := newHarness(t, Options{Seed: 8}, spectest.Load(t))
 	ic := iccidOf(findSIM(t, h.sim, enabledWith(profileSteady)))
 	before, _ := h.sim.SIM(ic)
 	h.sim.Advance(10 * 24 * time.Hour)
@@ -409,7 +409,7 @@ func TestOrderCreatesSIMs(t *testing.T) {
 }
 
 func TestExpiredSIMOnlyExtends(t *testing.T) {
-	h := newHarness(t, Options{Sims: 300, Seed: 9}, nil)
+	h := newHarness(t, Options{Sims: 300, Seed: 9}, spectest.Load(t))
 	idx := findSIM(t, h.sim, func(_ int, st *sim) bool { return st.data.expiry-t0.Unix() < 60*daySeconds })
 	ic := iccidOf(idx)
 	h.sim.Advance(61 * 24 * time.Hour)
@@ -546,7 +546,7 @@ func TestBadInputIs4xx(t *testing.T) {
 // TestSubscribersMayCallBack checks that a subscriber can call into the simulator (here a
 // snapshot that itself meters) without deadlock, and sees ids strictly increasing.
 func TestSubscribersMayCallBack(t *testing.T) {
-	h := newHarness(t, Options{Sims: 100, Seed: 12}, nil)
+	h := newHarness(t, Options{Sims: 100, Seed: 12}, spectest.Load(t))
 	var last int64
 	n := 0
 	h.sim.Subscribe(func(a Activity) {
