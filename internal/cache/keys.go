@@ -41,7 +41,9 @@ func SIMDetailKey(iccid string) string { return SIMPrefix(iccid) + ":detail" }
 
 // SIMUsageKey caches one usage query of a SIM; variant identifies the query (range,
 // granularity) and is hashed, so any string is fine.
-func SIMUsageKey(iccid, variant string) string { return SIMPrefix(iccid) + ":usage:" + hashSegment(variant) }
+func SIMUsageKey(iccid, variant string) string {
+	return SIMPrefix(iccid) + ":usage:" + hashSegment(variant)
+}
 
 // SIMListKey caches one page of GET /sims; query is the normalized filter, sort and page
 // (hashed: filters are arbitrary user input and could be long or contain ':').
