@@ -1,0 +1,197 @@
+package once_test
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/oncefleet/oncefleet/internal/spectest"
+	"github.com/oncefleet/oncefleet/once"
+	"github.com/oncefleet/oncefleet/oncesim"
+)
+
+// TestContract calls every operation of the five specs in scope through the real client
+// (public API only) against a server whose every request and answer is validated with
+// kin-openapi against 1NCE's official files, and fails if any operation was not reached. It
+// runs against the simulator (oncesim) and against the package's small fake, so that both
+// the client's requests and both servers' answers are held to the spec.
+func TestContract(t *testing.T) {
+	servers := map[string]func(t *testing.T) http.Handler{
+		"oncesim": func(t *testing.T) http.Handler {
+			start := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+			sim, err := oncesim.New(oncesim.Options{
+				Sims: 20, Seed: 7, ClientID: "fleet-id", ClientSecret: "fleet-secret",
+				Clock: oncesim.NewManualClock(start), RateLimit: -1,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = sim.Close() })
+			return sim
+		},
+		"fake": func(t *testing.T) http.Handler {
+			f, err := once.NewFakeAPI(".", "fleet-id", "fleet-secret", 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		},
+	}
+	for name, handler := range servers {
+		t.Run(name, func(t *testing.T) {
+			contract := spectest.Load(t)
+			srv := httptest.NewServer(contract.Middleware(t, "", handler(t)))
+			t.Cleanup(srv.Close)
+			newClient := func(mode once.APIMode) *once.Client {
+				c, err := once.New("fleet-id", "fleet-secret", once.WithBaseURL(srv.URL), once.WithAPI(mode), once.WithRate(math.Inf(1), 0))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			callEveryOperation(t, newClient(once.APIV1), newClient(once.APIAuto))
+
+			covered := contract.Covered()
+			for _, op := range contract.Operations() {
+				if n := covered[op.Key()]; n > 0 {
+					t.Logf("covered %-45s %-28s %d request(s)", op.Key(), op.OperationID, n)
+				}
+			}
+			if missing := contract.Missing(); len(missing) > 0 {
+				for _, op := range missing {
+					t.Errorf("operation not covered: %s (%s, %s)", op.Key(), op.Spec, op.OperationID)
+				}
+			}
+		})
+	}
+}
+
+// callEveryOperation runs each operation once or more: v1 through a client in mode v1 and the
+// v1-only methods, v2 through a client in the default mode.
+func callEveryOperation(t *testing.T, v1, v2 *once.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	check := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+	}
+
+	// Both list generations; the first SIMs serve the per-SIM calls.
+	var iccids []string
+	for s, err := range v2.ListSIMs(ctx, once.SIMListOptions{ListOptions: once.ListOptions{PageSize: 5}}) {
+		if err != nil {
+			t.Fatalf("v2 list SIMs: %v", err)
+		}
+		iccids = append(iccids, s.ICCID)
+	}
+	if len(iccids) < 4 {
+		t.Fatalf("only %d SIMs listed", len(iccids))
+	}
+	n := 0
+	for s, err := range v1.ListSIMs(ctx, once.SIMListOptions{ListOptions: once.ListOptions{PageSize: 100}}) {
+		check("v1 list SIMs", err)
+		if err == nil && s.Source != once.GenV1 {
+			t.Errorf("v1 list answered by %s", s.Source)
+		}
+		n++
+	}
+	if n != len(iccids) {
+		t.Errorf("v1 listed %d SIMs, v2 %d", n, len(iccids))
+	}
+	a, b, c, d := iccids[0], iccids[1], iccids[2], iccids[3]
+
+	for _, cl := range []*once.Client{v1, v2} {
+		_, err := cl.GetSIM(ctx, a)
+		check("get SIM", err)
+		label := "contract-" + a[len(a)-4:]
+		check("update SIM", cl.UpdateSIM(ctx, once.SIMUpdate{ICCID: a, Label: &label}))
+		_, err = cl.SIMStatus(ctx, a)
+		check("SIM status", err)
+		_, err = cl.DataQuota(ctx, a)
+		check("data quota", err)
+		_, err = cl.SMSQuota(ctx, a)
+		check("SMS quota", err)
+		for _, err := range cl.Events(ctx, a, once.EventListOptions{ListOptions: once.ListOptions{PageSize: 50}}) {
+			check("events", err)
+		}
+		check("reset", cl.Reset(ctx, a))
+		_, err = cl.TopUp(ctx, a, once.PayBankTransfer)
+		check("top-up", err)
+
+		// SMS: send, list, read one, cancel it.
+		sent, err := cl.SendSMS(ctx, b, once.SMSMessage{SourceAddress: "1234", Payload: "contract test", SourceAddressType: &once.SourceAddressTypeInput{ID: once.SourceNational}})
+		check("send SMS", err)
+		var smsID int64
+		if id, err := strconv.ParseInt(sent.ID, 10, 64); err == nil {
+			smsID = id
+		}
+		for m, err := range cl.ListSMS(ctx, b, once.ListOptions{}) {
+			check("list SMS", err)
+			if err == nil && smsID == 0 {
+				smsID = m.ID
+			}
+		}
+		if smsID == 0 {
+			t.Errorf("no SMS id to read")
+			continue
+		}
+		_, err = cl.GetSMS(ctx, b, smsID)
+		check("get SMS", err)
+		check("cancel SMS", cl.CancelSMS(ctx, b, smsID))
+	}
+
+	// v1-only operations.
+	check("update SIMs", v2.UpdateSIMs(ctx, []once.SIMUpdate{{ICCID: c, Status: string(once.SIMEnabled)}, {ICCID: d, Status: string(once.SIMEnabled)}}))
+	check("transfer", v2.Transfer(ctx, once.SIMTransfer{TargetOrganisation: 2000000001, ICCIDs: []string{d}, ICCIDRanges: []once.ICCIDRange{{From: c, To: c}}}))
+	yes := true
+	_, err := v2.ConnectivityInfo(ctx, c, once.ConnectivityInfoParams{Subscriber: &yes, USSD: &yes})
+	check("connectivity info", err)
+	_, err = v2.Usage(ctx, c, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC))
+	check("usage", err)
+	_, err = v2.TopUpMultiple(ctx, []string{c, d}, "")
+	check("top-up multiple", err)
+	check("auto top-up", v2.AutoTopUp(ctx, true, []string{c}))
+	sel, err := v2.SelectableLimits(ctx, once.LimitData)
+	check("selectable limits", err)
+	req := once.SetLimitsRequest{DataLimitID: 1}
+	if sel.Data != nil && sel.Data.ID > 0 {
+		req.DataLimitID = sel.Data.ID
+	}
+	check("set limits", v2.SetLimits(ctx, req))
+	_, err = v2.Limits(ctx)
+	check("limits", err)
+	check("extension", v2.Extension(ctx, once.ExtensionRequest{ICCIDs: []string{c}}, once.PayBankTransfer))
+
+	// Orders, products, support.
+	products, err := v2.ListProducts(ctx)
+	check("products", err)
+	productID := int64(1001)
+	if len(products) > 0 {
+		productID = products[0].ID
+	}
+	_, err = v2.CreateOrder(ctx, once.OrderRequest{Products: []once.OrderedProduct{{ProductID: productID, Quantity: 1}}, CustomerReference: "contract"})
+	check("create order", err)
+	var orderNumber int64
+	for o, err := range v2.ListOrders(ctx, once.ListOptions{}) {
+		check("list orders", err)
+		if err == nil && orderNumber == 0 {
+			orderNumber = int64(o.OrderNumber)
+		}
+	}
+	if orderNumber == 0 {
+		t.Error("no order listed")
+	} else {
+		_, err = v2.GetOrder(ctx, orderNumber)
+		check("get order", err)
+	}
+	check("create support request", v2.CreateSupportRequest(ctx, once.NewSupportRequest{Subject: "Contract", Text: "Opened by the contract test.", SenderName: "oncefleet", ReplyToMail: "ops@example.com"}))
+	for _, err := range v2.ListSupportRequests(ctx, once.ListOptions{}) {
+		check("list support requests", err)
+	}
+}
