@@ -25,5 +25,11 @@ func (c Connectivity) Validate() error {
 	if c.ObservedAt.IsZero() {
 		return Invalid("observed_at", "must be set")
 	}
-	return nil
+	if err := validTime("observed_at", c.ObservedAt); err != nil {
+		return err
+	}
+	if c.SignalStrength != nil && (*c.SignalStrength < -1000 || *c.SignalStrength > 1000) {
+		return Invalid("signal_strength", "out of range")
+	}
+	return validTexts("cell_id", c.CellID, "rat", c.RAT, "country", c.Country, "operator", c.Operator, "source", c.Source)
 }

@@ -33,8 +33,16 @@ func (e Event) Validate() error {
 	if e.OccurredAt.IsZero() {
 		return Invalid("occurred_at", "must be set")
 	}
+	if err := validTime("occurred_at", e.OccurredAt); err != nil {
+		return err
+	}
 	if e.Type == "" {
 		return Invalid("type", "must not be empty")
+	}
+	if err := validTexts("type", e.Type, "source", e.Source, "severity", e.Severity,
+		"description", e.Description, "country", e.Country, "operator", e.Operator,
+		"external_id", e.ExternalID); err != nil {
+		return err
 	}
 	if len(e.Detail) > 0 {
 		if err := validateObject(e.Detail); err != nil {
@@ -58,6 +66,15 @@ type EventFilter struct {
 // Normalize applies defaults and validates the filter.
 func (f EventFilter) Normalize() (EventFilter, error) {
 	if err := ValidateICCID("iccid", f.ICCID); err != nil {
+		return f, err
+	}
+	if err := validText("type", f.Type); err != nil {
+		return f, err
+	}
+	if err := validTime("since", f.Since); err != nil {
+		return f, err
+	}
+	if err := validTime("until", f.Until); err != nil {
 		return f, err
 	}
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {

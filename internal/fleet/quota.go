@@ -54,7 +54,13 @@ func (q Quota) Validate() error {
 	if q.ThresholdPct != nil && (*q.ThresholdPct < 0 || *q.ThresholdPct > 100) {
 		return Invalid("threshold_percentage", "must be between 0 and 100")
 	}
-	return nil
+	if err := validTime("expiry_date", q.ExpiryDate); err != nil {
+		return err
+	}
+	if err := validTime("last_status_change_date", q.LastStatusChangeDate); err != nil {
+		return err
+	}
+	return validText("status", q.Status)
 }
 
 // DedupeQuotas keeps the last quota for each ICCID and kind, in first-seen order.

@@ -60,9 +60,52 @@ func ValidateICCID(field, iccid string) error {
 	return nil
 }
 
+// MaxTextLen bounds free-text fields (labels, descriptions, filter values) so that a
+// request cannot make the store index or scan megabytes.
+const MaxTextLen = 4096
+
+// validText rejects text no backend can store the same way: invalid UTF-8 and NUL bytes
+// (PostgreSQL refuses both, SQLite would keep them), and overlong values.
+func validText(field, s string) error {
+	if len(s) > MaxTextLen {
+		return Invalid(field, "longer than %d bytes", MaxTextLen)
+	}
+	if !utf8.ValidString(s) {
+		return Invalid(field, "is not valid UTF-8")
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return Invalid(field, "contains a NUL character")
+	}
+	return nil
+}
+
+// validTime keeps instants within years 1–9999: what both backends and RFC 3339 text can hold.
+func validTime(field string, t time.Time) error {
+	if y := t.UTC().Year(); !t.IsZero() && (y < 1 || y > 9999) {
+		return Invalid(field, "year %d out of range", y)
+	}
+	return nil
+}
+
+// validTexts checks field/value pairs with validText.
+func validTexts(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if err := validText(pairs[i], pairs[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Validate checks the SIM can be stored.
 func (s SIM) Validate() error {
 	if err := ValidateICCID("iccid", s.ICCID); err != nil {
+		return err
+	}
+	if err := validTexts("iccid_with_luhn", s.ICCIDWithLuhn, "imsi", s.IMSI, "imsi_2", s.IMSI2,
+		"current_imsi", s.CurrentIMSI, "msisdn", s.MSISDN, "status", s.Status, "label", s.Label,
+		"ip_address", s.IPAddress, "imei", s.IMEI, "organization_id", s.OrganizationID,
+		"data_quota_status", s.DataQuotaStatus, "sms_quota_status", s.SMSQuotaStatus); err != nil {
 		return err
 	}
 	if s.DataVolumeLeft != nil && *s.DataVolumeLeft < 0 {
@@ -70,6 +113,14 @@ func (s SIM) Validate() error {
 	}
 	if s.SMSLeft != nil && *s.SMSLeft < 0 {
 		return Invalid("sms_left", "must not be negative")
+	}
+	for _, t := range []struct {
+		f string
+		t time.Time
+	}{{"activation_date", s.ActivationDate}, {"last_seen_at", s.LastSeenAt}, {"last_synced_at", s.LastSyncedAt}} {
+		if err := validTime(t.f, t.t); err != nil {
+			return err
+		}
 	}
 	if len(s.Metadata) > 0 {
 		if err := validateObject(s.Metadata); err != nil {
@@ -109,6 +160,16 @@ func (u SIMUpdate) Validate() error {
 	if u.Metadata != nil {
 		if err := validateObject(u.Metadata); err != nil {
 			return Invalid("metadata", "%v", err)
+		}
+	}
+	if u.Status != nil {
+		if err := validText("status", *u.Status); err != nil {
+			return err
+		}
+	}
+	if u.Label != nil {
+		if err := validText("label", *u.Label); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -192,12 +253,26 @@ func (f SIMFilter) Normalize() (SIMFilter, error) {
 		if s == "" {
 			return f, Invalid("status", "status %d is empty", i)
 		}
+		if err := validText("status", s); err != nil {
+			return f, err
+		}
+	}
+	if len(f.Statuses) > 100 {
+		return f, Invalid("status", "more than 100 statuses")
+	}
+	if err := validTexts("label", f.Label, "iccid", f.ICCIDPrefix, "imsi", f.IMSIPrefix,
+		"msisdn", f.MSISDNPrefix, "imei", f.IMEIPrefix, "ip_address", f.IPPrefix,
+		"organization_id", f.OrganizationID, "data_quota_status", f.DataQuotaStatus); err != nil {
+		return f, err
 	}
 	p, err := normalizePage(f.Page, f.PageSize)
 	if err != nil {
 		return f, err
 	}
 	f.Page, f.PageSize = p.Page, p.PageSize
+	if err := validTime("updated_since", f.UpdatedSince); err != nil {
+		return f, err
+	}
 	f.UpdatedSince = f.UpdatedSince.UTC()
 	return f, nil
 }

@@ -39,7 +39,15 @@ func (m SMS) Validate() error {
 	default:
 		return Invalid("direction", "must be %q or %q", SMSMobileTerminated, SMSMobileOriginated)
 	}
-	return nil
+	for _, t := range []struct {
+		f string
+		t time.Time
+	}{{"submit_date", m.SubmitDate}, {"delivery_date", m.DeliveryDate}, {"expiry_date", m.ExpiryDate}} {
+		if err := validTime(t.f, t.t); err != nil {
+			return err
+		}
+	}
+	return validTexts("status", m.Status, "payload", m.Payload, "source_address", m.SourceAddress, "sent_by", m.SentBy)
 }
 
 // SMSFilter selects a SIM's messages, newest first.

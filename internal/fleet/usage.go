@@ -1,6 +1,9 @@
 package fleet
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // UsageSource says where a usage row came from; it decides how UpsertUsage merges it.
 type UsageSource string
@@ -46,6 +49,9 @@ func (u Usage) Validate() error {
 	if u.Day.IsZero() {
 		return Invalid("day", "must be set")
 	}
+	if err := validTime("day", u.Day); err != nil {
+		return err
+	}
 	switch u.Source {
 	case UsageFromAPI, UsageFromStreamer:
 	default:
@@ -54,7 +60,10 @@ func (u Usage) Validate() error {
 	if u.VolumeRx < 0 || u.VolumeTx < 0 || u.VolumeTotal < 0 || u.SMSMO < 0 || u.SMSMT < 0 {
 		return Invalid("volume", "must not be negative")
 	}
-	if u.Cost < 0 {
+	if u.SMSMO > math.MaxInt32 || u.SMSMT > math.MaxInt32 {
+		return Invalid("sms", "count out of range")
+	}
+	if u.Cost < 0 || math.IsNaN(u.Cost) || math.IsInf(u.Cost, 0) {
 		return Invalid("cost", "must not be negative")
 	}
 	return nil
@@ -90,6 +99,12 @@ type DailyTotal struct {
 func ValidateDayRange(from, to time.Time) (time.Time, time.Time, error) {
 	if from.IsZero() || to.IsZero() {
 		return from, to, Invalid("from", "from and to must be set")
+	}
+	if err := validTime("from", from); err != nil {
+		return from, to, err
+	}
+	if err := validTime("to", to); err != nil {
+		return from, to, err
 	}
 	from, to = Day(from), Day(to)
 	if to.Before(from) {

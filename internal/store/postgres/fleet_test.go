@@ -1,12 +1,50 @@
 package postgres_test
 
 import (
+	"context"
+	"fmt"
 	"testing"
 
+	"github.com/oncefleet/oncefleet/internal/fleet"
 	"github.com/oncefleet/oncefleet/internal/store/dbtest"
 	"github.com/oncefleet/oncefleet/internal/store/storetest"
 )
 
 func TestFleetConformance(t *testing.T) {
 	storetest.RunFleet(t, func(t *testing.T) storetest.FleetStore { return dbtest.NewPostgres(t) })
+}
+
+// TestFleetTotalsAfterRawWrites covers the writes no store method makes but an operator or a
+// migration might: the trigger-kept counts must follow DELETE and TRUNCATE too.
+func TestFleetTotalsAfterRawWrites(t *testing.T) {
+	ctx := context.Background()
+	s := dbtest.NewPostgres(t)
+	var sims []fleet.SIM
+	for i := 0; i < 30; i++ {
+		sims = append(sims, fleet.SIM{ICCID: fmt.Sprintf("89882806660%08d", i), Status: []string{"Enabled", "Disabled", "Activated"}[i%3],
+			OrganizationID: []string{"a", "b"}[i%2]})
+	}
+	if err := s.UpsertSIMs(ctx, sims); err != nil {
+		t.Fatal(err)
+	}
+	storetest.FleetCheckTotals(t, s)
+	if _, err := s.Pool().Exec(ctx, `DELETE FROM sims WHERE status = 'Disabled' OR organization_id = 'a' AND status = 'Enabled'`); err != nil {
+		t.Fatal(err)
+	}
+	storetest.FleetCheckTotals(t, s)
+	if _, err := s.Pool().Exec(ctx, `UPDATE sims SET online = true WHERE iccid < '8988280666000000015'`); err != nil {
+		t.Fatal(err)
+	}
+	storetest.FleetCheckTotals(t, s)
+	if _, err := s.Pool().Exec(ctx, `TRUNCATE sims`); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.ListSIMs(ctx, fleet.SIMFilter{Statuses: []string{"Enabled"}})
+	if err != nil || page.Total != 0 {
+		t.Fatalf("after truncate: total %d, %v", page.Total, err)
+	}
+	if err := s.UpsertSIMs(ctx, sims[:4]); err != nil {
+		t.Fatal(err)
+	}
+	storetest.FleetCheckTotals(t, s)
 }

@@ -57,6 +57,79 @@ END
 $$;
 -- +goose StatementEnd
 
+-- Exact totals for GET /sims without counting a million rows: per-group SIM counts over the
+-- equality filters (status, organization, data quota status, online), kept by statement-level
+-- triggers in the writing transaction, so they are exact under MVCC for every writer (the sync,
+-- the API, the Data Streamer). A list whose filter uses only these columns sums a few hundred
+-- rows; any other filter counts the matching rows through the indexes. Only changes that move
+-- a SIM between groups touch a counter row, so ordinary syncs and streamer updates do not
+-- contend on them.
+CREATE TABLE sims_counts (
+    status            TEXT COLLATE "C" NOT NULL,
+    organization_id   TEXT COLLATE "C" NOT NULL,
+    data_quota_status TEXT COLLATE "C" NOT NULL,
+    online            BOOLEAN NOT NULL,
+    n                 BIGINT NOT NULL,
+    PRIMARY KEY (status, organization_id, data_quota_status, online)
+);
+
+-- +goose StatementBegin
+CREATE FUNCTION sims_counts_after_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO sims_counts AS c (status, organization_id, data_quota_status, online, n)
+    SELECT status, organization_id, data_quota_status, online, count(*)
+    FROM sims_new GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+    ON CONFLICT (status, organization_id, data_quota_status, online) DO UPDATE SET n = c.n + excluded.n;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION sims_counts_after_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO sims_counts AS c (status, organization_id, data_quota_status, online, n)
+    SELECT status, organization_id, data_quota_status, online, sum(k)
+    FROM (SELECT status, organization_id, data_quota_status, online, 1 AS k FROM sims_new
+          UNION ALL
+          SELECT status, organization_id, data_quota_status, online, -1 FROM sims_old) d
+    GROUP BY 1, 2, 3, 4 HAVING sum(k) <> 0 ORDER BY 1, 2, 3, 4
+    ON CONFLICT (status, organization_id, data_quota_status, online) DO UPDATE SET n = c.n + excluded.n;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION sims_counts_after_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO sims_counts AS c (status, organization_id, data_quota_status, online, n)
+    SELECT status, organization_id, data_quota_status, online, -count(*)
+    FROM sims_old GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+    ON CONFLICT (status, organization_id, data_quota_status, online) DO UPDATE SET n = c.n + excluded.n;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION sims_counts_after_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM sims_counts;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+CREATE TRIGGER sims_counts_insert AFTER INSERT ON sims REFERENCING NEW TABLE AS sims_new
+    FOR EACH STATEMENT EXECUTE FUNCTION sims_counts_after_insert();
+CREATE TRIGGER sims_counts_update AFTER UPDATE ON sims REFERENCING OLD TABLE AS sims_old NEW TABLE AS sims_new
+    FOR EACH STATEMENT EXECUTE FUNCTION sims_counts_after_update();
+CREATE TRIGGER sims_counts_delete AFTER DELETE ON sims REFERENCING OLD TABLE AS sims_old
+    FOR EACH STATEMENT EXECUTE FUNCTION sims_counts_after_delete();
+CREATE TRIGGER sims_counts_truncate AFTER TRUNCATE ON sims
+    FOR EACH STATEMENT EXECUTE FUNCTION sims_counts_after_truncate();
+
 -- One row per SIM and day; TimescaleDB turns it into a hypertable when present (00002).
 CREATE TABLE sim_usage (
     iccid        TEXT NOT NULL,
@@ -346,3 +419,8 @@ DROP TABLE sim_events;
 DROP TABLE sim_connectivity;
 DROP TABLE sim_usage;
 DROP TABLE sims;
+DROP TABLE sims_counts;
+DROP FUNCTION sims_counts_after_insert();
+DROP FUNCTION sims_counts_after_update();
+DROP FUNCTION sims_counts_after_delete();
+DROP FUNCTION sims_counts_after_truncate();
