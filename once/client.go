@@ -59,7 +59,7 @@ func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		baseURL: DefaultBaseURL,
 		mode:    APIAuto,
 		rate:    DefaultRate,
-		burst:   int(DefaultRate),
+		burst:   DefaultBurst,
 		retry:   DefaultRetryPolicy(),
 		timeout: DefaultTimeout,
 		breaker: DefaultBreakerSettings(),

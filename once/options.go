@@ -74,6 +74,11 @@ func DefaultBreakerSettings() BreakerSettings {
 const (
 	// DefaultRate is 1NCE's default Management API budget per customer account.
 	DefaultRate = 10.0
+	// DefaultBurst is half of 1NCE's own burst: requests leave the client spaced by the
+	// rate but reach 1NCE with network jitter, and the unused half of 1NCE's bucket absorbs
+	// it (with equal bursts, two requests arriving closer than 100ms after a full burst
+	// would meet a 429).
+	DefaultBurst = 5
 	// DefaultTimeout bounds one attempt (connect, send, read the whole answer).
 	DefaultTimeout = 30 * time.Second
 	// DefaultCommerceLimit and DefaultCommercePeriod are 1NCE's limit for orders, products
@@ -161,8 +166,9 @@ func WithBudget(s BudgetStore) Option {
 }
 
 // WithRate sets the account's request budget: perSecond requests per second with bursts of
-// up to burst requests (default DefaultRate with burst 10). math.Inf(1) turns the budget off,
-// for local test servers only.
+// up to burst requests (default DefaultRate with DefaultBurst). Keep burst below the
+// account's own burst (its rate) so network jitter cannot trip 1NCE's limiter. math.Inf(1)
+// turns the budget off, for local test servers only.
 func WithRate(perSecond float64, burst int) Option {
 	return func(c *config) error {
 		if math.IsInf(perSecond, 1) {
