@@ -66,9 +66,20 @@ func TestContractEveryOperation(t *testing.T) {
 	h.do("POST", "/v2/sims/"+ic+"/reset", nil).want(t, 201, "reset v2")
 	h.do("GET", "/v2/sims/"+ic+"/quota/data", nil).want(t, 200, "quota data v2")
 	h.do("GET", "/v2/sims/"+ic+"/quota/sms", nil).want(t, 200, "quota sms v2")
-	for i := range 10 { // every connectivity state the fleet shows
-		h.do("GET", "/v2/sims/"+iccidOf(i)+"/status", nil).want(t, 200, "status v2")
+	states := map[string]bool{}
+	for i := range 30 { // every connectivity state, each in both generations' shape
+		var st struct {
+			Status struct{ Description string } `json:"status"`
+		}
+		h.do("GET", "/v2/sims/"+iccidOf(i)+"/status", nil).want(t, 200, "status v2").decode(t, &st)
+		states[st.Status.Description] = true
 		h.do("GET", "/v1/sims/"+iccidOf(i)+"/status", nil).want(t, 200, "status v1")
+		h.do("GET", "/v1/sims/"+iccidOf(i)+"/connectivity_info?subscriber=true&ussd=true", nil).want(t, 200, "connectivity info")
+	}
+	for _, want := range []string{"ONLINE", "ATTACHED", "OFFLINE", "BLOCKED"} {
+		if !states[want] {
+			t.Errorf("no SIM of the fleet showed connectivity %s (saw %v)", want, states)
+		}
 	}
 	var created struct {
 		ID string `json:"id"`

@@ -161,6 +161,8 @@ func appendQuotaStatus(b []byte, q *quota) []byte {
 }
 
 // appendSIMCard writes a SIM as v1's SIM_card / v2's SimsSim (the two schemas are the same).
+// label is the customer's label; it is used only when the SIM has one (flagLabelSet), else
+// the derived default is written without building a string.
 func appendSIMCard(b []byte, idx int, st *sim, label string) []byte {
 	b = append(b, `{"iccid":"`...)
 	b = appendICCID(b, idx)
@@ -196,6 +198,11 @@ func appendSIMCard(b []byte, idx int, st *sim, label string) []byte {
 	b = appendQuotaStatus(b, &st.sms)
 	b = append(b, ',')
 	b = appendKey(b, "label")
+	if st.flags&flagLabelSet == 0 {
+		b = append(b, '"')
+		b = appendDefaultLabel(b, idx)
+		return append(b, '"', '}')
+	}
 	b = appendJSONString(b, label)
 	return append(b, '}')
 }

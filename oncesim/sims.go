@@ -120,7 +120,10 @@ func (s *Simulator) listSIMs(w http.ResponseWriter, r *http.Request, g gen) {
 		sh, off := s.fleet.locate(idx)
 		sh.mu.RLock()
 		st := sh.sims[off]
-		label := labelOf(idx, &st, sh.extra[int32(off)])
+		var label string
+		if st.flags&flagLabelSet != 0 {
+			label = labelOf(idx, &st, sh.extra[int32(off)])
+		}
 		sh.mu.RUnlock()
 		s.meter(sh, off, idx, &st, now, false, nil)
 		if i > from {

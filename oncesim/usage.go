@@ -84,15 +84,13 @@ func (s *Simulator) meter(sh *shard, off, idx int, st *sim, now int64, commit bo
 		m.smsMO(a, now)
 	}
 	// Expiry happens whether or not the SIM is enabled.
-	for _, q := range []*quota{&st.data, &st.sms} {
-		if a < q.expiry && q.expiry <= now {
-			q.changed = q.expiry
-			what := "Data"
-			if q == &st.sms {
-				what = "SMS"
-			}
-			m.event(q.expiry, evQuotaExpired, what+" quota expired")
-		}
+	if a < st.data.expiry && st.data.expiry <= now {
+		st.data.changed = st.data.expiry
+		m.event(st.data.expiry, evQuotaExpired, "Data quota expired")
+	}
+	if a < st.sms.expiry && st.sms.expiry <= now {
+		st.sms.changed = st.sms.expiry
+		m.event(st.sms.expiry, evQuotaExpired, "SMS quota expired")
 	}
 	st.settled = now
 }
