@@ -99,3 +99,26 @@ func BenchmarkNew1M(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAdvanceDay1M measures metering a day of a 1,000,000-SIM fleet (what Advance and
+// the real-clock sweeper do): time per simulated day and the heap the day's history adds.
+//
+//	go test -run '^$' -bench BenchmarkAdvanceDay1M -benchtime 3x ./oncesim/
+func BenchmarkAdvanceDay1M(b *testing.B) {
+	sim, err := New(Options{Sims: 1_000_000, Seed: 1, ClientID: "bench", ClientSecret: "bench", Clock: NewManualClock(t0)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sim.Close()
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for range b.N {
+		sim.Advance(24 * time.Hour)
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/(1<<20)/float64(b.N), "heapMB/day")
+}

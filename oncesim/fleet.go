@@ -115,7 +115,8 @@ type sim struct {
 type simExtra struct {
 	label  string
 	events []simEvent
-	sms    []*smsRecord
+	sms    []*smsRecord // MT SMS sent through the API
+	mo     []moRecord   // SMS the device sent: compact, as devices send many
 	days   []dayUsage
 }
 
@@ -144,6 +145,7 @@ func incSat16(a uint16) uint16 {
 const (
 	maxEventsPerSIM = 1000
 	maxSMSPerSIM    = 200
+	maxMOPerSIM     = 100
 	maxDaysPerSIM   = maxUsageDays // what the usage endpoint can ask for
 )
 

@@ -265,7 +265,7 @@ type SIMState struct {
 	// Organisation is the target organisation of the last transfer (0: the account's own).
 	Organisation int
 	Events       int // stored events, the derived activation event included
-	SMSCount     int // stored SMS
+	SMSCount     int // stored SMS, MT and MO
 }
 
 // SIM returns a snapshot of the SIM with the given ICCID, metered up to now.
@@ -284,7 +284,7 @@ func (s *Simulator) SIM(iccid string) (SIMState, bool) {
 			Events: len(s.eventsOf(c.sh, c.off, c.idx, st)),
 		}
 		if e != nil {
-			out.SMSCount = len(e.sms)
+			out.SMSCount = len(e.sms) + len(e.mo)
 		}
 	})
 	return out, ok

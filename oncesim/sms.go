@@ -53,12 +53,41 @@ func (m *smsRecord) state(now int64) (status int, final int64, retries int64) {
 	return smsPending, 0, (now - m.submit) / smsRetryInterval
 }
 
+// moRecord is an SMS the device sent: everything but its id and time is derived, so a busy
+// fleet's MO history costs 16 bytes a message.
+type moRecord struct {
+	id int64
+	at int64
+}
+
+// moPayload is what simulated devices report by SMS.
+const moPayload = "status report"
+
+func (m moRecord) record(idx int) *smsRecord {
+	return &smsRecord{id: m.id, mo: true, submit: m.at, deliverAt: m.at, expiry: m.at + daySeconds,
+		payload: moPayload, source: str(appendMSISDN, idx), srcType: 145}
+}
+
 // recordMO stores an SMS the device sent at t. The caller holds sh.mu for writing.
-func (s *Simulator) recordMO(sh *shard, off, idx int, t int64) {
-	s.storeSMS(sh, off, &smsRecord{
-		id: s.smsIDs.Add(1), mo: true, submit: t, deliverAt: t, expiry: t + daySeconds,
-		payload: "status report", source: str(appendMSISDN, idx), srcType: 145,
-	})
+func (s *Simulator) recordMO(sh *shard, off int, t int64) {
+	e := sh.ext(off)
+	e.mo = append(e.mo, moRecord{id: s.smsIDs.Add(1), at: t})
+	if len(e.mo) > maxMOPerSIM {
+		e.mo = append(e.mo[:0], e.mo[len(e.mo)-maxMOPerSIM:]...)
+	}
+}
+
+// smsOf lists a SIM's SMS, MT and MO. The MT records are shared: the caller holds the lock.
+func smsOf(e *simExtra, idx int) []*smsRecord {
+	if e == nil {
+		return nil
+	}
+	out := make([]*smsRecord, 0, len(e.sms)+len(e.mo))
+	out = append(out, e.sms...)
+	for _, m := range e.mo {
+		out = append(out, m.record(idx))
+	}
+	return out
 }
 
 func (s *Simulator) storeSMS(sh *shard, off int, m *smsRecord) {
@@ -176,8 +205,8 @@ func (s *Simulator) findSMS(iccid, id string, fn func(c *simCtx, m *smsRecord)) 
 	}
 	return s.withSIM(iccid, func(c *simCtx) {
 		var found *smsRecord
-		if e := c.sh.extra[int32(c.off)]; e != nil && want > 0 {
-			for _, m := range e.sms {
+		if want > 0 {
+			for _, m := range smsOf(c.sh.extra[int32(c.off)], c.idx) {
 				if m.id == want {
 					found = m
 				}
@@ -253,10 +282,7 @@ func (s *Simulator) listSMS(w http.ResponseWriter, r *http.Request, p routeParam
 	var out []map[string]any
 	var total, pages int
 	if !s.withSIM(p.iccid, func(c *simCtx) {
-		var recs []*smsRecord
-		if e := c.sh.extra[int32(c.off)]; e != nil {
-			recs = slices.Clone(e.sms)
-		}
+		recs := smsOf(c.sh.extra[int32(c.off)], c.idx)
 		slices.SortStableFunc(recs, func(a, b *smsRecord) int {
 			for _, k := range keys {
 				x := 0

@@ -203,7 +203,7 @@ func (m *meterer) smsMO(a, b int64) {
 			}
 			m.chargeSMS(t, true)
 			if m.commit {
-				m.s.recordMO(m.sh, m.off, m.idx, t)
+				m.s.recordMO(m.sh, m.off, t)
 			}
 		}
 	}
