@@ -236,3 +236,22 @@ func TestBudgetFallsBackWhenStoreFails(t *testing.T) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestBudgetWaitHook(t *testing.T) {
+	f := newFakeAPI(t, okJSON)
+	var mu sync.Mutex
+	var seen []Priority
+	c := newTestClient(t, f, WithRate(1000, 10), WithHooks(Hooks{BudgetWait: func(p Priority, d time.Duration) {
+		mu.Lock()
+		seen = append(seen, p)
+		mu.Unlock()
+	}}))
+	if _, err := c.do(WithPriority(t.Context(), PrioritySync), getSims(), nil); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 1 || seen[0] != PrioritySync {
+		t.Fatalf("budget hook saw %v", seen)
+	}
+}

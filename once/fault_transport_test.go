@@ -146,3 +146,27 @@ func TestSimulatorRateLimit(t *testing.T) {
 		t.Fatalf("client within its budget met %d 429s", limited.Load())
 	}
 }
+
+// TestSimulatorRevokedToken: after 1NCE revokes every token, the next call meets a 401,
+// fetches one new token and succeeds.
+func TestSimulatorRevokedToken(t *testing.T) {
+	s := newSimServer(t, oncesim.Options{Sims: 5, RateLimit: -1})
+	c, err := New(testID, testSecret, WithBaseURL(s.srv.URL), WithRate(math.Inf(1), 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic := s.sim.ICCIDs()[0]
+	if _, err := c.V2().GetSIM(t.Context(), ic); err != nil {
+		t.Fatal(err)
+	}
+	s.sim.RevokeTokens()
+	if _, err := c.V2().GetSIM(t.Context(), ic); err != nil {
+		t.Fatalf("after revocation: %v", err)
+	}
+	if got := s.count("POST /oauth/token"); got != 2 {
+		t.Fatalf("token fetches = %d, want 2", got)
+	}
+	if got := s.count("GET /v2/sims/" + ic); got != 3 {
+		t.Fatalf("reads = %d, want 3 (one rejected, one retried)", got)
+	}
+}

@@ -12,6 +12,9 @@ type Hooks struct {
 	TokenRefresh func(err error)
 	// RateLimited runs when 1NCE answers 429, with the wait it asked for (zero if none).
 	RateLimited func(op string, retryAfter time.Duration)
+	// BudgetWait runs after a call got its turn in the request budget, with how long it
+	// waited and at which priority (shows whether background work queues behind users).
+	BudgetWait func(p Priority, waited time.Duration)
 	// BreakerStateChange runs when the circuit breaker of a host changes state
 	// ("closed", "half-open", "open").
 	BreakerStateChange func(host, from, to string)
@@ -48,5 +51,11 @@ func (h *Hooks) tokenRefresh(err error) {
 func (h *Hooks) rateLimited(op string, d time.Duration) {
 	if h.RateLimited != nil {
 		h.RateLimited(op, d)
+	}
+}
+
+func (h *Hooks) budgetWait(p Priority, d time.Duration) {
+	if h.BudgetWait != nil {
+		h.BudgetWait(p, d)
 	}
 }

@@ -190,9 +190,11 @@ func (c *Client) limitedExchange(ctx context.Context, st *callState, tok string)
 		}
 	case groupManagement:
 		if c.budget != nil {
+			start := time.Now()
 			if err := c.budget.acquire(ctx, st.prio); err != nil {
 				return nil, fmt.Errorf("once: %s: %w", r.op, err)
 			}
+			c.hooks.budgetWait(st.prio, time.Since(start))
 		}
 	}
 	return c.exchange(ctx, r, st.body, tok, st.attempt)
