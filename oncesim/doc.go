@@ -11,7 +11,7 @@
 //
 // A Simulator plays one customer account with a deterministic fleet of Options.Sims SIMs
 // (ICCID 8988280666000000000+n with its Luhn digit, IMSI 9014051…, MSISDN 8822851…, a fixed
-// IP from 10.192.0.1 up, an IMEI, a label, Enabled or Disabled, an activation date up to three
+// IP from 10.0.0.1 up, an IMEI, a label, Enabled or Disabled, an activation date up to three
 // years back, and data and SMS quotas with a 10-year lifetime, partly used). The same Seed gives
 // the same fleet and the same future. Per-SIM state is a compact struct in lock shards of 4096
 // SIMs; identifiers are derived from the index when written, and events, SMS and daily usage

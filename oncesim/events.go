@@ -86,7 +86,7 @@ func (s *Simulator) recordEvent(sh *shard, off, idx int, st *sim, at int64, k ev
 	}
 }
 
-// events returns SIM idx's events, the activation first, oldest first. The caller holds the
+// eventsOf returns SIM idx's events, the activation first, oldest first. The caller holds the
 // shard lock.
 func (s *Simulator) eventsOf(sh *shard, off, idx int, st *sim) []simEvent {
 	// The activation is derived, not stored; its id is the SIM's number, below every stored

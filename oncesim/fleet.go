@@ -394,9 +394,12 @@ func appendMSISDN(b []byte, idx int) []byte {
 	return appendPadded(append(b, "8822851"...), uint64(idx), 8)
 }
 
-// IP: fixed private address 10.x.y.z, starting at 10.192.0.1.
+// ipBase is the fixed IP of SIM 0 (10.0.0.1): SIM n has ipBase+n, inside 10.0.0.0/8.
+const ipBase uint32 = 0x0a000001
+
+// IP: the SIM's fixed private address.
 func appendIP(b []byte, idx int) []byte {
-	v := uint32(0x0ac00001) + uint32(idx)
+	v := ipBase + uint32(idx)
 	b = strconv.AppendUint(b, uint64(v>>24), 10)
 	b = append(b, '.')
 	b = strconv.AppendUint(b, uint64(v>>16&0xff), 10)

@@ -42,10 +42,10 @@ func idxOfIP(ip string, n int) (int, bool) {
 	}
 	b := a.As4()
 	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-	if v < 0x0ac00001 || int(v-0x0ac00001) >= n {
+	if v < ipBase || int64(v-ipBase) >= int64(n) {
 		return 0, false
 	}
-	return int(v - 0x0ac00001), true
+	return int(v - ipBase), true
 }
 
 // listSIMs serves GET /v1/sims and GET /v2/sims: the hottest path, so SIMs are read under

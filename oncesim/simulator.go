@@ -74,6 +74,9 @@ func New(opts Options) (*Simulator, error) {
 	if opts.TokenTTL < 0 {
 		return nil, fmt.Errorf("oncesim: TokenTTL must be positive, got %s", opts.TokenTTL)
 	}
+	if opts.SweepInterval < 0 {
+		return nil, fmt.Errorf("oncesim: SweepInterval must be positive, got %s", opts.SweepInterval)
+	}
 	s := &Simulator{
 		opts:        opts,
 		clock:       opts.Clock,
@@ -103,7 +106,8 @@ func New(opts Options) (*Simulator, error) {
 	return s, nil
 }
 
-// maxFleet bounds the fleet so that derived IMSIs, MSISDNs and IPs stay unique.
+// maxFleet bounds the fleet so that derived IMSIs, MSISDNs and IPs stay unique (and the IPs
+// inside 10.0.0.0/8).
 const maxFleet = 10_000_000
 
 func (s *Simulator) now() int64 { return s.clock.Now().Unix() }
@@ -111,7 +115,8 @@ func (s *Simulator) now() int64 { return s.clock.Now().Unix() }
 // ServeHTTP serves the Management API (and the admin endpoint under /_sim/ when wired).
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// Close stops the background sweeper and the Data Streamer emitter. The handler keeps answering; Close is idempotent.
+// Close stops the background sweeper and the Data Streamer emitter. The handler keeps
+// answering; Close is idempotent.
 func (s *Simulator) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stop)
