@@ -34,7 +34,9 @@
 // SMS quota left it FAILS. Orders of SIM products deliver enabled SIMs at once (new ICCIDs
 // continue the sequence). Support requests are OPEN, IN_PROGRESS after an hour and CLOSED after
 // a day. Global limits take these ids (GET /v1/sims/{service}/limits answers the smallest
-// option: its spec declares one Values_for_Limits object, not a list):
+// option: its spec declares one Values_for_Limits object, not a list). The data limit shows in
+// v2's data_traffic_limit_state once a SIM's metered use this month reaches it; the simulator
+// reports limits but does not cut usage at them:
 //
 //	data:         1=16 MB 2=32 MB 3=64 MB 4=128 MB 5=256 MB 6=500 MB (monthly)
 //	smsMT, smsMO: 1=10 2=50 3=100 4=250 SMS (monthly)
@@ -61,5 +63,8 @@
 //   - Limits: Options.RateLimit requests per second for the whole account (burst the same),
 //     and Options.CommerceLimit requests per client IP per 5 minutes on orders, products and
 //     support; beyond them 429 {"message":"Too Many Requests"} with Retry-After in seconds.
-//     Both run on the simulator's clock, so with a ManualClock they are exact.
+//     Both run on the simulator's clock, so with a ManualClock they are exact. While the
+//     account limit is on, POST /oauth/token allows 600 requests per client IP per minute.
+//   - v2 events carry no "detail": its spec declares it a oneOf of schemas that any object
+//     matches more than once, so no detail can validate.
 package oncesim
