@@ -262,7 +262,8 @@ func runPageQueries(b *testing.B, s *postgres.Store) {
 		fmt.Fprintf(&sb, "\n  %-42s p50 %7.2f ms  p95 %7.2f ms", pq.name,
 			float64(percentile(perQuery[q], 50).Microseconds())/1000, float64(percentile(perQuery[q], 95).Microseconds())/1000)
 	}
-	b.Logf("per query (%d runs each):%s", b.N, sb.String())
+	// Printed rather than logged: the testing package cuts long benchmark logs.
+	fmt.Printf("%s: per query (%d runs each):%s\n", b.Name(), b.N, sb.String())
 }
 
 // BenchmarkListSIMs1M measures filtered, sorted page queries (with exact totals) over

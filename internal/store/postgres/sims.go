@@ -281,6 +281,10 @@ func (s *Store) ListSIMs(ctx context.Context, f fleet.SIMFilter) (fleet.Page[fle
 		return fleet.Page[fleet.SIM]{}, err
 	}
 	where, args := simWhere(f)
+	// Plan every execution with its actual values: a cached generic plan cannot use an index
+	// for "col LIKE $1" (the prefix is unknown at plan time) and would scan the whole table.
+	// QueryExecModeExec sends an unnamed statement, still one round trip.
+	execArgs := append([]any{pgx.QueryExecModeExec}, args...)
 	type countResult struct {
 		n   int64
 		err error
@@ -295,14 +299,14 @@ func (s *Store) ListSIMs(ctx context.Context, f fleet.SIMFilter) (fleet.Page[fle
 	}
 	go func() {
 		var n int64
-		err := s.pool.QueryRow(cctx, countSQL, args...).Scan(&n)
+		err := s.pool.QueryRow(cctx, countSQL, execArgs...).Scan(&n)
 		countc <- countResult{n, err}
 	}()
 
 	page := fleet.Page[fleet.SIM]{Page: f.Page, PageSize: f.PageSize, Items: []fleet.SIM{}}
 	q := `SELECT ` + simColumns + ` FROM sims` + where + simOrder(f) +
 		fmt.Sprintf(" LIMIT %d OFFSET %d", f.PageSize, (f.Page-1)*f.PageSize)
-	rows, err := s.pool.Query(ctx, q, args...)
+	rows, err := s.pool.Query(ctx, q, execArgs...)
 	if err != nil {
 		return page, translate(err, "list sims")
 	}

@@ -429,7 +429,7 @@ func fleetReference(sims []fleet.SIM, f fleet.SIMFilter) []fleet.SIM {
 		if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, s.Status) {
 			continue
 		}
-		if f.Label != "" && !strings.Contains(strings.ToLower(s.Label), strings.ToLower(f.Label)) {
+		if f.Label != "" && !strings.Contains(fleetASCIILower(s.Label), fleetASCIILower(f.Label)) {
 			continue
 		}
 		if !strings.HasPrefix(s.ICCID, f.ICCIDPrefix) || !strings.HasPrefix(s.IMSI, f.IMSIPrefix) ||
@@ -460,6 +460,17 @@ func fleetReference(sims []fleet.SIM, f fleet.SIMFilter) []fleet.SIM {
 		return c
 	})
 	return out
+}
+
+// fleetASCIILower folds ASCII letters only: the label filter ignores ASCII case, as SQLite's
+// LIKE and PostgreSQL's ILIKE under the "C" collation do.
+func fleetASCIILower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
 }
 
 func fleetICCIDs(sims []fleet.SIM) []string {
