@@ -3,6 +3,8 @@ package streamer
 import (
 	"cmp"
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -14,10 +16,13 @@ import (
 	"github.com/oncefleet/oncefleet/internal/streamer/record"
 )
 
-// ApplyStore claims stored records and writes a plan for them in one transaction
-// (postgres.Store and sqlite.Store).
+// ApplyStore claims stored records and writes a plan for them in one transaction, and keeps
+// the plan's notifications in an outbox until they are published (postgres.Store and
+// sqlite.Store).
 type ApplyStore interface {
 	ApplyStreamerBatch(ctx context.Context, limit int, plan record.Planner) (record.Applied, error)
+	DeleteStreamerOutbox(ctx context.Context, ids []int64) error
+	ClaimStreamerOutbox(ctx context.Context, olderThan time.Duration, limit int, fn record.OutboxHandler) (int, error)
 }
 
 // Publisher receives the events of applied records after their transaction committed.
@@ -28,8 +33,15 @@ type Publisher interface {
 // ApplierConfig configures an Applier.
 type ApplierConfig struct {
 	Store ApplyStore
-	// Bus, when set, gets a bus.UsageRecorded per SIM and day and a bus.SIMEvent per event record.
+	// Bus, when set, gets a bus.UsageRecorded per SIM and day and a bus.SIMEvent per event
+	// record, through a transactional outbox: each notification is published once after its
+	// records commit, or, if this process dies first, by the next applier to run
+	// (after OutboxGrace), so across a crash it may be published twice, never zero times.
+	// Consumers deduplicate on bus.SIMEvent.RecordID and the (ICCID, Day) of usage.
 	Bus Publisher
+	// OutboxGrace is how old an unpublished notification must be before another applier
+	// publishes it in place of the one that wrote it (default 1 minute).
+	OutboxGrace time.Duration
 	// BatchSize is the most records claimed per transaction (default 1000).
 	BatchSize int
 	// Idle is how long the applier sleeps when nothing is pending and no Notify came (default 1s).
@@ -55,6 +67,9 @@ func NewApplier(cfg ApplierConfig) *Applier {
 	if cfg.Idle <= 0 {
 		cfg.Idle = time.Second
 	}
+	if cfg.OutboxGrace <= 0 {
+		cfg.OutboxGrace = time.Minute
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -76,6 +91,11 @@ func (a *Applier) Run(ctx context.Context) error {
 	bo.InitialInterval = 100 * time.Millisecond
 	bo.MaxInterval = 30 * time.Second
 	for {
+		if a.cfg.Bus != nil {
+			if _, err := a.RecoverOutbox(ctx); err != nil && ctx.Err() == nil {
+				a.cfg.Logger.ErrorContext(ctx, "streamer: publish recovered notifications", "err", err)
+			}
+		}
 		n, err := a.ApplyOnce(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -104,10 +124,10 @@ func (a *Applier) Run(ctx context.Context) error {
 	}
 }
 
-// ApplyOnce claims and applies one batch and publishes its events; it returns how many records
-// were applied (0 when none was pending).
+// ApplyOnce claims and applies one batch and publishes its notifications; it returns how many
+// records were applied (0 when none was pending).
 func (a *Applier) ApplyOnce(ctx context.Context) (int, error) {
-	res, err := a.cfg.Store.ApplyStreamerBatch(ctx, a.cfg.BatchSize, Plan)
+	res, err := a.cfg.Store.ApplyStreamerBatch(ctx, a.cfg.BatchSize, a.plan)
 	if err != nil {
 		return 0, err
 	}
@@ -122,23 +142,80 @@ func (a *Applier) ApplyOnce(ctx context.Context) (int, error) {
 			m.lastRecord.WithLabelValues(string(h.Stream)).Set(float64(h.LastReceivedAt.UnixNano()) / 1e9)
 		}
 	}
-	if a.cfg.Bus != nil && res.Records > 0 {
-		publish(ctx, a.cfg.Bus, res.Plan)
+	if len(res.Plan.Outbox) > 0 {
+		publishOutbox(ctx, a.cfg.Bus, res.Plan.Outbox)
+		ids := make([]int64, len(res.Plan.Outbox))
+		for i, e := range res.Plan.Outbox {
+			ids[i] = e.ID
+		}
+		// Failing here only means RecoverOutbox publishes these again later.
+		if err := a.cfg.Store.DeleteStreamerOutbox(ctx, ids); err != nil {
+			return res.Records, fmt.Errorf("streamer: clear published notifications: %w", err)
+		}
 	}
 	return res.Records, nil
 }
 
-// publish sends the plan's events after commit: a crash right before this loses these
-// notifications, never the data (the bus is at-most-once by design, see package bus).
-func publish(ctx context.Context, b Publisher, pl record.Plan) {
-	for _, d := range pl.Daily {
-		b.Publish(ctx, bus.UsageRecorded{ICCID: d.ICCID, Day: d.Day, RxBytes: d.RxBytes, TxBytes: d.TxBytes, TotalBytes: d.TotalBytes, SMSMO: d.SMSMO, SMSMT: d.SMSMT})
+// RecoverOutbox publishes notifications whose applier died between commit and publish; it
+// returns how many it published.
+func (a *Applier) RecoverOutbox(ctx context.Context) (int, error) {
+	if a.cfg.Bus == nil {
+		return 0, nil
 	}
-	for _, e := range pl.Events {
-		b.Publish(ctx, bus.SIMEvent{
-			RecordID: strings.TrimPrefix(e.ExternalID, eventPrefix), ICCID: e.ICCID, At: e.At, Type: e.Type,
-			Source: e.Source, Severity: e.Severity, Alert: e.Alert, Description: e.Description, Online: onlineFor(e.Type),
+	total := 0
+	for {
+		n, err := a.cfg.Store.ClaimStreamerOutbox(ctx, a.cfg.OutboxGrace, a.cfg.BatchSize, func(ctx context.Context, es []record.Outbox) error {
+			publishOutbox(ctx, a.cfg.Bus, es)
+			return nil
 		})
+		total += n
+		if err != nil || n < a.cfg.BatchSize {
+			return total, err
+		}
+	}
+}
+
+// plan is Plan, without notifications when nobody listens (they would pile up in the outbox).
+func (a *Applier) plan(ctx context.Context, recs []record.Pending) (record.Plan, error) {
+	pl, err := Plan(ctx, recs)
+	if a.cfg.Bus == nil {
+		pl.Outbox = nil
+	}
+	return pl, err
+}
+
+// outboxEntry encodes a bus event for the outbox.
+func outboxEntry(e bus.Event) record.Outbox {
+	b, err := json.Marshal(e)
+	if err != nil {
+		// The events are plain structs of strings, numbers and times: Marshal cannot fail.
+		panic(fmt.Sprintf("streamer: encode %s: %v", e.Kind(), err))
+	}
+	return record.Outbox{Kind: e.Kind(), Payload: b}
+}
+
+// publishOutbox decodes entries and publishes them; entries of unknown kinds (written by a
+// newer version) are skipped.
+func publishOutbox(ctx context.Context, b Publisher, es []record.Outbox) {
+	for _, o := range es {
+		var e bus.Event
+		switch o.Kind {
+		case bus.UsageRecorded{}.Kind():
+			var u bus.UsageRecorded
+			if json.Unmarshal(o.Payload, &u) != nil {
+				continue
+			}
+			e = u
+		case bus.SIMEvent{}.Kind():
+			var s bus.SIMEvent
+			if json.Unmarshal(o.Payload, &s) != nil {
+				continue
+			}
+			e = s
+		default:
+			continue
+		}
+		b.Publish(ctx, e)
 	}
 }
 
@@ -240,6 +317,15 @@ func Plan(_ context.Context, recs []record.Pending) (record.Plan, error) {
 	}
 	slices.SortFunc(pl.SIMs, func(a, b record.SIMSeen) int { return strings.Compare(a.ICCID, b.ICCID) })
 	slices.SortFunc(pl.Events, func(a, b record.Event) int { return strings.Compare(a.ExternalID, b.ExternalID) })
+	for _, d := range pl.Daily {
+		pl.Outbox = append(pl.Outbox, outboxEntry(bus.UsageRecorded{ICCID: d.ICCID, Day: d.Day, RxBytes: d.RxBytes, TxBytes: d.TxBytes, TotalBytes: d.TotalBytes, SMSMO: d.SMSMO, SMSMT: d.SMSMT}))
+	}
+	for _, e := range pl.Events {
+		pl.Outbox = append(pl.Outbox, outboxEntry(bus.SIMEvent{
+			RecordID: strings.TrimPrefix(e.ExternalID, eventPrefix), ICCID: e.ICCID, At: e.At, Type: e.Type,
+			Source: e.Source, Severity: e.Severity, Alert: e.Alert, Description: e.Description, Online: onlineFor(e.Type),
+		}))
+	}
 	for _, s := range []record.Stream{record.StreamUsage, record.StreamEvent} {
 		if h := health[s]; h != nil {
 			if h.LastRecordAt.IsZero() {

@@ -175,3 +175,64 @@ func TestMonitorReportsSilenceAndResumption(t *testing.T) {
 		t.Errorf("second event = %#v", got[1])
 	}
 }
+
+// TestNotificationsSurviveACrashBetweenCommitAndPublish applies records the way an applier does
+// right before dying (committed, never published), then checks the next applier publishes
+// their notifications exactly once.
+func TestNotificationsSurviveACrashBetweenCommitAndPublish(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) {
+			s, db := openBackend(t, b)
+			srv, _ := newServer(t, s, cred)
+			if r := post(t, srv.URL+streamer.Prefix, cred.Username, cred.Password, fixture(t, "v1_event.json")); r.status != 200 {
+				t.Fatal(r.body)
+			}
+			if r := post(t, srv.URL+streamer.Prefix, cred.Username, cred.Password, fixture(t, "v1_usage.json")); r.status != 200 {
+				t.Fatal(r.body)
+			}
+			// The "crashed" applier: its transaction commits, its process dies before publishing.
+			res, err := s.ApplyStreamerBatch(context.Background(), 100, streamer.Plan)
+			if err != nil || res.Records != 4 || len(res.Plan.Outbox) != 3 {
+				t.Fatalf("apply = %d records, %d notifications, %v", res.Records, len(res.Plan.Outbox), err)
+			}
+			bs := bus.New(bus.Options{})
+			var mu sync.Mutex
+			var got []bus.Event
+			bs.Subscribe(func(_ context.Context, e bus.Event) { mu.Lock(); got = append(got, e); mu.Unlock() })
+			next := streamer.NewApplier(streamer.ApplierConfig{Store: s, Bus: bs, OutboxGrace: time.Nanosecond})
+			time.Sleep(2 * time.Millisecond) // let the entries age past the (tiny) grace period
+			n, err := next.RecoverOutbox(context.Background())
+			if err != nil || n != 3 {
+				t.Fatalf("recovered %d, %v; want 3", n, err)
+			}
+			if n, err := next.RecoverOutbox(context.Background()); err != nil || n != 0 {
+				t.Fatalf("second recovery published %d, %v", n, err)
+			}
+			bs.Close()
+			var usage, events int
+			for _, e := range got {
+				switch e := e.(type) {
+				case bus.UsageRecorded:
+					usage++
+					if e.ICCID != "8988280666000000017" || e.TotalBytes != 150000 || e.SMSMO != 1 {
+						t.Errorf("usage notification = %+v", e)
+					}
+				case bus.SIMEvent:
+					events++
+					if e.RecordID != "1200000042" && e.RecordID != "1200000043" {
+						t.Errorf("event notification = %+v", e)
+					}
+					if e.RecordID == "1200000043" && (e.Online == nil || !*e.Online) {
+						t.Errorf("PDP create should say online: %+v", e)
+					}
+				}
+			}
+			if usage != 1 || events != 2 {
+				t.Fatalf("published %d usage and %d event notifications, want 1 and 2", usage, events)
+			}
+			if n := count(t, db, `SELECT count(*) FROM streamer_outbox`); n != 0 {
+				t.Fatalf("%d notifications left in the outbox", n)
+			}
+		})
+	}
+}

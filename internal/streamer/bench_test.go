@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/oncefleet/oncefleet/internal/store/dbtest"
 	"github.com/oncefleet/oncefleet/internal/streamer"
 	"github.com/oncefleet/oncefleet/internal/streamer/record"
@@ -192,7 +191,6 @@ func BenchmarkApply(b *testing.B) {
 		})
 	}
 }
-
 
 // BenchmarkSave measures the store call alone (no HTTP, no parsing): one 3,000-record batch
 // per op.

@@ -6,6 +6,7 @@
 // Units: 1NCE sends volumes in MB as decimals with six places. oncefleet stores bytes and takes
 // 1 MB = 1,000,000 bytes, the only reading under which six decimal places are whole bytes.
 package streamer
+
 import (
 	"bufio"
 	"encoding/json"

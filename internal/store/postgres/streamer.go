@@ -119,6 +119,9 @@ func (s *Store) ApplyStreamerBatch(ctx context.Context, limit int, plan record.P
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return out, translate(err, "apply streamer records: write")
 	}
+	if err := insertStreamerOutbox(ctx, tx, pl.Outbox); err != nil {
+		return out, err
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return out, translate(err, "apply streamer records: commit")
 	}
@@ -129,6 +132,88 @@ func (s *Store) ApplyStreamerBatch(ctx context.Context, limit int, plan record.P
 		}
 	}
 	return out, nil
+}
+
+// insertStreamerOutbox writes the plan's notifications and fills in their ids (in insertion
+// order, which the ORDER BY over the ordinality fixes).
+func insertStreamerOutbox(ctx context.Context, tx pgx.Tx, entries []record.Outbox) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	kinds, payloads := make([]string, len(entries)), make([]string, len(entries))
+	for i, e := range entries {
+		kinds[i], payloads[i] = e.Kind, string(e.Payload)
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO streamer_outbox (kind, payload)
+		SELECT k, p::jsonb FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(k, p, n) ORDER BY n
+		RETURNING id`, kinds, payloads)
+	if err != nil {
+		return translate(err, "apply streamer records: outbox")
+	}
+	i := 0
+	for rows.Next() {
+		if err := rows.Scan(&entries[i].ID); err != nil {
+			rows.Close()
+			return translate(err, "apply streamer records: outbox")
+		}
+		i++
+	}
+	return translate(rows.Err(), "apply streamer records: outbox")
+}
+
+// DeleteStreamerOutbox removes published notifications.
+func (s *Store) DeleteStreamerOutbox(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `DELETE FROM streamer_outbox WHERE id = ANY($1)`, ids)
+	return translate(err, "delete streamer outbox")
+}
+
+// ClaimStreamerOutbox hands notifications written at least olderThan ago and still not deleted
+// (their publisher crashed after committing) to fn, and deletes them if fn succeeds, all in one
+// transaction. SKIP LOCKED keeps replicas from publishing the same entries at once; the age
+// keeps them from taking entries a live applier is about to publish itself.
+func (s *Store) ClaimStreamerOutbox(ctx context.Context, olderThan time.Duration, limit int, fn record.OutboxHandler) (int, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, translate(err, "claim streamer outbox: begin")
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after commit
+	rows, err := tx.Query(ctx, `SELECT id, kind, payload::text FROM streamer_outbox
+		WHERE created_at < now() - make_interval(secs => $1)
+		ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`, olderThan.Seconds(), limit)
+	if err != nil {
+		return 0, translate(err, "claim streamer outbox")
+	}
+	var entries []record.Outbox
+	var ids []int64
+	for rows.Next() {
+		var e record.Outbox
+		var payload string
+		if err := rows.Scan(&e.ID, &e.Kind, &payload); err != nil {
+			rows.Close()
+			return 0, translate(err, "claim streamer outbox")
+		}
+		e.Payload = []byte(payload)
+		entries, ids = append(entries, e), append(ids, e.ID)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, translate(err, "claim streamer outbox")
+	}
+	if len(entries) == 0 {
+		return 0, nil
+	}
+	if err := fn(ctx, entries); err != nil {
+		return 0, fmt.Errorf("claim streamer outbox: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM streamer_outbox WHERE id = ANY($1)`, ids); err != nil {
+		return 0, translate(err, "claim streamer outbox: delete")
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, translate(err, "claim streamer outbox: commit")
+	}
+	return len(entries), nil
 }
 
 // queueStreamerPlan adds one array-parameter statement per non-empty part of the plan, so applying a

@@ -132,6 +132,15 @@ func (s *Store) ApplyStreamerBatch(ctx context.Context, limit int, plan record.P
 	if err := writeStreamerPlan(ctx, tx, pl); err != nil {
 		return out, err
 	}
+	for i, e := range pl.Outbox {
+		res, err := tx.ExecContext(ctx, `INSERT INTO streamer_outbox (kind, payload) VALUES (?, ?)`, e.Kind, string(e.Payload))
+		if err != nil {
+			return out, translate(err, "apply streamer records: outbox")
+		}
+		if pl.Outbox[i].ID, err = res.LastInsertId(); err != nil {
+			return out, translate(err, "apply streamer records: outbox")
+		}
+	}
 	mark, err := tx.PrepareContext(ctx, `UPDATE streamer_records SET applied_at = ? WHERE stream = ? AND record_id = ?`)
 	if err != nil {
 		return out, translate(err, "apply streamer records: mark")
@@ -251,6 +260,67 @@ func writeStreamerPlan(ctx context.Context, tx *sql.Tx, pl record.Plan) error {
 		    updated_at = excluded.updated_at`, pl.Health, func(h record.Health) []any {
 		return []any{string(h.Stream), streamerTime(h.LastRecordAt), streamerTime(h.LastReceivedAt), h.Applied, now}
 	})
+}
+
+// DeleteStreamerOutbox removes published notifications.
+func (s *Store) DeleteStreamerOutbox(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err, "delete streamer outbox: begin")
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	if err := execEachStreamer(ctx, tx, "delete streamer outbox", `DELETE FROM streamer_outbox WHERE id = ?`, ids, func(id int64) []any { return []any{id} }); err != nil {
+		return err
+	}
+	return translate(tx.Commit(), "delete streamer outbox: commit")
+}
+
+// ClaimStreamerOutbox hands notifications written at least olderThan ago and still not deleted
+// (their publisher crashed after committing) to fn, and deletes them if fn succeeds, all in one
+// transaction; SQLite's single writer keeps two claimers apart.
+func (s *Store) ClaimStreamerOutbox(ctx context.Context, olderThan time.Duration, limit int, fn record.OutboxHandler) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, translate(err, "claim streamer outbox: begin")
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after commit
+	rows, err := tx.QueryContext(ctx, `SELECT id, kind, payload FROM streamer_outbox
+		WHERE julianday(created_at) < julianday(?) ORDER BY id LIMIT ?`, streamerTime(time.Now().Add(-olderThan)), limit)
+	if err != nil {
+		return 0, translate(err, "claim streamer outbox")
+	}
+	var entries []record.Outbox
+	var ids []int64
+	for rows.Next() {
+		var e record.Outbox
+		var payload string
+		if err := rows.Scan(&e.ID, &e.Kind, &payload); err != nil {
+			rows.Close()
+			return 0, translate(err, "claim streamer outbox")
+		}
+		e.Payload = []byte(payload)
+		entries, ids = append(entries, e), append(ids, e.ID)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, translate(err, "claim streamer outbox")
+	}
+	rows.Close()
+	if len(entries) == 0 {
+		return 0, nil
+	}
+	if err := fn(ctx, entries); err != nil {
+		return 0, fmt.Errorf("claim streamer outbox: %w", err)
+	}
+	if err := execEachStreamer(ctx, tx, "claim streamer outbox: delete", `DELETE FROM streamer_outbox WHERE id = ?`, ids, func(id int64) []any { return []any{id} }); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, translate(err, "claim streamer outbox: commit")
+	}
+	return len(entries), nil
 }
 
 // StreamHealth returns the health row of every stream type that has had a record applied.

@@ -20,6 +20,8 @@ type StreamerStore interface {
 	ApplyStreamerBatch(ctx context.Context, limit int, plan record.Planner) (record.Applied, error)
 	StreamHealth(ctx context.Context) ([]record.StreamHealth, error)
 	StreamerBacklog(ctx context.Context) (record.Backlog, error)
+	DeleteStreamerOutbox(ctx context.Context, ids []int64) error
+	ClaimStreamerOutbox(ctx context.Context, olderThan time.Duration, limit int, fn record.OutboxHandler) (int, error)
 }
 
 // StreamerOpener returns a fresh, migrated, empty store and a database/sql handle on the same
@@ -34,6 +36,63 @@ func TestStreamer(t *testing.T, open StreamerOpener) {
 	t.Run("FailedPlanAppliesNothing", func(t *testing.T) { testPlanError(t, open) })
 	t.Run("PlanWrites", func(t *testing.T) { testPlanWrites(t, open) })
 	t.Run("ConcurrentAppliersClaimEachRecordOnce", func(t *testing.T) { testConcurrentApply(t, open) })
+	t.Run("Outbox", func(t *testing.T) { testOutbox(t, open) })
+}
+
+func testOutbox(t *testing.T, open StreamerOpener) {
+	ctx := context.Background()
+	s, db := open(t)
+	if _, err := s.SaveStreamerBatch(ctx, []record.Raw{event("1")}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.ApplyStreamerBatch(ctx, 10, func(context.Context, []record.Pending) (record.Plan, error) {
+		return record.Plan{Outbox: []record.Outbox{
+			{Kind: "a", Payload: []byte(`{"n":1}`)}, {Kind: "b", Payload: []byte(`{"n":2}`)}, {Kind: "c", Payload: []byte(`{"n":3}`)},
+		}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob := res.Plan.Outbox
+	if len(ob) != 3 || ob[0].ID == 0 || ob[0].ID >= ob[1].ID || ob[1].ID >= ob[2].ID {
+		t.Fatalf("outbox ids = %+v, want increasing in insertion order", ob)
+	}
+	// Entries younger than the grace period belong to their live applier.
+	if n, err := s.ClaimStreamerOutbox(ctx, time.Hour, 10, func(context.Context, []record.Outbox) error {
+		t.Error("handler called for fresh entries")
+		return nil
+	}); err != nil || n != 0 {
+		t.Fatalf("claim fresh = %d, %v", n, err)
+	}
+	// The live applier published the first entry and cleared it.
+	if err := s.DeleteStreamerOutbox(ctx, []int64{ob[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	// A failing handler keeps entries.
+	boom := errors.New("boom")
+	if _, err := s.ClaimStreamerOutbox(ctx, -time.Second, 10, func(context.Context, []record.Outbox) error { return boom }); !errors.Is(err, boom) {
+		t.Fatalf("claim with failing handler: %v", err)
+	}
+	var got []record.Outbox
+	n, err := s.ClaimStreamerOutbox(ctx, -time.Second, 1, func(_ context.Context, es []record.Outbox) error {
+		got = append(got, es...)
+		return nil
+	})
+	if err != nil || n != 1 || len(got) != 1 || got[0].ID != ob[1].ID || got[0].Kind != "b" || !sameJSON(t, got[0].Payload, []byte(`{"n":2}`)) {
+		t.Fatalf("claim one = %d %+v %v", n, got, err)
+	}
+	if left := countRows(t, db, `SELECT count(*) FROM streamer_outbox`); left != 1 {
+		t.Fatalf("outbox rows left = %d, want 1", left)
+	}
+}
+
+func countRows(t *testing.T, db *sql.DB, q string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(q).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 func usage(id string) record.Raw {

@@ -84,6 +84,17 @@ type Plan struct {
 	SIMs         []SIMSeen
 	Connectivity []Connectivity
 	Health       []Health
+	// Outbox holds the notifications to publish once the plan is committed; stores write them
+	// in the same transaction (see Outbox).
+	Outbox []Outbox
+}
+
+// Outbox is one notification waiting to be published: Kind names its type and Payload is its
+// JSON. ID is assigned by the store when written.
+type Outbox struct {
+	ID      int64
+	Kind    string
+	Payload []byte
 }
 
 // DailyUsage adds to sim_usage for one SIM and UTC day (one entry per key in a plan).
@@ -157,9 +168,12 @@ type Applied struct {
 	Records int
 	// OldestReceived is the earliest receipt time among them: now minus it is the apply lag.
 	OldestReceived time.Time
-	// Plan is what was written, for publishing after the commit.
+	// Plan is what was written, with Outbox IDs filled in, for publishing after the commit.
 	Plan Plan
 }
+
+// OutboxHandler publishes claimed outbox entries; an error keeps them for a later attempt.
+type OutboxHandler func(ctx context.Context, entries []Outbox) error
 
 // StreamHealth is the stored health of one stream type.
 type StreamHealth struct {
