@@ -13,36 +13,55 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 
+	"github.com/oncefleet/oncefleet/internal/bus"
+	"github.com/oncefleet/oncefleet/internal/cache"
 	"github.com/oncefleet/oncefleet/internal/config"
 	"github.com/oncefleet/oncefleet/internal/health"
+	"github.com/oncefleet/oncefleet/internal/httpmw"
 	"github.com/oncefleet/oncefleet/internal/store/postgres"
 	"github.com/oncefleet/oncefleet/internal/store/sqlite"
+	"github.com/oncefleet/oncefleet/internal/streamer"
 )
 
 // Options are the start-up choices that are not configuration values.
 type Options struct {
-	// Demo starts the 1NCE simulator in-process with a seeded fleet and prints a login.
+	// Demo starts the 1NCE simulator in-process with a seeded fleet, wires its Data Streamer
+	// emitter to this server and prints how to reach both.
 	Demo bool
+	// DemoSims is the size of the demo fleet (default 500).
+	DemoSims int
 	// Version is reported by /health and the version command.
 	Version string
-	worker  bool // health and background work only, no API
 	// Out receives what a person starting the server must read (the demo login); logs go to
 	// the logger.
 	Out io.Writer
+
+	worker bool // health and background work only, no API
 }
 
-// Store is what the app needs of either storage backend to run and to be health-checked.
+// Store is what the app needs of either storage backend.
 type Store interface {
 	Ping(ctx context.Context) error
 	Migrate(ctx context.Context) error
 	Close() error
+	streamer.Saver
+	streamer.ApplyStore
+	streamer.HealthStore
 }
+
+var (
+	_ Store = (*postgres.Store)(nil)
+	_ Store = (*sqlite.Store)(nil)
+)
 
 // App is a running oncefleet server.
 type App struct {
@@ -51,10 +70,15 @@ type App struct {
 	opts     Options
 	registry *prometheus.Registry
 	store    Store
+	cache    cache.Cache
+	bus      *bus.Bus
 	mux      *http.ServeMux
 	ln       net.Listener
 	srv      *http.Server
-	closers  []func() error
+	// background runs until Run's context ends (streamer applier, monitor, demo simulator).
+	background []func(ctx context.Context) error
+	closeOnce  sync.Once
+	closers    []func() error
 }
 
 // OpenStore opens the configured backend: PostgreSQL when a database URL is set, otherwise
@@ -77,11 +101,44 @@ func OpenStore(ctx context.Context, cfg *config.Resolved) (Store, error) {
 	return s, nil
 }
 
+// openCache returns the Redis cache when a Redis URL is configured (checked at start), else
+// the in-process one.
+func (a *App) openCache(ctx context.Context) error {
+	if a.cfg.RedisURL == "" {
+		m, err := cache.NewMemory(cache.MemoryOptions{Registerer: a.registry})
+		if err != nil {
+			return fmt.Errorf("cache: %w", err)
+		}
+		a.cache = m
+		a.closers = append(a.closers, m.Close)
+		return nil
+	}
+	ropts, err := redis.ParseURL(a.cfg.RedisURL.Reveal())
+	if err != nil {
+		return errors.New("ONCEFLEET_REDIS_URL: not a valid redis:// URL")
+	}
+	client := redis.NewClient(ropts)
+	a.closers = append(a.closers, client.Close)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Ping(pctx).Err(); err != nil {
+		return fmt.Errorf("redis: connect to %s: %w", ropts.Addr, err)
+	}
+	rc, err := cache.NewRedis(client, cache.RedisOptions{Registerer: a.registry})
+	if err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	a.cache = rc
+	return nil
+}
+
 // New builds the server graph and binds the listen address; Run serves.
 func New(ctx context.Context, cfg *config.Resolved, log *slog.Logger, opts Options) (_ *App, err error) {
 	if opts.Out == nil {
 		opts.Out = io.Discard
 	}
+	// Log lines written while serving a request carry its request id.
+	log = slog.New(httpmw.LogHandler(log.Handler()))
 	a := &App{cfg: cfg, log: log, opts: opts, registry: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
@@ -101,66 +158,149 @@ func New(ctx context.Context, cfg *config.Resolved, log *slog.Logger, opts Optio
 			return nil, err
 		}
 	}
-
-	mux := http.NewServeMux()
-	a.mux = mux
-	health.New(opts.Version, 2*time.Second, map[string]health.Pinger{"database": store}).Register(mux)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}))
+	if err := a.openCache(ctx); err != nil {
+		return nil, err
+	}
+	a.bus = bus.New(bus.Options{})
+	a.closers = append(a.closers, func() error { a.bus.Close(); return nil })
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	a.ln = ln
+	a.closers = append(a.closers, func() error {
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return err
+		}
+		return nil
+	})
+
+	cred := streamer.Credential{Username: cfg.StreamerUsername.Reveal(), Password: cfg.StreamerPassword.Reveal()}
+	var demo *demoFleet
+	if opts.Demo {
+		if demo, err = startDemo(a, &cred); err != nil {
+			return nil, err
+		}
+	}
+
+	mux := http.NewServeMux()
+	a.mux = mux
+	health.New(opts.Version, 2*time.Second, map[string]health.Pinger{"database": store, "cache": a.cache}).Register(mux)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}))
+	if err := a.mountStreamer(mux, cred); err != nil {
+		return nil, err
+	}
+
+	mw, err := a.middleware()
+	if err != nil {
+		return nil, err
+	}
 	a.srv = &http.Server{
-		Handler:           mux,
+		Handler:           mw(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	if demo != nil {
+		demo.announce(opts.Out, a.Addr())
+	}
 	return a, nil
+}
+
+func (a *App) middleware() (httpmw.Middleware, error) {
+	metrics, err := httpmw.NewMetrics(a.registry)
+	if err != nil {
+		return nil, fmt.Errorf("http metrics: %w", err)
+	}
+	return httpmw.Stack(httpmw.Options{
+		Logger:  a.log,
+		Metrics: metrics,
+		MaxBodyFor: func(r *http.Request) int64 {
+			// Data Streamer batches hold up to 3,000 records; the receiver enforces its own cap.
+			if strings.HasPrefix(r.URL.Path, streamer.Prefix) {
+				return streamer.DefaultMaxBodyBytes
+			}
+			return 0
+		},
+	})
+}
+
+// mountStreamer serves the Data Streamer receiver and starts its applier and health monitor.
+// The endpoints answer 404 while no credential is configured (SPEC §9); the applier runs
+// regardless, so records stored before a restart are still applied.
+func (a *App) mountStreamer(mux *http.ServeMux, cred streamer.Credential) error {
+	metrics, err := streamer.NewMetrics(a.registry)
+	if err != nil {
+		return fmt.Errorf("streamer metrics: %w", err)
+	}
+	applier := streamer.NewApplier(streamer.ApplierConfig{Store: a.store, Bus: a.bus, Metrics: metrics, Logger: a.log})
+	monitor := streamer.NewMonitor(streamer.MonitorConfig{Store: a.store, Bus: a.bus, Metrics: metrics, Logger: a.log})
+	a.background = append(a.background, applier.Run, monitor.Run)
+	if a.opts.worker {
+		return nil
+	}
+	h := streamer.NewHandler(streamer.HandlerConfig{Store: a.store, Credential: cred, Metrics: metrics, OnCommit: applier.Notify, Logger: a.log})
+	mux.Handle(streamer.Prefix, h)
+	mux.Handle(streamer.Prefix+"/", h)
+	return nil
 }
 
 // Addr is the address the server listens on (useful with port 0).
 func (a *App) Addr() string { return a.ln.Addr().String() }
 
 // Run serves until ctx is cancelled, then drains in-flight requests for up to the configured
-// shutdown timeout and releases every resource.
+// shutdown timeout, stops the background work and releases every resource.
 func (a *App) Run(ctx context.Context) error {
+	bctx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	for _, run := range a.background {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(bctx); err != nil && !errors.Is(err, context.Canceled) {
+				a.log.Error("background work stopped", "err", err)
+			}
+		}()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- a.srv.Serve(a.ln) }()
-	a.log.Info("oncefleet listening", "addr", a.Addr(), "version", a.opts.Version, "demo", a.opts.Demo)
+	a.log.Info("oncefleet listening", "addr", a.Addr(), "version", a.opts.Version, "demo", a.opts.Demo, "worker", a.opts.worker)
+
+	var serveErr error
 	select {
 	case err := <-errc:
-		a.Close()
-		return fmt.Errorf("http server: %w", err)
+		serveErr = fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
+		a.log.Info("shutting down", "drain_timeout", a.cfg.ShutdownTimeout.String())
+		sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+		if err := a.srv.Shutdown(sctx); err != nil {
+			serveErr = fmt.Errorf("drain in-flight requests: %w", err)
+		}
+		cancel()
 	}
-	a.log.Info("shutting down", "drain_timeout", a.cfg.ShutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
-	defer cancel()
-	err := a.srv.Shutdown(sctx)
-	a.Close()
-	if err != nil {
-		return fmt.Errorf("drain in-flight requests: %w", err)
+	// Requests are drained before background work stops, so an acknowledged batch is never
+	// left for a worker that is already gone (it would be applied at the next start anyway).
+	stopBackground()
+	wg.Wait()
+	if err := a.Close(); err != nil && serveErr == nil {
+		serveErr = err
 	}
-	return nil
+	return serveErr
 }
 
 // Close releases every resource in reverse order of acquisition. Safe to call more than once.
 func (a *App) Close() error {
 	var errs []error
-	for i := len(a.closers) - 1; i >= 0; i-- {
-		if err := a.closers[i](); err != nil {
-			errs = append(errs, err)
+	a.closeOnce.Do(func() {
+		for i := len(a.closers) - 1; i >= 0; i-- {
+			if err := a.closers[i](); err != nil {
+				errs = append(errs, err)
+			}
 		}
-	}
-	a.closers = nil
-	if a.ln != nil && a.srv == nil {
-		a.ln.Close()
-	}
+	})
 	return errors.Join(errs...)
 }
 

@@ -157,3 +157,92 @@ func TestBadDatabaseFailsStart(t *testing.T) {
 		t.Errorf("error leaks the password: %v", err)
 	}
 }
+
+func postBatch(t *testing.T, url, user, pass, body string) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+const usageBatch = `[{"id": 900000001, "traffic_type": {"id": 5, "description": "Data"},
+  "start_timestamp": "2026-11-20T10:00:00Z", "end_timestamp": "2026-11-20T10:15:00Z",
+  "sim": {"id": 77, "iccid": "8988280666000000017", "msisdn": "882285100000017"},
+  "imsi": "901405100000017", "cost": 0.0011760000, "volume": {"rx": 0.120000, "tx": 0.030000, "total": 0.150000}}]`
+
+func TestStreamerMounted(t *testing.T) {
+	t.Run("off without credential", func(t *testing.T) {
+		base := start(t, testConfig(t), Options{})
+		if code := postBatch(t, base+"/api/v1/streamer/usage", "", "", usageBatch); code != 404 {
+			t.Fatalf("unconfigured streamer = %d, want 404", code)
+		}
+	})
+	t.Run("configured", func(t *testing.T) {
+		c := testConfig(t)
+		c.StreamerUsername, c.StreamerPassword = "1nce", "correct-horse-battery"
+		base := start(t, c, Options{})
+		if code := postBatch(t, base+"/api/v1/streamer/usage", "1nce", "wrong-password-x", usageBatch); code != 401 {
+			t.Fatalf("bad credential = %d, want 401", code)
+		}
+		for i := 0; i < 2; i++ { // a re-sent batch is acknowledged again and stored once
+			if code := postBatch(t, base+"/api/v1/streamer/usage", "1nce", "correct-horse-battery", usageBatch); code != 200 {
+				t.Fatalf("post %d = %d, want 200", i, code)
+			}
+		}
+		res, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.Contains(string(body), "streamer_records_received_total") {
+			t.Error("streamer metrics not registered on /metrics")
+		}
+	})
+}
+
+func TestRedisCache(t *testing.T) {
+	c := testConfig(t)
+	c.RedisURL = "redis://127.0.0.1:6379/0"
+	base := start(t, c, Options{})
+	var rep struct {
+		Checks map[string]string `json:"checks"`
+	}
+	if code := getJSON(t, base+"/health/ready", &rep); code != 200 || rep.Checks["cache"] != "ok" {
+		t.Fatalf("ready with redis = %d %+v", code, rep)
+	}
+
+	bad := testConfig(t)
+	bad.RedisURL = "redis://127.0.0.1:1/0"
+	cfg, err := bad.Resolve(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{}); err == nil || !strings.Contains(err.Error(), "redis") {
+		t.Fatalf("unreachable redis: err = %v", err)
+	}
+}
+
+func TestDemo(t *testing.T) {
+	var out strings.Builder
+	base := start(t, testConfig(t), Options{Demo: true, DemoSims: 50, Out: &out})
+	if !strings.Contains(out.String(), "1NCE simulator:  http://127.0.0.1:") {
+		t.Fatalf("demo announcement: %q", out.String())
+	}
+	if code := getJSON(t, base+"/health/ready", nil); code != 200 {
+		t.Fatalf("ready = %d", code)
+	}
+	// The demo generates a streamer credential, so the receiver is on: anonymous posts are
+	// refused with 401, not hidden behind 404.
+	if code := postBatch(t, base+"/api/v1/streamer", "", "", usageBatch); code != 401 {
+		t.Fatalf("demo streamer without auth = %d, want 401", code)
+	}
+}
