@@ -774,3 +774,75 @@ func readWireRaw(t *testing.T, name string) []byte {
 	}
 	return b
 }
+
+// FuzzWireMapping decodes arbitrary bytes as every wire type 1NCE answers and maps what
+// decodes into the domain model: no input may panic, and mapped times are UTC.
+func FuzzWireMapping(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "wire", "*.json"))
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		utc := func(ts ...time.Time) {
+			for _, x := range ts {
+				if !x.IsZero() && x.Location() != time.UTC {
+					t.Fatalf("non-UTC time %v", x)
+				}
+			}
+		}
+		var sim V1SIM
+		if json.Unmarshal(b, &sim) == nil {
+			if s, err := SIMFromV1(sim, GenV2); err == nil {
+				utc(s.ActivationDate, s.DataQuota.ThresholdReachedAt, s.SMSQuotaStatus.ExceededAt)
+			}
+		}
+		var q1 V1Quota
+		if json.Unmarshal(b, &q1) == nil {
+			if q, err := QuotaFromV1(q1, QuotaData, quotaNow); err == nil {
+				utc(q.ExpiresAt, q.ChangedAt)
+			}
+		}
+		var q2 V2Quota
+		if json.Unmarshal(b, &q2) == nil {
+			_, _ = QuotaFromV2(q2, QuotaSMS)
+		}
+		var sms1 []V1SMS
+		if json.Unmarshal(b, &sms1) == nil {
+			for _, s := range sms1 {
+				utc(SMSFromV1(s).SubmittedAt)
+			}
+		}
+		var sms2 []V2SMS
+		if json.Unmarshal(b, &sms2) == nil {
+			for _, s := range sms2 {
+				utc(SMSFromV2(s).DeliveredAt)
+			}
+		}
+		var ev1 V1EventCollection
+		if json.Unmarshal(b, &ev1) == nil {
+			for _, e := range ev1.Events {
+				utc(EventFromV1(e).Timestamp)
+			}
+		}
+		var ev2 []V2Event
+		if json.Unmarshal(b, &ev2) == nil {
+			for _, e := range ev2 {
+				utc(EventFromV2(e, "1").Timestamp)
+			}
+		}
+		var u V1DailyUsage
+		if json.Unmarshal(b, &u) == nil {
+			_, _ = UsageFromV1(u)
+		}
+		var c1 V1Connectivity
+		if json.Unmarshal(b, &c1) == nil {
+			utc(ConnectivityFromV1(c1, "1").LastUpdated)
+		}
+		var c2 V2Connectivity
+		if json.Unmarshal(b, &c2) == nil {
+			utc(ConnectivityFromV2(c2, "1").PDPCreated)
+		}
+	})
+}

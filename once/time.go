@@ -1,7 +1,6 @@
 package once
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -71,8 +70,8 @@ func (ts *Timestamp) UnmarshalJSON(b []byte) error {
 		*ts = ""
 		return nil
 	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	s, err := unquote(b)
+	if err != nil {
 		return fmt.Errorf("once: timestamp: %w", err)
 	}
 	*ts = Timestamp(s)

@@ -199,6 +199,7 @@ func TestLooseTypes(t *testing.T) {
 		{`{"s":null,"i":590.0}`, "", 590, false},
 		{`{"i":590.5}`, "", 0, true},
 		{`{"i":"x"}`, "", 0, true},
+		{`{"s":"a\"b\u0041","i":"  7 "}`, `a"bA`, 7, false},
 		{`{"s":[1]}`, "", 0, true},
 		{`{"i":1e300}`, "", 0, true},
 	}
@@ -223,6 +224,13 @@ func FuzzMBToBytes(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got, err := MBToBytes(Decimal(s))
+		if s != "" {
+			// The integer fast path must agree with exact rational arithmetic.
+			slow, serr := scaleRoundBig(Decimal(s), BytesPerMB)
+			if (serr == nil) != (err == nil) || slow != got {
+				t.Fatalf("MBToBytes(%q) = %d, %v; exact path %d, %v", s, got, err, slow, serr)
+			}
+		}
 		if err != nil {
 			if got != 0 {
 				t.Fatalf("error with value %d", got)

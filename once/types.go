@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"math/bits"
 	"strconv"
 	"strings"
 )
@@ -30,7 +31,8 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	}
 	s := string(b)
 	if len(b) > 0 && b[0] == '"' {
-		if err := json.Unmarshal(b, &s); err != nil {
+		var err error
+		if s, err = unquote(b); err != nil {
 			return fmt.Errorf("once: decimal: %w", err)
 		}
 		s = strings.TrimSpace(s)
@@ -78,6 +80,70 @@ func scaleRound(d Decimal, factor int64) (int64, error) {
 	if d == "" {
 		return 0, nil
 	}
+	if v, ok := scaleFast(string(d), factor); ok {
+		return v, nil
+	}
+	return scaleRoundBig(d, factor)
+}
+
+// pow10 holds 10^0 … 10^18.
+var pow10 = func() (p [19]uint64) {
+	p[0] = 1
+	for i := 1; i < len(p); i++ {
+		p[i] = p[i-1] * 10
+	}
+	return p
+}()
+
+// scaleFast is scaleRound for plain decimals of at most 18 digits (every volume 1NCE sends),
+// in 128-bit integer arithmetic instead of big.Rat: a fleet sync maps two volumes per SIM. It
+// reports false when the input needs the general path (exponent, too many digits, overflow).
+func scaleFast(s string, factor int64) (int64, bool) {
+	i, neg := 0, false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	var m uint64
+	digits, frac, dot := 0, 0, false
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.' && !dot:
+			dot = true
+		case c >= '0' && c <= '9' && digits < 18:
+			m = m*10 + uint64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || factor <= 0 {
+		return 0, false
+	}
+	hi, lo := bits.Mul64(m, uint64(factor))
+	div := pow10[frac]
+	if hi >= div {
+		return 0, false
+	}
+	q, r := bits.Div64(hi, lo, div)
+	if r >= div-r { // r ≥ div/2 without overflow: round half away from zero
+		q++
+	}
+	if q > math.MaxInt64 {
+		return 0, false
+	}
+	if neg {
+		return -int64(q), true
+	}
+	return int64(q), true
+}
+
+// scaleRoundBig is the general path of scaleRound in exact rational arithmetic.
+func scaleRoundBig(d Decimal, factor int64) (int64, error) {
 	if !validDecimal(string(d)) {
 		return 0, fmt.Errorf("once: %q is not a number", string(d))
 	}
@@ -158,8 +224,8 @@ func (s *LooseString) UnmarshalJSON(b []byte) error {
 	case string(b) == "null":
 		*s = ""
 	case len(b) > 0 && b[0] == '"':
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
+		v, err := unquote(b)
+		if err != nil {
 			return fmt.Errorf("once: string: %w", err)
 		}
 		*s = LooseString(v)
@@ -187,7 +253,8 @@ func (n *LooseInt) UnmarshalJSON(b []byte) error {
 	}
 	s := string(b)
 	if len(b) > 0 && b[0] == '"' {
-		if err := json.Unmarshal(b, &s); err != nil {
+		var err error
+		if s, err = unquote(b); err != nil {
 			return fmt.Errorf("once: integer: %w", err)
 		}
 		s = strings.TrimSpace(s)
@@ -209,6 +276,27 @@ func (n *LooseInt) UnmarshalJSON(b []byte) error {
 	}
 	*n = LooseInt(f)
 	return nil
+}
+
+// unquote returns the content of a JSON string token. Plain strings (no escapes) are cut out
+// without a second decoder pass: these types are decoded for every field of every SIM of a
+// fleet sync, where json.Unmarshal per field doubled the allocations.
+func unquote(b []byte) (string, error) {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		plain := true
+		for _, c := range b[1 : len(b)-1] {
+			if c == '\\' || c == '"' || c < 0x20 {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return string(b[1 : len(b)-1]), nil
+		}
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
 }
 
 // DecimalString is a decimal that 1NCE types as a JSON string (v1 usage volumes and costs).
