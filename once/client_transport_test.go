@@ -705,3 +705,69 @@ func BenchmarkClientGet(b *testing.B) {
 		})
 	}
 }
+
+// cannedTransport answers every request in memory, so BenchmarkClientOverhead measures the
+// client's own work without loopback networking noise.
+type cannedTransport struct{ body string }
+
+func (c cannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+	}
+	body := c.body
+	if r.URL.Path == "/oauth/token" {
+		body = `{"access_token":"tok-1","expires_in":3600}`
+	}
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)), Request: r}, nil
+}
+
+// BenchmarkClientOverhead is BenchmarkClientGet with an in-memory transport: the difference
+// between the baseline and the client is the client's overhead alone.
+func BenchmarkClientOverhead(b *testing.B) {
+	type sim struct {
+		ICCID  string `json:"iccid"`
+		Status string `json:"status"`
+	}
+	tr := cannedTransport{body: `[{"iccid":"8988228066600000001","status":"Enabled"}]`}
+	b.Run("baseline=net/http", func(b *testing.B) {
+		hc := &http.Client{Transport: tr}
+		b.ReportAllocs()
+		for b.Loop() {
+			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "http://1nce.invalid/v2/sims", nil)
+			req.Header.Set("Authorization", "Bearer tok-1")
+			res, err := hc.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			data, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			var out []sim
+			if err := json.Unmarshal(data, &out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, bc := range []struct {
+		name string
+		opt  Option
+	}{
+		{"client/budget=off", WithRate(math.Inf(1), 0)},
+		{"client/budget=1e9/s", WithRate(1e9, 1_000_000)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			c, err := New(testID, testSecret, WithBaseURL("http://1nce.invalid"), WithHTTPClient(&http.Client{Transport: tr}), bc.opt)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				var out []sim
+				if _, err := c.do(context.Background(), getSims(), &out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -20,11 +20,12 @@ var sensitiveHeaders = map[string]bool{
 }
 
 // sensitiveKeys are JSON keys whose values are redacted in logged bodies, compared
-// case-insensitively: credentials and tokens, and SMS content (payload, udh), which is the
-// customer's data.
+// case-insensitively: credentials and tokens, SMS content (payload, udh) and support ticket
+// text, which are the customer's data.
 var sensitiveKeys = map[string]bool{
 	"payload":       true,
 	"udh":           true,
+	"text":          true,
 	"access_token":  true,
 	"refresh_token": true,
 	"id_token":      true,

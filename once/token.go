@@ -123,13 +123,19 @@ func (c *Client) obtainToken(ctx context.Context) (Token, error) {
 		return t, nil
 	}
 	unlock, err := tc.store.Lock(ctx, tc.key)
-	if err != nil {
-		return Token{}, fmt.Errorf("once: token store lock: %w", err)
-	}
-	defer unlock()
-	// Another replica may have fetched while we waited for the lock.
-	if t, ok, err := tc.store.Load(ctx, tc.key); err == nil && ok && fresh(t, c.now()) {
-		return t, nil
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return Token{}, fmt.Errorf("once: waiting for the token lock: %w", ctxErr(ctx))
+	case err != nil:
+		// A shared store that is down must not stop every call: fetch unlocked. At worst
+		// each replica fetches its own token, which 1NCE allows.
+		c.log.WarnContext(ctx, "once: token store lock failed, fetching without it", "err", err)
+	default:
+		defer unlock()
+		// Another replica may have fetched while we waited for the lock.
+		if t, ok, err := tc.store.Load(ctx, tc.key); err == nil && ok && fresh(t, c.now()) {
+			return t, nil
+		}
 	}
 	t, err := c.fetchToken(ctx)
 	c.hooks.tokenRefresh(err)

@@ -237,3 +237,21 @@ func TestSharedTokenStoreTwoClientsOneFetch(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// brokenLockStore is a shared store whose lock is unreachable (Redis down).
+type brokenLockStore struct{ *memoryTokenStore }
+
+func (brokenLockStore) Lock(context.Context, string) (func(), error) {
+	return nil, errors.New("dial tcp 127.0.0.1:6379: connection refused")
+}
+
+func TestTokenStoreLockFailureStillFetches(t *testing.T) {
+	f := newFakeAPI(t, okJSON)
+	c := newTestClient(t, f, WithTokenStore(brokenLockStore{newMemoryTokenStore()}))
+	if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+		t.Fatalf("a broken token store stopped the call: %v", err)
+	}
+	if f.tokenHits.Load() != 1 {
+		t.Fatalf("token fetches %d", f.tokenHits.Load())
+	}
+}

@@ -156,9 +156,14 @@ func (c *Client) observe(ctx context.Context, r *request, body []byte, res *atte
 	}
 	c.hooks.request(RequestInfo{Op: r.op, Method: r.method, Status: res.status, Attempt: attempt, Duration: res.dur, Err: herr})
 
+	// Failures that point at 1NCE or the network warn; a 404 is an ordinary answer (a SIM
+	// not found); other 4xx say our request or credentials are wrong.
 	level := slog.LevelDebug
-	if herr != nil {
+	switch {
+	case res.err != nil, res.status >= 500, res.status == http.StatusTooManyRequests:
 		level = slog.LevelWarn
+	case res.status >= 400 && res.status != http.StatusNotFound:
+		level = slog.LevelInfo
 	}
 	if !c.log.Enabled(ctx, level) {
 		return
