@@ -255,6 +255,10 @@ func (s *Simulator) v1UpdateSIMs(w http.ResponseWriter, r *http.Request, _ route
 		gen1.badRequest(w, err.Error())
 		return
 	}
+	if len(us) == 0 {
+		gen1.badRequest(w, "the list of SIM updates is empty")
+		return
+	}
 	iccids := make([]string, len(us))
 	for i := range us {
 		if err := us[i].check(gen1, true); err != nil {
