@@ -17,6 +17,9 @@ type Token struct {
 	AccessToken string `json:"access_token"`
 	// Expiry is when 1NCE stops accepting it (fetch time + expires_in).
 	Expiry time.Time `json:"expiry"`
+	// RefreshAt is when clients replace it: 10 minutes before Expiry, or half-way through
+	// its life for tokens that live less than 20 minutes. Zero means 10 minutes before Expiry.
+	RefreshAt time.Time `json:"refresh_at,omitzero"`
 }
 
 // TokenStore keeps the token where several clients (server replicas) can share it. Keys are
@@ -68,7 +71,20 @@ func accountKey(baseURL, clientID string) string {
 
 // fresh reports whether t can be used at now.
 func fresh(t Token, now time.Time) bool {
-	return t.AccessToken != "" && now.Before(t.Expiry.Add(-refreshMargin))
+	refresh := t.RefreshAt
+	if refresh.IsZero() {
+		refresh = t.Expiry.Add(-refreshMargin)
+	}
+	return t.AccessToken != "" && now.Before(refresh) && now.Before(t.Expiry)
+}
+
+// newToken builds the Token for an access token issued at issued, valid for life.
+func newToken(access string, issued time.Time, life time.Duration) Token {
+	keep := life - refreshMargin
+	if keep < life/2 {
+		keep = life / 2
+	}
+	return Token{AccessToken: access, Expiry: issued.Add(life), RefreshAt: issued.Add(keep)}
 }
 
 // bearer returns a usable access token: the cached one, else the result of one fetch shared
@@ -188,7 +204,7 @@ func (c *Client) fetchToken(ctx context.Context) (Token, error) {
 	if exp <= 0 {
 		exp = 3600 // 1NCE's documented default when the field is missing
 	}
-	return Token{AccessToken: tr.AccessToken, Expiry: start.Add(time.Duration(exp) * time.Second)}, nil
+	return newToken(tr.AccessToken, start, time.Duration(exp)*time.Second), nil
 }
 
 // invalidateToken drops tok after 1NCE rejected it, locally and in the store, unless it was

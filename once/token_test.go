@@ -255,3 +255,42 @@ func TestTokenStoreLockFailureStillFetches(t *testing.T) {
 		t.Fatalf("token fetches %d", f.tokenHits.Load())
 	}
 }
+
+func TestShortLivedTokenRefreshedHalfWay(t *testing.T) {
+	f := newFakeAPI(t, okJSON)
+	f.expiresIn = 600 // shorter than twice the 10-minute margin
+	c := newTestClient(t, f)
+	clock := newFakeClock()
+	c.now = clock.Now
+	for range 3 {
+		if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Minute)
+	}
+	if f.tokenHits.Load() != 1 {
+		t.Fatalf("a 10-minute token was fetched %d times in 3 minutes", f.tokenHits.Load())
+	}
+	clock.Advance(2 * time.Minute) // 5 minutes: half its life
+	if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if f.tokenHits.Load() != 2 {
+		t.Fatalf("token fetches %d at half-life, want 2", f.tokenHits.Load())
+	}
+}
+
+func TestFreshness(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tok := newToken("a", now, time.Hour)
+	if !fresh(tok, now.Add(49*time.Minute)) || fresh(tok, now.Add(50*time.Minute)) {
+		t.Fatal("1-hour token not replaced at 50 minutes")
+	}
+	legacy := Token{AccessToken: "a", Expiry: now.Add(time.Hour)} // written without RefreshAt
+	if !fresh(legacy, now.Add(49*time.Minute)) || fresh(legacy, now.Add(50*time.Minute)) {
+		t.Fatal("token without RefreshAt")
+	}
+	if fresh(Token{Expiry: now.Add(time.Hour)}, now) {
+		t.Fatal("empty token is fresh")
+	}
+}
