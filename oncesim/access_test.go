@@ -250,3 +250,16 @@ func TestTokenEndpointLimit(t *testing.T) {
 	h.clock.Advance(time.Second)
 	h.do(http.MethodPost, "/oauth/token", grant, auth).want(t, 200, "a second later")
 }
+
+func TestParseMode(t *testing.T) {
+	for in, want := range map[string]Mode{"v1+v2": ModeV1V2, "v2-only": ModeV2Only} {
+		if got, err := ParseMode(in); err != nil || got != want {
+			t.Errorf("ParseMode(%q) = %q, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "v1", "V2-ONLY"} {
+		if _, err := ParseMode(in); err == nil {
+			t.Errorf("ParseMode(%q) succeeded", in)
+		}
+	}
+}

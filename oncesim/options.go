@@ -1,6 +1,7 @@
 package oncesim
 
 import (
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -19,6 +20,15 @@ const (
 	// Orders, products and support stay on /v1 in both modes: they are not SIM Management.
 	ModeV2Only Mode = "v2-only"
 )
+
+// ParseMode reads an account mode as a flag or setting spells it ("v1+v2" or "v2-only").
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case ModeV1V2, ModeV2Only:
+		return m, nil
+	}
+	return "", fmt.Errorf("oncesim: unknown account mode %q (want %q or %q)", s, ModeV1V2, ModeV2Only)
+}
 
 // Defaults applied by New to zero Options fields.
 const (

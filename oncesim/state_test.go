@@ -567,3 +567,44 @@ func TestSubscribersMayCallBack(t *testing.T) {
 		t.Fatal("no activity published")
 	}
 }
+
+// TestConcurrentUse drives reads, writes, orders and clock moves at once (run it with -race).
+func TestConcurrentUse(t *testing.T) {
+	h := newHarness(t, Options{Sims: 9000, Seed: 13, TokenTTL: 24 * time.Hour}, nil)
+	rec := &recorder{}
+	h.sim.Subscribe(rec.add)
+	h.login()
+	var wg sync.WaitGroup
+	for g := range 6 {
+		wg.Go(func() {
+			for i := range 40 {
+				ic := iccidOf((g*977 + i*131) % 9000)
+				switch i % 5 {
+				case 0:
+					h.do("GET", fmt.Sprintf("/v1/sims?page=%d&pageSize=100", i%90+1), nil).want(t, 200, "list")
+				case 1:
+					h.do("PUT", "/v2/sims/"+ic, map[string]any{"label": fmt.Sprintf("g%d-%d", g, i)}).want(t, 200, "label")
+				case 2:
+					h.do("POST", "/v2/sims/"+ic+"/sms", map[string]any{"payload": "x"}).want(t, 201, "sms")
+				case 3:
+					h.do("GET", "/v2/sims/"+ic+"/events", nil).want(t, 200, "events")
+				case 4:
+					if g == 0 {
+						h.do("POST", "/v1/orders", map[string]any{"products": []map[string]any{{"productId": 1001, "quantity": 3}}}).want(t, 200, "order")
+					} else {
+						h.do("POST", "/v1/sims/"+ic+"/topup", nil).want(t, 201, "topup")
+					}
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 20 {
+			h.sim.Advance(10 * time.Minute)
+		}
+	})
+	wg.Wait()
+	if n := h.sim.fleet.size(); n != 9000+8*3 {
+		t.Errorf("fleet has %d SIMs, want %d", n, 9000+8*3)
+	}
+}
