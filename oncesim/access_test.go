@@ -221,10 +221,33 @@ func TestCommerceRateLimit(t *testing.T) {
 	h.do("GET", "/v1/support", nil).want(t, 200, "after the window")
 }
 
-func TestRealClockAndSweeper(t *testing.T) {
-	s, err := New(Options{Sims: 10, ClientID: "a", ClientSecret: "b", SweepInterval: time.Millisecond})
+// steppedClock is a clock the test moves but the simulator does not recognise as manual, so
+// the real-clock sweeper runs.
+type steppedClock struct{ *ManualClock }
+
+func TestSweeperMetersWithoutRequests(t *testing.T) {
+	mc := NewManualClock(t0)
+	s, err := New(Options{Sims: 20, Seed: 3, ClientID: "a", ClientSecret: "b", Clock: steppedClock{mc}, SweepInterval: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
+	}
+	got := make(chan Activity, 1)
+	s.Subscribe(func(a Activity) {
+		if a.Kind == ActivityUsage {
+			select {
+			case got <- a:
+			default:
+			}
+		}
+	})
+	mc.Advance(48 * time.Hour)
+	select {
+	case a := <-got:
+		if a.At.Before(t0) || a.ICCID == "" {
+			t.Errorf("swept usage %+v", a)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the sweeper published no usage although two simulated days passed")
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
@@ -232,8 +255,11 @@ func TestRealClockAndSweeper(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal("second Close:", err)
 	}
-	if _, err := New(Options{ClientID: "a"}); err == nil {
-		t.Error("New without a secret succeeded")
+	for _, o := range []Options{{ClientID: "a"}, {ClientID: "a:b", ClientSecret: "c"}, {ClientID: "a", ClientSecret: "b", Sims: -1},
+		{ClientID: "a", ClientSecret: "b", TokenTTL: -time.Second}, {ClientID: "a", ClientSecret: "b", SweepInterval: -time.Second}} {
+		if _, err := New(o); err == nil {
+			t.Errorf("New(%+v) succeeded", o)
+		}
 	}
 }
 
