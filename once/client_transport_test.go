@@ -771,3 +771,21 @@ func BenchmarkClientOverhead(b *testing.B) {
 		})
 	}
 }
+
+func TestRateLimitBeyondDeadlineReturnsAtOnce(t *testing.T) {
+	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3")
+		w.WriteHeader(http.StatusTooManyRequests)
+	})
+	c := newTestClient(t, f)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	_, err := c.do(ctx, getSims(), nil)
+	var rl *RateLimitError
+	if !errors.As(err, &rl) || rl.RetryAfter != 3*time.Second || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the 429 before the deadline", err)
+	}
+	if f.apiHits.Load() != 1 {
+		t.Fatalf("hits = %d", f.apiHits.Load())
+	}
+}

@@ -12,8 +12,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 )
 
-// call is one call of one operation: limits, token, retries. It is what do runs after the
-// generation check, and what the token fetch itself uses (group auth: no token, no budget).
+// callState is what the attempts of one call share.
 type callState struct {
 	r          *request
 	body       []byte
@@ -46,6 +45,8 @@ type retryAfterErr struct {
 func (e *retryAfterErr) Error() string   { return e.err.Error() }
 func (e *retryAfterErr) Unwrap() []error { return []error{e.err, e.wait} }
 
+// call is one call of one operation: limits, token, retries. It is what do runs after the
+// generation check, and what the token fetch itself uses (group auth: no token, no budget).
 func (c *Client) call(ctx context.Context, r *request, out any) (*response, error) {
 	st := &callState{r: r, idempotent: isIdempotent(r), prio: PriorityFrom(ctx)}
 	if r.body != nil {
@@ -81,6 +82,10 @@ func (c *Client) call(ctx context.Context, r *request, out any) (*response, erro
 	if err == nil {
 		return resp, nil
 	}
+	var ra *retryAfterErr
+	if errors.As(last, &ra) {
+		last = ra.err
+	}
 	if ctx.Err() != nil {
 		if last != nil && !errors.Is(last, context.Canceled) && !errors.Is(last, context.DeadlineExceeded) {
 			return resp, fmt.Errorf("once: %s: %w (last attempt: %w)", r.op, ctxErr(ctx), last)
@@ -89,10 +94,6 @@ func (c *Client) call(ctx context.Context, r *request, out any) (*response, erro
 			return resp, last
 		}
 		return resp, fmt.Errorf("once: %s: %w", r.op, ctxErr(ctx))
-	}
-	var ra *retryAfterErr
-	if errors.As(last, &ra) {
-		return resp, ra.err
 	}
 	return resp, last
 }
@@ -161,6 +162,9 @@ func (c *Client) attempt(ctx context.Context, st *callState, out any) (resp *res
 		rle := &RateLimitError{RetryAfter: wait, API: ae}
 		if !st.idempotent || wait > c.retry.MaxRetryAfter {
 			return resp, false, rle
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return resp, false, rle // the caller cannot wait that long: tell it now
 		}
 		if known {
 			return resp, true, &retryAfterErr{err: rle, wait: &backoff.RetryAfterError{Duration: wait}}
