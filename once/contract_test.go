@@ -147,7 +147,7 @@ func callEveryOperation(t *testing.T, v1, v2 *once.Client) {
 	}
 
 	// v1-only operations.
-	check("update SIMs", v2.UpdateSIMs(ctx, []once.SIMUpdate{{ICCID: c, Status: string(once.SIMEnabled)}, {ICCID: d, Status: string(once.SIMEnabled)}}))
+	check("update SIMs", v2.UpdateSIMs(ctx, []once.SIMUpdate{{ICCID: c, Status: once.SIMEnabled}, {ICCID: d, Status: once.SIMEnabled}}))
 	check("transfer", v2.Transfer(ctx, once.SIMTransfer{TargetOrganisation: 2000000001, ICCIDs: []string{d}, ICCIDRanges: []once.ICCIDRange{{From: c, To: c}}}))
 	yes := true
 	_, err := v2.ConnectivityInfo(ctx, c, once.ConnectivityInfoParams{Subscriber: &yes, USSD: &yes})

@@ -16,7 +16,7 @@ func SIMFromV1(s V1SIM, src Generation) (SIM, error) {
 	if err != nil {
 		return SIM{}, fmt.Errorf("once: SIM %s current_quota: %w", s.ICCID, err)
 	}
-	sms, err := Count(s.CurrentQuotaSMS)
+	sms, err := RoundCount(s.CurrentQuotaSMS)
 	if err != nil {
 		return SIM{}, fmt.Errorf("once: SIM %s current_quota_SMS: %w", s.ICCID, err)
 	}
@@ -58,7 +58,7 @@ func volume(svc QuotaService, d Decimal) (int64, error) {
 	if svc == QuotaData {
 		return MBToBytes(d)
 	}
-	return Count(d)
+	return RoundCount(d)
 }
 
 // QuotaFromV1 maps a v1 quota. v1 reports no state, so it is derived at now: EXHAUSTED when
@@ -291,13 +291,13 @@ func UsageFromV1(u V1DailyUsage) ([]DailyUsage, error) {
 		}
 		if d.SMS != nil {
 			var err error
-			if day.SMS, err = Count(Decimal(d.SMS.Volume)); err != nil {
+			if day.SMS, err = RoundCount(Decimal(d.SMS.Volume)); err != nil {
 				return nil, fmt.Errorf("once: usage %s sms volume: %w", d.Date, err)
 			}
-			if day.SMSMO, err = Count(Decimal(d.SMS.VolumeRx)); err != nil {
+			if day.SMSMO, err = RoundCount(Decimal(d.SMS.VolumeRx)); err != nil {
 				return nil, fmt.Errorf("once: usage %s sms volume_rx: %w", d.Date, err)
 			}
-			if day.SMSMT, err = Count(Decimal(d.SMS.VolumeTx)); err != nil {
+			if day.SMSMT, err = RoundCount(Decimal(d.SMS.VolumeTx)); err != nil {
 				return nil, fmt.Errorf("once: usage %s sms volume_tx: %w", d.Date, err)
 			}
 			day.SMSCost = string(d.SMS.Cost)

@@ -175,7 +175,7 @@ func (c *Client) UpdateSIM(ctx context.Context, u SIMUpdate) error {
 		if err != nil {
 			return fmt.Errorf("once: UpdateSIM: reading current status: %w", err)
 		}
-		u.Status = cur.Status
+		u.Status = SIMStatus(cur.Status)
 	}
 	return c.V1().UpdateSIM(ctx, u.ICCID, u)
 }

@@ -73,8 +73,9 @@ func MBToBytes(mb Decimal) (int64, error) {
 	return scaleRound(mb, BytesPerMB)
 }
 
-// Count converts a decimal count (SMS volumes) to an integer, rounding half away from zero.
-func Count(d Decimal) (int64, error) { return scaleRound(d, 1) }
+// RoundCount converts a decimal count (SMS volumes, which 1NCE also sends as decimals) to an
+// integer, rounding half away from zero.
+func RoundCount(d Decimal) (int64, error) { return scaleRound(d, 1) }
 
 func scaleRound(d Decimal, factor int64) (int64, error) {
 	if d == "" {

@@ -41,9 +41,9 @@ type SIMUpdate struct {
 	ICCID    string  `json:"iccid"`
 	Label    *string `json:"label,omitempty"`
 	IMEILock *bool   `json:"imei_lock,omitempty"`
-	// Status is Enabled or Disabled. v1 requires it; the SDK fills it from the SIM when the
-	// caller leaves it empty (UpdateSIM reads the SIM first in that case).
-	Status string `json:"status,omitempty"`
+	// Status is SIMEnabled or SIMDisabled. v1 requires it; Client.UpdateSIM fills it from the
+	// SIM when the caller leaves it empty (reading the SIM first, in mode v1 only).
+	Status SIMStatus `json:"status,omitempty"`
 }
 
 // V1Connectivity is the v1 "Connectivity" schema answered by GET /v1/sims/{iccid}/status.
