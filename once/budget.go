@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -100,6 +101,8 @@ type budget struct {
 	burst    int
 	now      func() time.Time
 	log      *slog.Logger
+
+	degraded atomic.Bool // the shared store failed and the local fallback is in use
 
 	mu          sync.Mutex
 	q           waitQueue
@@ -237,8 +240,12 @@ func (b *budget) acquire(ctx context.Context, p Priority) error {
 				if ctx.Err() != nil {
 					return fmt.Errorf("once: waiting for request budget: %w", ctxErr(ctx))
 				}
-				b.log.WarnContext(ctx, "once: budget store failed, using local budget", "err", err)
+				if !b.degraded.Swap(true) { // log the transition, not every call
+					b.log.WarnContext(ctx, "once: budget store failed, using a local budget until it recovers", "err", err)
+				}
 				wait, _ = b.fallback.Take(ctx, b.key, rate, b.burst, reserve)
+			} else if b.degraded.Swap(false) {
+				b.log.InfoContext(ctx, "once: budget store recovered")
 			}
 			if wait <= 0 {
 				return nil
