@@ -129,6 +129,7 @@ func (w *waiter) notify() {
 // waitQueue is a heap of waiters: higher priority first, then first come.
 type waitQueue []*waiter
 
+// Len, Less, Swap, Push and Pop implement heap.Interface.
 func (q waitQueue) Len() int { return len(q) }
 func (q waitQueue) Less(i, j int) bool {
 	if q[i].prio != q[j].prio {
@@ -277,6 +278,7 @@ type memBucket struct {
 
 func newMemoryBudget() *memoryBudget { return &memoryBudget{buckets: map[string]*memBucket{}} }
 
+// Take implements BudgetStore.
 func (m *memoryBudget) Take(_ context.Context, key string, rate float64, burst int, reserve float64) (time.Duration, error) {
 	now := time.Now()
 	m.mu.Lock()

@@ -42,6 +42,7 @@ type retryAfterErr struct {
 	wait *backoff.RetryAfterError
 }
 
+// Error is the underlying error's; Unwrap exposes both it and the wait to errors.As.
 func (e *retryAfterErr) Error() string   { return e.err.Error() }
 func (e *retryAfterErr) Unwrap() []error { return []error{e.err, e.wait} }
 

@@ -232,6 +232,7 @@ func newMemoryTokenStore() *memoryTokenStore {
 	return &memoryTokenStore{tokens: map[string]Token{}, locks: map[string]chan struct{}{}}
 }
 
+// Load implements TokenStore.
 func (m *memoryTokenStore) Load(_ context.Context, key string) (Token, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -239,6 +240,7 @@ func (m *memoryTokenStore) Load(_ context.Context, key string) (Token, bool, err
 	return t, ok, nil
 }
 
+// Save implements TokenStore.
 func (m *memoryTokenStore) Save(_ context.Context, key string, t Token) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -246,6 +248,7 @@ func (m *memoryTokenStore) Save(_ context.Context, key string, t Token) error {
 	return nil
 }
 
+// Delete implements TokenStore.
 func (m *memoryTokenStore) Delete(_ context.Context, key, accessToken string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -255,6 +258,7 @@ func (m *memoryTokenStore) Delete(_ context.Context, key, accessToken string) er
 	return nil
 }
 
+// Lock implements TokenStore.
 func (m *memoryTokenStore) Lock(ctx context.Context, key string) (func(), error) {
 	m.mu.Lock()
 	l, ok := m.locks[key]
