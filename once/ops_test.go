@@ -618,6 +618,19 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 	}
 }
 
+// TestV1EventsPageFromBody: v1 events carry their totals in the body as well; when 1NCE
+// leaves the headers out the iterator still knows where the list ends.
+func TestV1EventsPageFromBody(t *testing.T) {
+	rec := &recorder{answer: map[string]string{"v1.getEvents": `{"events":[{"timestamp":"2018-05-07T14:08:05.000+0000","event_type":"x"}],"totalEvents":21,"totalPages":3}`}}
+	_, pg, err := V1{d: rec}.Events(context.Background(), "8988", PageParams{PageSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pg.TotalPages != 3 || pg.TotalCount != 21 {
+		t.Errorf("page = %+v", pg)
+	}
+}
+
 func TestTopUpResult(t *testing.T) {
 	for loc, want := range map[string]int64{
 		"https://api.1nce.com/management-api/v1/orders/1234": 1234,
@@ -708,12 +721,22 @@ func TestGenerationChoice(t *testing.T) {
 	}
 	t.Run("v1-only in mode v2", func(t *testing.T) {
 		c, f := newFakeClient(t, 3, WithAPI(APIV2))
-		_, err := c.Usage(ctx, id, time.Time{}, time.Time{})
-		if !errors.Is(err, ErrUnsupported) {
-			t.Fatalf("err = %v, want ErrUnsupported", err)
+		v1only := map[string]func() error{
+			"Usage":            func() error { _, err := c.Usage(ctx, id, time.Time{}, time.Time{}); return err },
+			"ConnectivityInfo": func() error { _, err := c.ConnectivityInfo(ctx, id, ConnectivityInfoParams{}); return err },
+			"TopUpMultiple":    func() error { _, err := c.TopUpMultiple(ctx, []string{id}, ""); return err },
+			"AutoTopUp":        func() error { return c.AutoTopUp(ctx, true, []string{id}) },
+			"Limits":           func() error { _, err := c.Limits(ctx); return err },
+			"SetLimits":        func() error { return c.SetLimits(ctx, SetLimitsRequest{DataLimitID: 1}) },
+			"SelectableLimits": func() error { _, err := c.SelectableLimits(ctx, LimitData); return err },
+			"Extension":        func() error { return c.Extension(ctx, ExtensionRequest{ICCIDs: []string{id}}, "") },
+			"Transfer":         func() error { return c.Transfer(ctx, SIMTransfer{ICCIDs: []string{id}}) },
+			"UpdateSIMs":       func() error { return c.UpdateSIMs(ctx, []SIMUpdate{{ICCID: id, Status: SIMEnabled}}) },
 		}
-		if err := c.AutoTopUp(ctx, true, []string{id}); !errors.Is(err, ErrUnsupported) {
-			t.Fatalf("err = %v, want ErrUnsupported", err)
+		for name, call := range v1only {
+			if err := call(); !errors.Is(err, ErrUnsupported) {
+				t.Errorf("%s: err = %v, want ErrUnsupported", name, err)
+			}
 		}
 		if seen := f.Seen(); len(seen) != 0 {
 			t.Errorf("requests sent: %v", seen)
