@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
+	"github.com/valyala/fastjson"
 
 	"github.com/oncefleet/oncefleet/internal/bus"
 	"github.com/oncefleet/oncefleet/internal/streamer/record"
@@ -237,6 +238,7 @@ func Plan(_ context.Context, recs []record.Pending) (record.Plan, error) {
 	sims := map[string]*record.SIMSeen{}
 	health := map[record.Stream]*record.Health{}
 	var pl record.Plan
+	var parser fastjson.Parser // reused: its value cache makes parsing allocation-free
 
 	for _, p := range recs {
 		h := health[p.Stream]
@@ -248,7 +250,7 @@ func Plan(_ context.Context, recs []record.Pending) (record.Plan, error) {
 		if p.ReceivedAt.After(h.LastReceivedAt) {
 			h.LastReceivedAt = p.ReceivedAt
 		}
-		rec, err := ParseRecord(p.Payload, p.Stream)
+		rec, err := parseRecord(&parser, p.Payload, p.Stream, true)
 		if err != nil {
 			continue
 		}

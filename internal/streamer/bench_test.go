@@ -233,3 +233,23 @@ func BenchmarkParse(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*streamer.MaxRecords)/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkPlan measures the applier's CPU side alone: full parse and aggregation of 1,000
+// stored records per op.
+func BenchmarkPlan(b *testing.B) {
+	recs, err := streamer.ParseBatch(strings.NewReader(benchBodies(1)[0]), record.StreamUsage)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pending := make([]record.Pending, 1000)
+	for i := range pending {
+		pending[i] = record.Pending{Stream: recs[i].Stream, ID: recs[i].ID, ReceivedAt: time.Now(), Payload: recs[i].Raw}
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := streamer.Plan(context.Background(), pending); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(pending))/b.Elapsed().Seconds(), "records/s")
+}

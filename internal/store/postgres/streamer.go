@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/oncefleet/oncefleet/internal/streamer/record"
 )
@@ -62,7 +63,7 @@ func (s *Store) SaveStreamerBatch(ctx context.Context, recs []record.Raw) (recor
 // parallel: each claims rows no other open transaction holds, and a crashed applier's locks
 // vanish with its connection, so its records are simply claimed again.
 const claimStreamerSQL = `
-SELECT stream, record_id, received_at, payload::text
+SELECT ctid, stream, record_id, received_at, payload::text
 FROM streamer_records
 WHERE applied_at IS NULL
 ORDER BY received_at
@@ -85,15 +86,17 @@ func (s *Store) ApplyStreamerBatch(ctx context.Context, limit int, plan record.P
 		return out, translate(err, "apply streamer records: claim")
 	}
 	var pending []record.Pending
+	var tids []pgtype.TID
 	for rows.Next() {
 		var p record.Pending
 		var st, payload string
-		if err := rows.Scan(&st, &p.ID, &p.ReceivedAt, &payload); err != nil {
+		var tid pgtype.TID
+		if err := rows.Scan(&tid, &st, &p.ID, &p.ReceivedAt, &payload); err != nil {
 			rows.Close()
 			return out, translate(err, "apply streamer records: claim")
 		}
 		p.Stream, p.Payload, p.ReceivedAt = record.Stream(st), []byte(payload), p.ReceivedAt.UTC()
-		pending = append(pending, p)
+		pending, tids = append(pending, p), append(tids, tid)
 	}
 	if err := rows.Err(); err != nil {
 		return out, translate(err, "apply streamer records: claim")
@@ -108,14 +111,9 @@ func (s *Store) ApplyStreamerBatch(ctx context.Context, limit int, plan record.P
 
 	b := &pgx.Batch{}
 	queueStreamerPlan(b, pl)
-	streams := make([]string, len(pending))
-	ids := make([]string, len(pending))
-	for i, p := range pending {
-		streams[i], ids[i] = string(p.Stream), p.ID
-	}
-	b.Queue(`UPDATE streamer_records AS r SET applied_at = now()
-		FROM unnest($1::text[], $2::text[]) AS u(s, id)
-		WHERE r.stream = u.s AND r.record_id = u.id`, streams, ids)
+	// The claimed rows are locked by this transaction, so their ctids cannot change: a TID scan
+	// marks them without an index lookup per row.
+	b.Queue(`UPDATE streamer_records SET applied_at = now() WHERE ctid = ANY($1::tid[])`, tids)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return out, translate(err, "apply streamer records: write")
 	}
@@ -339,7 +337,13 @@ func queueStreamerSIMs(b *pgx.Batch, sims []record.SIMSeen, online string) {
 		    imei = CASE WHEN EXCLUDED.imei <> '' THEN EXCLUDED.imei ELSE sims.imei END,
 		    ip_address = CASE WHEN EXCLUDED.ip_address <> '' THEN EXCLUDED.ip_address ELSE sims.ip_address END,
 		    online = `+online+`,
-		    updated_at = now()
+		    -- Only a changed identity or state bumps updated_at: a bare sighting then stays a
+		    -- HOT update that touches none of the table's indexes.
+		    updated_at = CASE WHEN (sims.imei, sims.ip_address, sims.online) IS DISTINCT FROM
+		                          (CASE WHEN EXCLUDED.imei <> '' THEN EXCLUDED.imei ELSE sims.imei END,
+		                           CASE WHEN EXCLUDED.ip_address <> '' THEN EXCLUDED.ip_address ELSE sims.ip_address END,
+		                           `+online+`)
+		                      THEN now() ELSE sims.updated_at END
 		WHERE sims.last_seen_at IS NULL OR sims.last_seen_at <= EXCLUDED.last_seen_at`, iccid, at, imei, ip, on)
 }
 

@@ -237,7 +237,10 @@ func writeStreamerPlan(ctx context.Context, tx *sql.Tx, pl record.Plan) error {
 		    imei = CASE WHEN excluded.imei <> '' THEN excluded.imei ELSE imei END,
 		    ip_address = CASE WHEN excluded.ip_address <> '' THEN excluded.ip_address ELSE ip_address END,
 		    online = CASE WHEN ?6 THEN excluded.online ELSE online END,
-		    updated_at = excluded.updated_at
+		    updated_at = CASE WHEN (excluded.imei <> '' AND excluded.imei IS NOT imei)
+		                        OR (excluded.ip_address <> '' AND excluded.ip_address IS NOT ip_address)
+		                        OR (?6 AND excluded.online IS NOT online)
+		                      THEN excluded.updated_at ELSE updated_at END
 		WHERE last_seen_at IS NULL OR julianday(last_seen_at) <= julianday(excluded.last_seen_at)`, pl.SIMs, func(m record.SIMSeen) []any {
 		return []any{m.ICCID, m.IMEI, m.IPAddress, m.Online != nil && *m.Online, streamerTime(m.At), m.Online != nil, now}
 	}); err != nil {
