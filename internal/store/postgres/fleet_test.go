@@ -48,3 +48,25 @@ func TestFleetTotalsAfterRawWrites(t *testing.T) {
 	}
 	storetest.FleetCheckTotals(t, s)
 }
+
+// TestFleetUsageTable checks which sim_usage the migrations built: a TimescaleDB hypertable
+// where the extension is available, a plain table (what CI runs) where it is not.
+func TestFleetUsageTable(t *testing.T) {
+	ctx := context.Background()
+	s := dbtest.NewPostgres(t)
+	var available bool
+	if err := s.Pool().QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')`).Scan(&available); err != nil {
+		t.Fatal(err)
+	}
+	if available {
+		var n int
+		if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM timescaledb_information.hypertables WHERE hypertable_name = 'sim_usage'`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("timescaledb available but sim_usage is not a hypertable (%d, %v)", n, err)
+		}
+		return
+	}
+	var kind string
+	if err := s.Pool().QueryRow(ctx, `SELECT relkind::text FROM pg_class WHERE relname = 'sim_usage'`).Scan(&kind); err != nil || kind != "r" {
+		t.Fatalf("sim_usage relkind = %q (%v), want a plain table", kind, err)
+	}
+}
