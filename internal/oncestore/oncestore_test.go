@@ -281,9 +281,10 @@ func TestTwoClientsShareOneBudget(t *testing.T) {
 		t.Fatalf("server saw %d calls, want 72", len(hits))
 	}
 	sort.Slice(hits, func(i, j int) bool { return hits[i].Before(hits[j]) })
-	// In any one-second window the server may see the rate plus the burst; allow 2 more for
-	// scheduling jitter between the bucket and the server's clock. Two clients with separate
-	// budgets would show about twice the rate.
+	// In any one-second window the server may see the rate plus the burst; allow a quarter of
+	// the rate more for scheduling jitter on this shared machine (a stalled request arrives
+	// together with later ones). Two clients with separate budgets would show twice the rate
+	// plus both bursts (44).
 	maxInWindow := 0
 	for i := range hits {
 		n := 0
@@ -292,7 +293,7 @@ func TestTwoClientsShareOneBudget(t *testing.T) {
 		}
 		maxInWindow = max(maxInWindow, n)
 	}
-	if limit := rate + burst + 2; maxInWindow > limit {
+	if limit := rate + burst + rate/4; maxInWindow > limit {
 		t.Fatalf("server saw %d calls in one second from two clients sharing a %d/s budget (limit %d)", maxInWindow, rate, limit)
 	}
 	t.Logf("max calls in any one-second window: %d (rate %d, burst %d)", maxInWindow, rate, burst)
