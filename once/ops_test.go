@@ -869,3 +869,32 @@ func FuzzWireMapping(f *testing.F) {
 		}
 	})
 }
+
+// TestListSIMsBreakOverHTTP stops a parallel fleet walk early through the real transport:
+// only the pages consumed and the read-ahead window are ever requested (a request cancelled
+// in flight may still reach the server late, so this bound, not "no more requests", is what
+// HTTP can show; TestPaginateEarlyBreakStopsFetching pins the latter).
+func TestListSIMsBreakOverHTTP(t *testing.T) {
+	c, f := newFakeClient(t, 2000)
+	n := 0
+	for _, err := range c.ListSIMs(context.Background(), SIMListOptions{ListOptions: ListOptions{Concurrency: 4}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 150 {
+			break
+		}
+	}
+	count := func() int {
+		k := 0
+		for _, s := range f.Seen() {
+			if strings.HasPrefix(s, "GET /v2/sims?") {
+				k++
+			}
+		}
+		return k
+	}
+	if got := count(); got > 2+4 {
+		t.Errorf("%d pages requested for 2 consumed with concurrency 4", got)
+	}
+}
