@@ -347,6 +347,17 @@ func queueStreamerSIMs(b *pgx.Batch, sims []record.SIMSeen, online string) {
 		WHERE sims.last_seen_at IS NULL OR sims.last_seen_at <= EXCLUDED.last_seen_at`, iccid, at, imei, ip, on)
 }
 
+// PruneStreamerRecords deletes applied records received before before and returns how many.
+// Unapplied records are never deleted. Keep more than 1NCE's 7 days of historic re-delivery,
+// or a late re-send of a pruned record would be stored and applied again.
+func (s *Store) PruneStreamerRecords(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM streamer_records WHERE applied_at IS NOT NULL AND received_at < $1`, before.UTC())
+	if err != nil {
+		return 0, translate(err, "prune streamer records")
+	}
+	return tag.RowsAffected(), nil
+}
+
 // StreamHealth returns the health row of every stream type that has had a record applied.
 func (s *Store) StreamHealth(ctx context.Context) ([]record.StreamHealth, error) {
 	rows, err := s.pool.Query(ctx, `SELECT stream, last_record_at, last_received_at, applied_total FROM streamer_health ORDER BY stream`)

@@ -326,6 +326,18 @@ func (s *Store) ClaimStreamerOutbox(ctx context.Context, olderThan time.Duration
 	return len(entries), nil
 }
 
+// PruneStreamerRecords deletes applied records received before before and returns how many.
+// Unapplied records are never deleted. Keep more than 1NCE's 7 days of historic re-delivery,
+// or a late re-send of a pruned record would be stored and applied again.
+func (s *Store) PruneStreamerRecords(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM streamer_records WHERE applied_at IS NOT NULL AND julianday(received_at) < julianday(?)`, streamerTime(before))
+	if err != nil {
+		return 0, translate(err, "prune streamer records")
+	}
+	n, err := res.RowsAffected()
+	return n, translate(err, "prune streamer records")
+}
+
 // StreamHealth returns the health row of every stream type that has had a record applied.
 func (s *Store) StreamHealth(ctx context.Context) ([]record.StreamHealth, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT stream, last_record_at, last_received_at, applied_total FROM streamer_health ORDER BY stream`)

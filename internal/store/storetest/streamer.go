@@ -22,6 +22,7 @@ type StreamerStore interface {
 	StreamerBacklog(ctx context.Context) (record.Backlog, error)
 	DeleteStreamerOutbox(ctx context.Context, ids []int64) error
 	ClaimStreamerOutbox(ctx context.Context, olderThan time.Duration, limit int, fn record.OutboxHandler) (int, error)
+	PruneStreamerRecords(ctx context.Context, before time.Time) (int64, error)
 }
 
 // StreamerOpener returns a fresh, migrated, empty store and a database/sql handle on the same
@@ -37,6 +38,27 @@ func TestStreamer(t *testing.T, open StreamerOpener) {
 	t.Run("PlanWrites", func(t *testing.T) { testPlanWrites(t, open) })
 	t.Run("ConcurrentAppliersClaimEachRecordOnce", func(t *testing.T) { testConcurrentApply(t, open) })
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, open) })
+	t.Run("PruneKeepsUnapplied", func(t *testing.T) { testPrune(t, open) })
+}
+
+func testPrune(t *testing.T, open StreamerOpener) {
+	ctx := context.Background()
+	s, _ := open(t)
+	if _, err := s.SaveStreamerBatch(ctx, []record.Raw{usage("1"), usage("2")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ApplyStreamerBatch(ctx, 1, func(context.Context, []record.Pending) (record.Plan, error) { return record.Plan{}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PruneStreamerRecords(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("prune before the records arrived = %d, %v", n, err)
+	}
+	if n, err := s.PruneStreamerRecords(ctx, time.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("prune = %d, %v; want the one applied record", n, err)
+	}
+	if b, err := s.StreamerBacklog(ctx); err != nil || b.Pending != 1 {
+		t.Fatalf("backlog after prune = %+v, %v; the unapplied record must stay", b, err)
+	}
 }
 
 func testOutbox(t *testing.T, open StreamerOpener) {
