@@ -69,6 +69,35 @@ func BenchmarkListSIMsPage(b *testing.B) {
 	}
 }
 
+// BenchmarkListSIMsHandler is the handler alone (no sockets) for the same page request: the
+// simulator's own cost per page, steadier than loopback numbers on a shared machine.
+//
+//	go test -run '^$' -bench BenchmarkListSIMsHandler -benchtime 3s ./oncesim/
+func BenchmarkListSIMsHandler(b *testing.B) {
+	sim, err := New(Options{Sims: 100_000, Seed: 1, ClientID: "bench", ClientSecret: "bench", RateLimit: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sim.Close()
+	tok, _ := sim.issueToken()
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			p := n.Add(1)%1000 + 1
+			req := httptest.NewRequest("GET", "/v1/sims?page="+strconv.FormatInt(p, 10)+"&pageSize=100", nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			rec := httptest.NewRecorder()
+			sim.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Errorf("status %d", rec.Code)
+				return
+			}
+		}
+	})
+}
+
 // BenchmarkNew1M measures building a 1,000,000-SIM fleet: start-up time per op and the heap
 // it occupies afterwards.
 //
