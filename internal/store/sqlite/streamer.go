@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"strings"
 	"time"
@@ -37,7 +38,24 @@ func (s *Store) SaveStreamerBatch(ctx context.Context, recs []record.Raw) (recor
 	if len(recs) == 0 {
 		return res, nil
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	// The store runs with synchronous=NORMAL, whose WAL commits survive a crash of the process
+	// but not of the machine. An acknowledged batch must survive both (1NCE never re-sends it),
+	// so this connection syncs fully for the batch's commit.
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return res, translate(err, "save streamer batch: connection")
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = FULL"); err != nil {
+		return res, translate(err, "save streamer batch: synchronous")
+	}
+	defer func() {
+		// Back to the store's default before the connection returns to the pool.
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = NORMAL"); err != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // drop it rather than leak FULL
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return res, translate(err, "save streamer batch: begin")
 	}
