@@ -476,8 +476,10 @@ func (s *Simulator) v1Transfer(w http.ResponseWriter, r *http.Request, _ routePa
 		gen1.badRequest(w, err.Error())
 		return
 	}
-	if req.Target == nil || *req.Target <= 0 || *req.Target > 1<<31-1 {
-		gen1.badRequest(w, "target_organisation is required")
+	// target_organisation is required only for a sub-organisation (spec); without it 1NCE
+	// starts a transfer workflow to another customer, which the account observes as an event.
+	if req.Target != nil && (*req.Target <= 0 || *req.Target > 1<<31-1) {
+		gen1.badRequest(w, "target_organisation must be a positive organisation id")
 		return
 	}
 	idxs, unknown := s.indicesOf(req.ICCIDs)
@@ -516,6 +518,10 @@ func (s *Simulator) v1Transfer(w http.ResponseWriter, r *http.Request, _ routePa
 	}
 	for _, idx := range idxs {
 		s.withIndex(idx, func(c *simCtx) {
+			if req.Target == nil {
+				c.event(evTransfer, "SIM transfer workflow to another customer started")
+				return
+			}
 			c.st.org = int32(*req.Target)
 			c.event(evTransfer, fmt.Sprintf("SIM transferred to organisation %d", *req.Target))
 		})

@@ -511,7 +511,7 @@ func TestBadInputIs4xx(t *testing.T) {
 		{"PUT", "/v2/sims/" + ic, map[string]any{"status": "Paused"}, 400},
 		{"PUT", "/v2/sims/" + ic, "not an object", 400},
 		{"POST", "/v1/sims", []map[string]any{{"iccid": "8988280666999999999", "status": "Enabled"}}, 404},
-		{"POST", "/v1/sims/simTransfer", map[string]any{"iccids": []string{ic}}, 400},
+		{"POST", "/v1/sims/simTransfer", map[string]any{"target_organisation": -1, "iccids": []string{ic}}, 400},
 		{"POST", "/v1/sims/simTransfer", map[string]any{"target_organisation": 5, "iccid_ranges": []map[string]string{{"from": iccidOf(5), "to": iccidOf(2)}}}, 400},
 		{"POST", "/v1/sims/limits", map[string]any{"dataLimitId": 99}, 404},
 		{"GET", "/v1/sims/voice/limits", nil, 404},

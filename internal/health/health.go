@@ -46,7 +46,7 @@ type Report struct {
 	Status  string            `json:"status"` // ok | unavailable
 	Version string            `json:"version,omitempty"`
 	Uptime  string            `json:"uptime,omitempty"`
-	Checks  map[string]string `json:"checks"`            // name → "ok" or the failure
+	Checks  map[string]string `json:"checks"`           // name → "ok" or the failure
 	Failed  []string          `json:"failed,omitempty"` // names of failing checks, sorted
 }
 

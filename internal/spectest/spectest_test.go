@@ -71,3 +71,15 @@ func TestValidateResponse(t *testing.T) {
 		t.Errorf("429 should be accepted on any path: %v", err)
 	}
 }
+
+func TestUndocumented400(t *testing.T) {
+	c := Load(t)
+	req := httptest.NewRequest("GET", "/v2/sims?pageSize=500", nil)
+	h := http.Header{"Content-Type": {"application/json"}}
+	if err := c.ValidateResponse(context.Background(), req, "", 400, h, []byte(`{"statusCode":400,"errorCode":"BadRequest","message":"pageSize must be at most 100"}`)); err != nil {
+		t.Errorf("1NCE-shaped undocumented 400 rejected: %v", err)
+	}
+	if err := c.ValidateResponse(context.Background(), req, "", 400, h, []byte(`<html>bad</html>`)); err == nil {
+		t.Error("undocumented 400 with a non-1NCE body accepted")
+	}
+}
