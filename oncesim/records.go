@@ -435,8 +435,8 @@ func NewUsageRecord(a Activity) UsageRecord {
 		n := Megabytes(a.SMSCount)
 		r.Volume = &Volume{TX: n, Total: n}
 	} else {
-		const mb = 1e6
-		r.Volume = &Volume{RX: Megabytes(float64(a.RxBytes) / mb), TX: Megabytes(float64(a.TxBytes) / mb), Total: Megabytes(float64(a.RxBytes+a.TxBytes) / mb)}
+		// 1 MB = 1,048,576 bytes, as the API's quotas (and 1NCE's v2 spec) count them.
+		r.Volume = &Volume{RX: Megabytes(float64(a.RxBytes) / bytesPerMB), TX: Megabytes(float64(a.TxBytes) / bytesPerMB), Total: Megabytes(float64(a.RxBytes+a.TxBytes) / bytesPerMB)}
 	}
 	return r
 }

@@ -41,7 +41,7 @@ func TestBothGenerationsLandInSameTables(t *testing.T) {
 			for _, c := range []struct {
 				iccid        string
 				total, smsMO int64
-			}{{"8988280666000000017", 150000, 1}, {"8988280666000000018", 1536000, 0}} {
+			}{{"8988280666000000017", 157286, 1}, {"8988280666000000018", 1610613, 0}} {
 				var total, mo int64
 				var src string
 				if err := db.QueryRow(`SELECT volume_total, sms_mo, source FROM sim_usage WHERE iccid = '`+c.iccid+`' AND day = '2026-11-20'`).Scan(&total, &mo, &src); err != nil {
@@ -89,7 +89,7 @@ func TestBothGenerationsLandInSameTables(t *testing.T) {
 			if n := applyAll(t, a); n != 0 {
 				t.Fatalf("second pass applied %d", n)
 			}
-			if v := count(t, db, `SELECT sum(volume_total) FROM sim_usage`); v != 1686000 {
+			if v := count(t, db, `SELECT sum(volume_total) FROM sim_usage`); v != 1767899 {
 				t.Fatalf("total volume = %d", v)
 			}
 		})
@@ -214,7 +214,7 @@ func TestNotificationsSurviveACrashBetweenCommitAndPublish(t *testing.T) {
 				switch e := e.(type) {
 				case bus.UsageRecorded:
 					usage++
-					if e.ICCID != "8988280666000000017" || e.TotalBytes != 150000 || e.SMSMO != 1 {
+					if e.ICCID != "8988280666000000017" || e.TotalBytes != 157286 || e.SMSMO != 1 {
 						t.Errorf("usage notification = %+v", e)
 					}
 				case bus.SIMEvent:

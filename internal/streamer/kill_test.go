@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -22,6 +23,7 @@ import (
 	"github.com/oncefleet/oncefleet/internal/store/dbtest"
 	"github.com/oncefleet/oncefleet/internal/store/postgres"
 	"github.com/oncefleet/oncefleet/internal/streamer"
+	"github.com/oncefleet/oncefleet/once"
 	"github.com/oncefleet/oncefleet/oncesim"
 )
 
@@ -205,7 +207,17 @@ func TestKill9WhileStreamingLosesNothingAndAppliesOnce(t *testing.T) {
 			wantEvents += 2
 			continue
 		}
-		wantV1 += a1.RxBytes + a1.TxBytes
+		// v1 records carry MB with six decimals, which is not a whole number of 1,048,576-byte
+		// MB: what lands is the wire value converted back, so expect exactly that.
+		total, err := json.Marshal(oncesim.NewUsageRecord(a1).Volume.Total)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wire, err := once.MBToBytes(once.Decimal(total))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantV1 += wire
 		wantV2 += kib(a2.RxBytes + a2.TxBytes)
 	}
 

@@ -3,8 +3,9 @@
 // stored records into usage, events, last-seen and connectivity exactly once, and a monitor of
 // stream health.
 //
-// Units: 1NCE sends volumes in MB as decimals with six places. oncefleet stores bytes and takes
-// 1 MB = 1,000,000 bytes, the only reading under which six decimal places are whole bytes.
+// Units: 1NCE sends volumes in MB as decimals with six places. oncefleet stores bytes and, like
+// the SDK and 1NCE's v2 spec ("1 MB = 1024 KB"), takes 1 MB = 1,048,576 bytes (once.MBToBytes),
+// so streamed and polled usage of one SIM add up in the same unit.
 package streamer
 
 import (
@@ -22,6 +23,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/oncefleet/oncefleet/internal/streamer/record"
+	"github.com/oncefleet/oncefleet/once"
 )
 
 // MaxRecords is the most records 1NCE puts in one request; more is refused with 413.
@@ -489,13 +491,13 @@ func parseUsage(rec Record, v *fastjson.Value) (Record, error) {
 			rec.TotalBytes = rec.RxBytes + rec.TxBytes
 		}
 	case vol != nil:
-		if rec.RxBytes, err = parseAmount("volume.rx", vol.Get("rx"), 6); err != nil {
+		if rec.RxBytes, err = parseMB("volume.rx", vol.Get("rx")); err != nil {
 			return Record{}, err
 		}
-		if rec.TxBytes, err = parseAmount("volume.tx", vol.Get("tx"), 6); err != nil {
+		if rec.TxBytes, err = parseMB("volume.tx", vol.Get("tx")); err != nil {
 			return Record{}, err
 		}
-		if rec.TotalBytes, err = parseAmount("volume.total", vol.Get("total"), 6); err != nil {
+		if rec.TotalBytes, err = parseMB("volume.total", vol.Get("total")); err != nil {
 			return Record{}, err
 		}
 		if !present(vol.Get("total")) {
@@ -503,7 +505,7 @@ func parseUsage(rec Record, v *fastjson.Value) (Record, error) {
 		}
 	case present(v.Get("volume")):
 		// A bare number is the total volume in MB.
-		if rec.TotalBytes, err = parseAmount("volume", v.Get("volume"), 6); err != nil {
+		if rec.TotalBytes, err = parseMB("volume", v.Get("volume")); err != nil {
 			return Record{}, err
 		}
 	}
@@ -663,6 +665,23 @@ func parseTime(name string, v *fastjson.Value) (time.Time, error) {
 		return time.UnixMilli(n).UTC(), nil
 	}
 	return time.Unix(n, 0).UTC(), nil
+}
+
+// parseMB reads a non-negative data volume in MB (number or numeric string) as bytes.
+func parseMB(name string, v *fastjson.Value) (int64, error) {
+	if !present(v) {
+		return 0, nil
+	}
+	// parseAmount validates (a non-negative decimal within range); the conversion itself is the
+	// SDK's, so both sources of usage agree to the byte.
+	if _, err := parseAmount(name, v, 6); err != nil {
+		return 0, err
+	}
+	n, err := once.MBToBytes(once.Decimal(strings.TrimSpace(str(v))))
+	if err != nil || n < 0 || n > maxAmount {
+		return 0, fmt.Errorf("%s %q is out of range", name, str(v))
+	}
+	return n, nil
 }
 
 // maxAmount bounds parsed amounts so sums over many records cannot overflow int64.

@@ -52,7 +52,7 @@ func TestParseV1Usage(t *testing.T) {
 		At: time.Date(2026, 11, 20, 10, 15, 0, 0, time.UTC), Start: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC),
 		ICCID: "8988280666000000017", IMSI: "901405100000017", MSISDN: "882285100000017", IMEI: "356938035643809",
 		IPAddress: "10.200.0.17", Operator: "Telekom", Country: "Germany", Traffic: "Data",
-		RxBytes: 120000, TxBytes: 30000, TotalBytes: 150000, CostE10: 11760000,
+		RxBytes: 125829, TxBytes: 31457, TotalBytes: 157286, CostE10: 11760000,
 	}
 	d.Raw = nil
 	if fmt.Sprintf("%+v", d) != fmt.Sprintf("%+v", want) {
@@ -80,7 +80,7 @@ func TestParseV1Event(t *testing.T) {
 func TestParsePlatform2(t *testing.T) {
 	u := parseFull(t, "p2_usage.json", "")[0]
 	if u.Stream != record.StreamUsage || u.ID != "18446744073709551615" || u.ICCID != "8988280666000000018" ||
-		u.SessionID != "a1b2c3d4-0001" || u.TotalBytes != 1536000 || u.RxBytes != 1024000 || u.CostE10 != 20000000 ||
+		u.SessionID != "a1b2c3d4-0001" || u.TotalBytes != 1610613 || u.RxBytes != 1073742 || u.CostE10 != 20000000 ||
 		!u.At.Equal(time.Date(2026, 11, 20, 11, 15, 0, 0, time.UTC)) || u.Traffic != "Data" || u.IMEI != "" {
 		t.Errorf("2.0 usage = %+v", u)
 	}
@@ -174,7 +174,7 @@ func TestParseLenient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.TxBytes != 500000 || u.TotalBytes != 500000 || u.Operator != "Vodafone" || !u.At.Equal(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)) {
+	if u.TxBytes != 524288 || u.TotalBytes != 524288 || u.Operator != "Vodafone" || !u.At.Equal(time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)) {
 		t.Errorf("lenient usage = %+v", u)
 	}
 	e, err := ParseRecord(recs[1].Raw, "")
