@@ -56,6 +56,7 @@ type Store interface {
 	streamer.Saver
 	streamer.ApplyStore
 	streamer.HealthStore
+	PruneStreamerRecords(ctx context.Context, before time.Time) (int64, error)
 }
 
 var (
@@ -237,8 +238,9 @@ func (a *App) mountStreamer(mux *http.ServeMux, cred streamer.Credential) error 
 		return fmt.Errorf("streamer metrics: %w", err)
 	}
 	applier := streamer.NewApplier(streamer.ApplierConfig{Store: a.store, Bus: a.bus, Metrics: metrics, Logger: a.log})
-	monitor := streamer.NewMonitor(streamer.MonitorConfig{Store: a.store, Bus: a.bus, Metrics: metrics, Logger: a.log})
-	a.background = append(a.background, applier.Run, monitor.Run)
+	monitor := streamer.NewMonitor(streamer.MonitorConfig{Store: a.store, Bus: a.bus, Metrics: metrics, Logger: a.log,
+		SilentAfter: a.cfg.StreamerSilentAfter})
+	a.background = append(a.background, applier.Run, monitor.Run, a.pruneStreamer)
 	if a.opts.worker {
 		return nil
 	}
@@ -246,6 +248,27 @@ func (a *App) mountStreamer(mux *http.ServeMux, cred streamer.Credential) error 
 	mux.Handle(streamer.Prefix, h)
 	mux.Handle(streamer.Prefix+"/", h)
 	return nil
+}
+
+// pruneStreamer deletes applied Data Streamer records past retention, hourly. Every replica may
+// run it: the delete is idempotent and touches only applied records.
+func (a *App) pruneStreamer(ctx context.Context) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := a.store.PruneStreamerRecords(ctx, time.Now().Add(-a.cfg.StreamerRetention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.log.Warn("prune streamer records", "err", err)
+		case n > 0:
+			a.log.Info("pruned streamer records", "deleted", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // Addr is the address the server listens on (useful with port 0).

@@ -18,7 +18,8 @@ import (
 func testConfig(t *testing.T) config.Config {
 	t.Helper()
 	return config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), OnceBaseURL: "https://api.1nce.com/management-api",
-		OnceAPI: "auto", OnceRate: "10", LogLevel: "error", LogFormat: "json", ShutdownTimeout: "5s", MigrateOnStart: true}
+		OnceAPI: "auto", OnceRate: "10", LogLevel: "error", LogFormat: "json", ShutdownTimeout: "5s", MigrateOnStart: true,
+		StreamerSilentAfter: "30m", StreamerRetention: "192h"}
 }
 
 // start runs an app until the test ends and returns its base URL.

@@ -49,6 +49,9 @@ type Config struct {
 	StreamerUsername Secret `name:"streamer-username" env:"ONCEFLEET_STREAMER_USERNAME" help:"Basic-auth user 1NCE's Data Streamer sends (endpoints answer 404 while unset)."`
 	StreamerPassword Secret `name:"streamer-password" env:"ONCEFLEET_STREAMER_PASSWORD" help:"Basic-auth password of the Data Streamer (or ONCEFLEET_STREAMER_PASSWORD_FILE)."`
 
+	StreamerSilentAfter string `name:"streamer-silent-after" env:"ONCEFLEET_STREAMER_SILENT_AFTER" default:"30m" help:"Raise a stream-silent event when a Data Streamer stream type delivers nothing for this long."`
+	StreamerRetention   string `name:"streamer-retention" env:"ONCEFLEET_STREAMER_RETENTION" default:"192h" help:"Keep applied Data Streamer records this long for de-duplication (at least 192h: 1NCE re-delivers up to 7 days)."`
+
 	JWTKey Secret `name:"jwt-key" env:"ONCEFLEET_JWT_KEY" help:"HMAC key for session tokens (or ONCEFLEET_JWT_KEY_FILE); generated into the data dir when empty."`
 
 	LogLevel  string `name:"log-level" env:"ONCEFLEET_LOG_LEVEL" default:"info" help:"debug, info, warn or error."`
@@ -65,6 +68,9 @@ type Resolved struct {
 	Level           slog.Level
 	OnceRateValue   float64
 	ShutdownTimeout time.Duration
+	// StreamerSilentAfter and StreamerRetention are the parsed streamer durations.
+	StreamerSilentAfter time.Duration
+	StreamerRetention   time.Duration
 	// Postgres reports whether DatabaseURL names a PostgreSQL server (else SQLite in DataDir).
 	Postgres bool
 }
@@ -159,6 +165,16 @@ func (c Config) Resolve(getenv func(string) string) (*Resolved, error) {
 		bad("ONCEFLEET_SHUTDOWN_TIMEOUT", "shutdown-timeout", "want a positive duration like 30s, got %q", c.ShutdownTimeout)
 	}
 	r.ShutdownTimeout = d
+	if d, err = time.ParseDuration(c.StreamerSilentAfter); err != nil || d < time.Minute {
+		bad("ONCEFLEET_STREAMER_SILENT_AFTER", "streamer-silent-after", "want a duration of at least 1m, got %q", c.StreamerSilentAfter)
+	}
+	r.StreamerSilentAfter = d
+	// Records are the de-duplication memory: pruning one that 1NCE may still re-deliver (up to
+	// 7 days old) would apply it twice.
+	if d, err = time.ParseDuration(c.StreamerRetention); err != nil || d < 192*time.Hour {
+		bad("ONCEFLEET_STREAMER_RETENTION", "streamer-retention", "want a duration of at least 192h, got %q", c.StreamerRetention)
+	}
+	r.StreamerRetention = d
 	if len(errs) > 0 {
 		// One line: start-up errors are read in terminals and single-line log collectors.
 		return nil, fmt.Errorf("config: %s", strings.Join(errs, "; "))

@@ -9,7 +9,8 @@ import (
 
 func valid() Config {
 	return Config{Addr: "127.0.0.1:8080", DataDir: "./d", OnceBaseURL: "https://api.1nce.com/management-api",
-		OnceAPI: "auto", OnceRate: "10", LogLevel: "info", LogFormat: "json", ShutdownTimeout: "30s"}
+		OnceAPI: "auto", OnceRate: "10", LogLevel: "info", LogFormat: "json", ShutdownTimeout: "30s",
+		StreamerSilentAfter: "30m", StreamerRetention: "192h"}
 }
 
 func TestResolve(t *testing.T) {
@@ -31,6 +32,8 @@ func TestResolve(t *testing.T) {
 		{"bad level", func(c *Config) { c.LogLevel = "loud" }, "ONCEFLEET_LOG_LEVEL"},
 		{"bad format", func(c *Config) { c.LogFormat = "xml" }, "ONCEFLEET_LOG_FORMAT"},
 		{"bad shutdown", func(c *Config) { c.ShutdownTimeout = "soon" }, "ONCEFLEET_SHUTDOWN_TIMEOUT"},
+		{"short retention", func(c *Config) { c.StreamerRetention = "24h" }, "ONCEFLEET_STREAMER_RETENTION"},
+		{"bad silence", func(c *Config) { c.StreamerSilentAfter = "5s" }, "ONCEFLEET_STREAMER_SILENT_AFTER"},
 		{"postgres", func(c *Config) { c.DatabaseURL = "postgres://u@127.0.0.1:5432/db" }, ""},
 	}
 	for _, tt := range tests {
