@@ -40,34 +40,27 @@ func (s *Store) InsertEvents(ctx context.Context, events []fleet.Event) (int64, 
 	if len(events) == 0 {
 		return 0, nil
 	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return 0, translate(err, "insert events")
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
 	var inserted int64
-	for start := 0; start < len(events); start += eventBatch {
-		b := events[start:min(start+eventBatch, len(events))]
+	err := s.inBatches(ctx, "insert events", len(events), eventBatch, func(db execer, start, end int) error {
+		b := events[start:end]
 		n := len(b)
 		iccid, typ, src, sev, desc, country, op, detail, ext := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		at, alert := make([]pgtype.Timestamptz, n), make([]bool, n)
 		for i, e := range b {
 			d, err := compactMetadata(e.Detail)
 			if err != nil {
-				return 0, fmt.Errorf("insert events: event %d: %w", start+i, err)
+				return fmt.Errorf("event %d: %w", start+i, err)
 			}
 			iccid[i], typ[i], src[i], sev[i], desc[i] = e.ICCID, e.Type, e.Source, e.Severity, e.Description
 			country[i], op[i], detail[i], ext[i] = e.Country, e.Operator, d, e.ExternalID
 			at[i], alert[i] = pgTime(e.OccurredAt), e.Alert
 		}
-		tag, err := tx.Exec(ctx, insertEventsSQL, iccid, at, typ, src, sev, alert, desc, country, op, detail, ext)
-		if err != nil {
-			return 0, translate(err, "insert events")
-		}
+		tag, err := db.Exec(ctx, insertEventsSQL, iccid, at, typ, src, sev, alert, desc, country, op, detail, ext)
 		inserted += tag.RowsAffected()
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return 0, translate(err, "insert events")
+		return err
+	})
+	if err != nil {
+		return 0, err
 	}
 	return inserted, nil
 }

@@ -127,22 +127,14 @@ func (s *Store) UpsertSIMs(ctx context.Context, sims []fleet.SIM) error {
 		return nil
 	}
 	ts := nowTS()
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return translate(err, "upsert sims")
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
-	for start := 0; start < len(sims); start += simBatch {
-		end := min(start+simBatch, len(sims))
+	return s.inBatches(ctx, "upsert sims", len(sims), simBatch, func(db execer, start, end int) error {
 		args, err := simArrays(sims[start:end], ts)
 		if err != nil {
-			return fmt.Errorf("upsert sims: %w", err)
+			return err
 		}
-		if _, err := tx.Exec(ctx, upsertSIMsSQL, args...); err != nil {
-			return translate(err, "upsert sims")
-		}
-	}
-	return translate(tx.Commit(ctx), "upsert sims")
+		_, err = db.Exec(ctx, upsertSIMsSQL, args...)
+		return err
+	})
 }
 
 func simArrays(sims []fleet.SIM, ts pgtype.Timestamptz) ([]any, error) {

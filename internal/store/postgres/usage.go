@@ -50,29 +50,22 @@ func (s *Store) UpsertUsage(ctx context.Context, rows []fleet.Usage) error {
 		return nil
 	}
 	ts := nowTS()
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return translate(err, "upsert usage")
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
-	for start := 0; start < len(rows); start += usageBatch {
-		b := rows[start:min(start+usageBatch, len(rows))]
+	return s.inBatches(ctx, "upsert usage", len(rows), usageBatch, func(db execer, start, end int) error {
+		b := rows[start:end]
 		n := len(b)
 		iccid, source := make([]string, n), make([]string, n)
 		day := make([]pgtype.Date, n)
-		rx, tx2, total, mo, mt := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		rx, tx, total, mo, mt := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		cost, final := make([]float64, n), make([]bool, n)
 		for i, u := range b {
 			iccid[i], source[i] = u.ICCID, string(u.Source)
 			day[i] = pgtype.Date{Time: u.Day, Valid: true}
-			rx[i], tx2[i], total[i], mo[i], mt[i] = u.VolumeRx, u.VolumeTx, u.VolumeTotal, u.SMSMO, u.SMSMT
+			rx[i], tx[i], total[i], mo[i], mt[i] = u.VolumeRx, u.VolumeTx, u.VolumeTotal, u.SMSMO, u.SMSMT
 			cost[i], final[i] = u.Cost, u.Final
 		}
-		if _, err := tx.Exec(ctx, upsertUsageSQL, iccid, day, rx, tx2, total, mo, mt, cost, source, final, ts); err != nil {
-			return translate(err, "upsert usage")
-		}
-	}
-	return translate(tx.Commit(ctx), "upsert usage")
+		_, err := db.Exec(ctx, upsertUsageSQL, iccid, day, rx, tx, total, mo, mt, cost, source, final, ts)
+		return err
+	})
 }
 
 func scanUsage(r pgx.CollectableRow) (fleet.Usage, error) {
