@@ -294,6 +294,23 @@ func fleetTestEventsBigBatch(t *testing.T, s FleetStore) {
 	if page.Total != 10 {
 		t.Errorf("total = %d, want 10", page.Total)
 	}
+
+	// 10,500 more with 3,000 resends among them, one call: several statements, one transaction.
+	big := make([]fleet.Event, 0, 10_500)
+	big = append(big, batch...)
+	for i := 0; len(big) < cap(big); i++ {
+		big = append(big, fleetEvent("8988280666300000000", i, "Location Update", fmt.Sprintf("big-%d", i)))
+	}
+	n, err = s.InsertEvents(ctx, big)
+	fleetMust(t, err, "big insert")
+	if n != 7500 {
+		t.Errorf("big insert added %d, want 7500", n)
+	}
+	page, err = s.ListEvents(ctx, fleet.EventFilter{ICCID: "8988280666300000000", PageSize: 1})
+	fleetMust(t, err, "list big")
+	if page.Total != 7500 || len(page.Items) != 1 || page.Items[0].ExternalID != "big-7499" {
+		t.Errorf("big list: total %d, first %+v", page.Total, page.Items)
+	}
 }
 
 func fleetTestSMS(t *testing.T, s FleetStore) {

@@ -170,9 +170,11 @@ func fleetTestUsageQueries(t *testing.T, s FleetStore) {
 
 func fleetTestUsageBigBatch(t *testing.T, s FleetStore) {
 	ctx := context.Background()
-	// 7,000 rows: more than one SQLite statement can bind, in one call.
-	rows := make([]fleet.Usage, 0, 7000)
-	for i := 0; i < 700; i++ {
+	// 12,000 rows in one call: more than one SQLite statement can bind and more than one
+	// PostgreSQL batch, so the multi-statement transaction path runs.
+	const sims = 1200
+	rows := make([]fleet.Usage, 0, sims*10)
+	for i := 0; i < sims; i++ {
 		for d := 0; d < 10; d++ {
 			rows = append(rows, fleetUsage(fmt.Sprintf("89882806661%08d", i), d, fleet.UsageFromStreamer, int64(i), int64(d)))
 		}
@@ -185,7 +187,7 @@ func fleetTestUsageBigBatch(t *testing.T, s FleetStore) {
 		t.Fatalf("%d days", len(totals))
 	}
 	for d, tot := range totals {
-		if tot.SIMs != 700 || tot.VolumeRx != 2*699*700/2 || tot.VolumeTx != int64(2*700*d) {
+		if tot.SIMs != sims || tot.VolumeRx != 2*(sims-1)*sims/2 || tot.VolumeTx != int64(2*sims*d) {
 			t.Errorf("day %d = %+v", d, tot)
 		}
 	}
