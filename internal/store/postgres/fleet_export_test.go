@@ -13,3 +13,7 @@ func SIMCountSQL(f fleet.SIMFilter) (string, []any) {
 	where, args := simWhere(f)
 	return "SELECT count(*) FROM sims" + where, args
 }
+
+// SIMUpsertSet exposes the upsert's merge assignments, so the benchmark's COPY variant merges
+// exactly as UpsertSIMs does.
+func SIMUpsertSet() string { return simUpsertSet() }
