@@ -108,14 +108,21 @@ func lockWithRetry(ctx context.Context, opts LockerOptions, name string, try fun
 	b.InitialInterval = opts.RetryMin
 	b.MaxInterval = opts.RetryMax
 	var last error
+	held := false
 	l, err := backoff.Retry(ctx, func() (*Lock, error) {
 		l, err := try()
 		last = err
+		held = held || errors.Is(err, ErrNotAcquired)
 		return l, err
 	}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(0))
 	if err != nil {
 		if last != nil && !errors.Is(err, last) {
 			err = errors.Join(err, last)
+		}
+		// The deadline may cut the last attempt's Redis call short; the caller still needs to
+		// know the lock was held by someone else.
+		if held && !errors.Is(err, ErrNotAcquired) {
+			err = errors.Join(err, ErrNotAcquired)
 		}
 		return nil, fmt.Errorf("lock %q: %w", name, err)
 	}
