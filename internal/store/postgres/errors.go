@@ -24,8 +24,10 @@ func translate(err error, what string) error {
 		switch pgErr.Code {
 		case "23505": // unique_violation
 			return fmt.Errorf("%s: %w", what, fleet.Errorf(fleet.CodeConflict, "%s: already exists", what))
-		case "23503", "23514", "22001", "22P02": // foreign key, check, too long, bad text repr
+		case "23503", "23514", "22001", "22P02", "22021": // foreign key, check, too long, bad text repr, bad encoding
 			return fmt.Errorf("%s: %w", what, fleet.Errorf(fleet.CodeInvalid, "%s: %s", what, pgErr.Message))
+		case "40001", "40P01": // serialization failure, deadlock: the caller may retry
+			return fmt.Errorf("%s: %w", what, fleet.Errorf(fleet.CodeUnavailable, "%s: concurrent update, retry", what))
 		}
 	}
 	return fmt.Errorf("postgres: %s: %w", what, err)
