@@ -57,7 +57,7 @@ func (r rowByRow) SaveStreamerBatch(ctx context.Context, recs []record.Raw) (rec
 	defer tx.Rollback() //nolint:errcheck
 	q := `INSERT INTO streamer_records (stream, record_id, payload) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
 	if r.dollarPH {
-		q = `INSERT INTO streamer_records (stream, record_id, payload) VALUES ($1, $2, $3::jsonb) ON CONFLICT DO NOTHING`
+		q = `INSERT INTO streamer_records (stream, record_id, payload) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
 	}
 	for _, rec := range recs {
 		out, err := tx.ExecContext(ctx, q, string(rec.Stream), rec.ID, string(rec.Payload))
@@ -74,10 +74,21 @@ func (r rowByRow) SaveStreamerBatch(ctx context.Context, recs []record.Raw) (rec
 }
 
 // benchIngest posts b.N bodies of 3,000 records over loopback HTTP from `senders` concurrent
-// clients and reports records/s and the p50/p99 acknowledgement latency of a request.
-func benchIngest(b *testing.B, saver streamer.Saver, senders int) {
+// clients and reports records/s and the p50/p99 acknowledgement latency of a request. With
+// apply set, an applier drains the stored records at the same time, woken by each commit, as
+// in production.
+func benchIngest(b *testing.B, saver streamer.Saver, senders int, apply streamer.ApplyStore) {
 	bodies := benchBodies(b.N)
-	url := newHTTPServer(b, streamer.NewHandler(streamer.HandlerConfig{Store: saver, Credential: cred})) + streamer.Prefix + "/usage"
+	cfg := streamer.HandlerConfig{Store: saver, Credential: cred}
+	if apply != nil {
+		a := streamer.NewApplier(streamer.ApplierConfig{Store: apply})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = a.Run(ctx) }()
+		b.Cleanup(func() { cancel(); <-done })
+		cfg.OnCommit = a.Notify
+	}
+	url := newHTTPServer(b, streamer.NewHandler(cfg)) + streamer.Prefix + "/usage"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
 	lat := make([]time.Duration, b.N)
 	next := make(chan int, b.N)
@@ -127,14 +138,19 @@ func BenchmarkIngestPostgres(b *testing.B) {
 		name    string
 		senders int
 		base    bool
-	}{{"batched/1-stream", 1, false}, {"batched/4-streams", 4, false}, {"baseline-row-by-row/1-stream", 1, true}} {
+		apply   bool
+	}{{"batched/1-stream", 1, false, false}, {"batched/4-streams", 4, false, false}, {"batched+applier/4-streams", 4, false, true}, {"baseline-row-by-row/1-stream", 1, true, false}} {
 		b.Run(c.name, func(b *testing.B) {
 			s := dbtest.NewPostgres(b)
 			var saver streamer.Saver = s
 			if c.base {
 				saver = rowByRow{db: sqlDB(b, s), dollarPH: true}
 			}
-			benchIngest(b, saver, c.senders)
+			var apply streamer.ApplyStore
+			if c.apply {
+				apply = s
+			}
+			benchIngest(b, saver, c.senders, apply)
 		})
 	}
 }
@@ -145,14 +161,19 @@ func BenchmarkIngestSQLite(b *testing.B) {
 		name    string
 		senders int
 		base    bool
-	}{{"batched/1-stream", 1, false}, {"batched/4-streams", 4, false}, {"baseline-row-by-row/1-stream", 1, true}} {
+		apply   bool
+	}{{"batched/1-stream", 1, false, false}, {"batched/4-streams", 4, false, false}, {"batched+applier/4-streams", 4, false, true}, {"baseline-row-by-row/1-stream", 1, true, false}} {
 		b.Run(c.name, func(b *testing.B) {
 			s := dbtest.NewSQLite(b)
 			var saver streamer.Saver = s
 			if c.base {
 				saver = rowByRow{db: s.DB()}
 			}
-			benchIngest(b, saver, c.senders)
+			var apply streamer.ApplyStore
+			if c.apply {
+				apply = s
+			}
+			benchIngest(b, saver, c.senders, apply)
 		})
 	}
 }

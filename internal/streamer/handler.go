@@ -129,8 +129,17 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, def record.Strea
 		problem.Write(w, problem.New(http.StatusUnauthorized, fleet.CodeUnauthorized, "valid Basic credentials for the Data Streamer are required"))
 		return http.StatusUnauthorized
 	}
-	body := http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes)
-	recs, err := ParseBatch(body, def)
+	// The body is read whole (bounded by MaxBodyBytes) and scanned in memory, sized from
+	// Content-Length when it is given and within the bound.
+	hint := 0
+	if r.ContentLength > 0 && r.ContentLength <= h.cfg.MaxBodyBytes {
+		hint = int(r.ContentLength)
+	}
+	body, err := readBody(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes), hint)
+	if err != nil {
+		return h.reject(w, err, def)
+	}
+	recs, err := parseBatch(body, def)
 	if err != nil {
 		return h.reject(w, err, def)
 	}

@@ -164,3 +164,22 @@ func TestPostgresStoresWhatTheParserAccepts(t *testing.T) {
 		t.Errorf("stored %d records, want 6", n)
 	}
 }
+
+// TestPostgresAppliesEscapesTextCannotHold follows records whose fields hold \u0000 and lone
+// surrogates from the 200 through the applier, which writes them to text and jsonb columns:
+// the receiver's rewrite keeps them from failing there after they were acknowledged.
+func TestPostgresAppliesEscapesTextCannotHold(t *testing.T) {
+	s, db := openBackend(t, "postgres")
+	srv, _ := newServer(t, s, cred)
+	body := `[{"id":1,"event_type":"x\u0000y","timestamp":"2026-11-20T10:00:00Z","description":"nul \u0000 and \ud800 here",
+		"sim":{"iccid":"8988280666000000017"},"detail":{"name":"op\u0000","country":{"name":"\udfff"}}}]`
+	if r := post(t, srv.URL+streamer.Prefix+"/events", cred.Username, cred.Password, body); r.status != http.StatusOK {
+		t.Fatalf("post: %d %s", r.status, r.body)
+	}
+	if n := applyAll(t, streamer.NewApplier(streamer.ApplierConfig{Store: s})); n != 1 {
+		t.Fatalf("applied %d records, want 1", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM sim_events WHERE description = 'nul `+"\uFFFD"+` and `+"\uFFFD"+` here' AND event_type = 'x`+"\uFFFD"+`y'`); n != 1 {
+		t.Fatalf("%d events with the rewritten text, want 1", n)
+	}
+}

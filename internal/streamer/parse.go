@@ -9,7 +9,7 @@
 package streamer
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,62 +75,104 @@ func (e *BatchError) Error() string {
 // ErrTooManyRecords is returned when a batch holds more than MaxRecords records.
 var ErrTooManyRecords = fmt.Errorf("batch holds more than %d records", MaxRecords)
 
-// ParseBatch reads a JSON array of records from r one element at a time (the body is never held
-// whole) and validates each: the returned records carry Stream, ID, Raw and the times and
-// amounts; ParseRecord gives the rest. def is the stream an ambiguous record belongs to (""
-// on the combined endpoint, where an ambiguous record is an error).
+// ParseBatch reads a JSON array of records from r and validates each: the returned records
+// carry Stream, ID, Raw and the times and amounts; ParseRecord gives the rest. def is the
+// stream an ambiguous record belongs to ("" on the combined endpoint, where an ambiguous record
+// is an error). r is read whole into memory, so bound it (the handler caps the body).
 //
 // It returns ErrTooManyRecords past MaxRecords, the reader's own error (e.g.
 // *http.MaxBytesError) when reading fails, or a *BatchError for bad input. The one change
-// made to a record's bytes: escapes that are valid JSON but that PostgreSQL's jsonb cannot hold
-// (\u0000, unpaired surrogates) become \ufffd, so such a record is stored rather than refused
-// on every re-send.
+// made to a record's bytes: escapes that are valid JSON but that PostgreSQL cannot hold in text
+// or jsonb (\u0000, unpaired surrogates) become \ufffd, so such a record is stored and applied
+// rather than refused on every re-send.
 func ParseBatch(r io.Reader, def record.Stream) ([]Record, error) {
-	sp := splitter{r: bufio.NewReaderSize(r, 64<<10)}
-	var p fastjson.Parser
-	c, err := sp.skipSpace()
-	if err != nil {
-		return nil, sp.fail(err, -1)
+	hint := 0
+	if l, ok := r.(interface{ Len() int }); ok {
+		hint = l.Len()
 	}
-	if c != '[' {
+	body, err := readBody(r, hint)
+	if err != nil {
+		return nil, err
+	}
+	return parseBatch(body, def)
+}
+
+// readBody reads r to its end into a buffer sized for hint bytes, so a body of known length is
+// read without regrowing.
+func readBody(r io.Reader, hint int) ([]byte, error) {
+	b := make([]byte, 0, max(hint, 512)+1)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if errors.Is(err, io.EOF) {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// parseBatch is ParseBatch over a body already in memory. Records' Raw share body's memory.
+func parseBatch(body []byte, def record.Stream) ([]Record, error) {
+	s := scanner{b: body}
+	s.skipSpace()
+	if s.i >= len(body) {
+		return nil, &BatchError{Index: -1, Reason: errTruncated.Error()}
+	}
+	if body[s.i] != '[' {
 		return nil, &BatchError{Index: -1, Reason: "body must be a JSON array of records"}
 	}
-	if c, err = sp.skipSpace(); err != nil {
-		return nil, sp.fail(err, 0)
-	}
-	var out []Record
-	if c != ']' {
+	s.i++
+	s.skipSpace()
+	var p fastjson.Parser
+	// Realistic records are hundreds of bytes; sizing for 64 avoids regrowing a large slice.
+	out := make([]Record, 0, min(MaxRecords, len(body)/64+1))
+	if s.i < len(body) && body[s.i] == ']' {
+		s.i++
+	} else {
 		for i := 0; ; i++ {
 			if i >= MaxRecords {
 				return nil, ErrTooManyRecords
 			}
-			raw, err := sp.element(c)
-			if err != nil {
-				return nil, sp.fail(err, i)
+			start := s.i
+			s.fix = false
+			if err := s.value(1); err != nil {
+				return nil, &BatchError{Index: i, Reason: err.Error()}
+			}
+			raw := body[start:s.i:s.i]
+			if s.fix {
+				raw = fixEscapes(raw)
+			}
+			// Only strings may hold non-ASCII bytes, and the scanner checked everything else.
+			if !utf8.Valid(raw) {
+				return nil, &BatchError{Index: i, Reason: "record is not valid UTF-8"}
 			}
 			rec, err := parseRecord(&p, raw, def, false)
 			if err != nil {
 				return nil, &BatchError{Index: i, Reason: err.Error()}
 			}
 			out = append(out, rec)
-			if c, err = sp.skipSpace(); err != nil {
-				return nil, sp.fail(err, i+1)
+			s.skipSpace()
+			if s.i >= len(body) {
+				return nil, &BatchError{Index: i + 1, Reason: errTruncated.Error()}
 			}
+			c := body[s.i]
+			s.i++
 			if c == ']' {
 				break
 			}
 			if c != ',' {
 				return nil, &BatchError{Index: i + 1, Reason: fmt.Sprintf("malformed JSON: expected ',' or ']' after a record, found %q", c)}
 			}
-			if c, err = sp.skipSpace(); err != nil {
-				return nil, sp.fail(err, i+1)
-			}
+			s.skipSpace()
 		}
 	}
-	if _, err := sp.skipSpace(); err == nil {
+	if s.skipSpace(); s.i < len(body) {
 		return nil, &BatchError{Index: -1, Reason: "unexpected data after the array"}
-	} else if !errors.Is(err, io.EOF) {
-		return nil, sp.fail(err, -1)
 	}
 	if len(out) == 0 {
 		return nil, &BatchError{Index: -1, Reason: "empty array: a batch holds at least one record"}
@@ -138,173 +180,318 @@ func ParseBatch(r io.Reader, def record.Stream) ([]Record, error) {
 	return out, nil
 }
 
-// errSyntax marks bad JSON found by the splitter.
-var errSyntax = errors.New("malformed JSON")
+var (
+	// errSyntax marks bad JSON found by the scanner.
+	errSyntax = errors.New("malformed JSON")
+	// errTruncated is a body that ends inside a value.
+	errTruncated = errors.New("truncated JSON")
+)
 
-// splitter cuts a JSON array into its elements' bytes while reading. It checks only what it
-// needs to find element boundaries (brackets, strings); fastjson validates each element.
-type splitter struct {
-	r *bufio.Reader
+// scanner validates JSON strictly (RFC 8259) in one pass over bytes in memory and finds where
+// each array element ends, so the records need no second validation before fastjson, which is
+// lenient, picks their fields. It also refuses numbers PostgreSQL's numeric cannot hold and
+// notes the escapes fixEscapes must rewrite.
+type scanner struct {
+	b   []byte
+	i   int
+	fix bool // the current element holds a \u escape fixEscapes rewrites
 }
 
-// fail turns read errors into BatchErrors where the input is to blame, and passes the
-// reader's own failures (size limit, broken connection) through.
-func (s *splitter) fail(err error, index int) error {
-	switch {
-	case errors.Is(err, errSyntax):
-		return &BatchError{Index: index, Reason: err.Error()}
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return &BatchError{Index: index, Reason: "truncated JSON"}
-	}
-	return err
-}
+// maxDepth is fastjson's nesting limit: deeper records would not parse later.
+const maxDepth = fastjson.MaxDepth
 
-func (s *splitter) skipSpace() (byte, error) {
-	for {
-		c, err := s.r.ReadByte()
-		if err != nil {
-			return 0, err
-		}
-		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
-			return c, nil
+func (s *scanner) skipSpace() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
 		}
 	}
 }
 
-// element reads one array element whose first byte c was already consumed.
-func (s *splitter) element(c byte) ([]byte, error) {
-	buf := make([]byte, 0, 1024)
-	buf = append(buf, c)
-	switch c {
-	case '{', '[':
-		depth := 1
-		var num numberCheck
-		for depth > 0 {
-			b, err := s.r.ReadByte()
-			if err != nil {
-				return nil, unexpected(err)
-			}
-			buf = append(buf, b)
-			if err := num.next(b); err != nil {
-				return nil, err
-			}
-			switch b {
-			case '"':
-				if buf, err = s.stringBody(buf); err != nil {
-					return nil, err
-				}
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-			}
-		}
-		return buf, nil
-	case '"':
-		return s.stringBody(buf)
-	case ',', ']', '}', ':':
-		return nil, fmt.Errorf("%w: unexpected %q", errSyntax, c)
+func (s *scanner) value(depth int) error {
+	if s.i >= len(s.b) {
+		return errTruncated
 	}
-	// A bare literal (number, true, false, null): runs to the next delimiter.
-	for {
-		b, err := s.r.ReadByte()
-		if errors.Is(err, io.EOF) {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if b == ',' || b == ']' || b == ' ' || b == '\t' || b == '\n' || b == '\r' {
-			_ = s.r.UnreadByte()
-			return buf, nil
-		}
-		buf = append(buf, b)
+	if depth > maxDepth {
+		return fmt.Errorf("%w: nested deeper than %d levels", errSyntax, maxDepth)
 	}
-}
-
-// numberCheck refuses number literals PostgreSQL's numeric (and so jsonb) cannot hold: more
-// than maxNumberLen characters or an exponent beyond four digits. JSON sets no such limits,
-// but a record acknowledged and then refused by the database would be re-sent forever.
-type numberCheck struct {
-	length  int // characters of the current number-like run, 0 outside one
-	expDigs int // digits after e/E, -1 before an exponent
-}
-
-const maxNumberLen = 1000
-
-func (n *numberCheck) next(b byte) error {
-	switch {
-	case b >= '0' && b <= '9':
-		if n.length == 0 {
-			n.expDigs = -1
-		}
-		if n.expDigs >= 0 {
-			n.expDigs++
-		}
-	case b == 'e' || b == 'E':
-		if n.length == 0 { // the e of true/false: not a number
-			return nil
-		}
-		n.expDigs = 0
-	case b == '-' || b == '+' || b == '.':
-		if n.length == 0 {
-			n.expDigs = -1
-		}
+	switch c := s.b[s.i]; {
+	case c == '{':
+		return s.object(depth)
+	case c == '[':
+		return s.array(depth)
+	case c == '"':
+		return s.str()
+	case c == '-' || c >= '0' && c <= '9':
+		return s.number()
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
 	default:
-		n.length = 0
+		return fmt.Errorf("%w: unexpected %q", errSyntax, c)
+	}
+}
+
+func (s *scanner) object(depth int) error {
+	s.i++
+	s.skipSpace()
+	if s.i < len(s.b) && s.b[s.i] == '}' {
+		s.i++
 		return nil
 	}
-	n.length++
-	if n.length > maxNumberLen || n.expDigs > 4 {
+	for {
+		if s.i >= len(s.b) {
+			return errTruncated
+		}
+		if s.b[s.i] != '"' {
+			return fmt.Errorf("%w: expected a quoted key, found %q", errSyntax, s.b[s.i])
+		}
+		if err := s.str(); err != nil {
+			return err
+		}
+		s.skipSpace()
+		if s.i >= len(s.b) {
+			return errTruncated
+		}
+		if s.b[s.i] != ':' {
+			return fmt.Errorf("%w: expected ':' after a key, found %q", errSyntax, s.b[s.i])
+		}
+		s.i++
+		s.skipSpace()
+		if err := s.value(depth + 1); err != nil {
+			return err
+		}
+		s.skipSpace()
+		if s.i >= len(s.b) {
+			return errTruncated
+		}
+		switch c := s.b[s.i]; c {
+		case ',':
+			s.i++
+			s.skipSpace()
+		case '}':
+			s.i++
+			return nil
+		default:
+			return fmt.Errorf("%w: expected ',' or '}' in an object, found %q", errSyntax, c)
+		}
+	}
+}
+
+func (s *scanner) array(depth int) error {
+	s.i++
+	s.skipSpace()
+	if s.i < len(s.b) && s.b[s.i] == ']' {
+		s.i++
+		return nil
+	}
+	for {
+		if err := s.value(depth + 1); err != nil {
+			return err
+		}
+		s.skipSpace()
+		if s.i >= len(s.b) {
+			return errTruncated
+		}
+		switch c := s.b[s.i]; c {
+		case ',':
+			s.i++
+			s.skipSpace()
+		case ']':
+			s.i++
+			return nil
+		default:
+			return fmt.Errorf("%w: expected ',' or ']' in an array, found %q", errSyntax, c)
+		}
+	}
+}
+
+// plainByte marks the bytes a string holds as they are: not the quote, the backslash or a
+// control character.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// str reads a string from its opening quote through its closing one.
+func (s *scanner) str() error {
+	b, i := s.b, s.i+1
+	for {
+		for i < len(b) && plainByte[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			return errTruncated
+		}
+		switch b[i] {
+		case '"':
+			s.i = i + 1
+			return nil
+		case '\\':
+			if i+1 >= len(b) {
+				return errTruncated
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) {
+					return errTruncated
+				}
+				code, ok := hex4(b[i+2 : i+6])
+				if !ok {
+					return fmt.Errorf("%w: bad \\u escape", errSyntax)
+				}
+				if code == 0 || code >= 0xD800 && code <= 0xDFFF {
+					s.fix = true
+				}
+				i += 6
+			default:
+				return fmt.Errorf("%w: unknown escape \\%c", errSyntax, b[i+1])
+			}
+		default:
+			return fmt.Errorf("%w: control character 0x%02X in a string", errSyntax, b[i])
+		}
+	}
+}
+
+// hex4 decodes four hex digits.
+func hex4(h []byte) (rune, bool) {
+	var r rune
+	for _, c := range h[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c -= 'a' - 10
+		case c >= 'A' && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// maxNumberLen and the four exponent digits bound number literals to what PostgreSQL's numeric
+// (and so jsonb, and the applier's arithmetic) can hold. JSON sets no such limits, but a record
+// acknowledged and then refused by the database would be re-sent forever.
+const maxNumberLen = 1000
+
+func (s *scanner) number() error {
+	b, start := s.b, s.i
+	i := start
+	if b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		from := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		return i - from
+	}
+	bad := func() error {
+		if i >= len(b) {
+			return errTruncated
+		}
+		return fmt.Errorf("%w: invalid number", errSyntax)
+	}
+	if i < len(b) && b[i] == '0' {
+		i++
+	} else if digits() == 0 {
+		return bad()
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return bad()
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		n := digits()
+		if n == 0 {
+			return bad()
+		}
+		if n > 4 {
+			return fmt.Errorf("%w: number out of range", errSyntax)
+		}
+	}
+	if i-start > maxNumberLen {
 		return fmt.Errorf("%w: number out of range", errSyntax)
 	}
+	s.i = i
 	return nil
 }
 
-// stringBody reads a string's bytes after its opening quote, through the closing quote. It
-// rewrites the escapes PostgreSQL's jsonb refuses although JSON allows them, \u0000 and
-// unpaired UTF-16 surrogates, to \ufffd (the replacement character).
-func (s *splitter) stringBody(buf []byte) ([]byte, error) {
-	high := -1 // offset in buf of the hex digits of a high surrogate awaiting its low half
-	replace := func(at int) { copy(buf[at:at+4], "fffd") }
-	for {
-		b, err := s.r.ReadByte()
-		if err != nil {
-			return nil, unexpected(err)
+func (s *scanner) literal(lit string) error {
+	rest := s.b[s.i:]
+	if len(rest) >= len(lit) {
+		if string(rest[:len(lit)]) != lit {
+			return fmt.Errorf("%w: invalid literal", errSyntax)
 		}
-		buf = append(buf, b)
-		if b != '\\' {
+		s.i += len(lit)
+		return nil
+	}
+	if string(rest) != lit[:len(rest)] {
+		return fmt.Errorf("%w: invalid literal", errSyntax)
+	}
+	return errTruncated
+}
+
+// fixEscapes returns a copy of a valid JSON value with the escapes PostgreSQL refuses although
+// JSON allows them, \u0000 and unpaired UTF-16 surrogates, rewritten to \ufffd (the replacement
+// character): text columns cannot hold NUL, and jsonb (which the applier writes event details
+// to) refuses both.
+func fixEscapes(raw []byte) []byte {
+	b := bytes.Clone(raw)
+	replace := func(at int) { copy(b[at:at+4], "fffd") }
+	inString := false
+	high := -1 // offset of the hex digits of a high surrogate awaiting its low half
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if !inString {
+			inString = c == '"'
+			continue
+		}
+		if c != '\\' {
 			if high >= 0 {
 				replace(high)
 				high = -1
 			}
-			if b == '"' {
-				return buf, nil
-			}
+			inString = c != '"'
 			continue
 		}
-		e, err := s.r.ReadByte()
-		if err != nil {
-			return nil, unexpected(err)
+		i++
+		if i >= len(b) {
+			break
 		}
-		buf = append(buf, e)
-		if e != 'u' {
+		if b[i] != 'u' {
 			if high >= 0 {
 				replace(high)
 				high = -1
 			}
 			continue
 		}
-		at := len(buf)
-		var hex [4]byte
-		if _, err := io.ReadFull(s.r, hex[:]); err != nil {
-			return nil, unexpected(err)
+		at := i + 1
+		if at+4 > len(b) {
+			break
 		}
-		buf = append(buf, hex[:]...)
-		code, err := strconv.ParseUint(string(hex[:]), 16, 16)
-		if err != nil {
-			return nil, fmt.Errorf("%w: bad \\u escape", errSyntax)
-		}
+		code, _ := hex4(b[at : at+4])
+		i += 4
 		switch {
 		case code >= 0xDC00 && code <= 0xDFFF: // low surrogate: fine only right after a high one
 			if high < 0 {
@@ -326,13 +513,7 @@ func (s *splitter) stringBody(buf []byte) ([]byte, error) {
 			}
 		}
 	}
-}
-
-func unexpected(err error) error {
-	if errors.Is(err, io.EOF) {
-		return io.ErrUnexpectedEOF
-	}
-	return err
+	return b
 }
 
 // ParseRecord parses one record. It is strict where a wrong guess would corrupt data (the id,
@@ -343,17 +524,21 @@ func ParseRecord(raw json.RawMessage, def record.Stream) (Record, error) {
 	return parseRecord(&p, raw, def, true)
 }
 
-// parseRecord with full=false only validates and classifies (id, stream, times, amounts): the
-// acknowledgement path needs no more, and the applier parses fully later. Both go through
-// the same checks, so a record accepted on receipt always parses in full.
+// parseRecord with full=false only classifies and checks (id, stream, times, amounts) a record
+// parseBatch's scanner already validated as strict UTF-8 JSON: the acknowledgement path needs
+// no more, and the applier parses fully later. Both go through the same checks (the full parse
+// validating with fastjson in place of the scanner), so a record accepted on receipt always
+// parses in full.
 func parseRecord(p *fastjson.Parser, raw []byte, def record.Stream, full bool) (Record, error) {
-	if !utf8.Valid(raw) {
-		return Record{}, errors.New("record is not valid UTF-8")
-	}
-	// Parse is lenient (NaN, leading zeros, raw control characters); the strict validator keeps
-	// out what the JSON column would refuse after the record was acknowledged.
-	if err := fastjson.ValidateBytes(raw); err != nil {
-		return Record{}, fmt.Errorf("malformed JSON: %v", err)
+	if full {
+		if !utf8.Valid(raw) {
+			return Record{}, errors.New("record is not valid UTF-8")
+		}
+		// Parse is lenient (NaN, leading zeros, raw control characters); the strict validator
+		// keeps out what the database would refuse.
+		if err := fastjson.ValidateBytes(raw); err != nil {
+			return Record{}, fmt.Errorf("malformed JSON: %v", err)
+		}
 	}
 	v, err := p.ParseBytes(raw)
 	if err != nil {

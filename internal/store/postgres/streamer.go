@@ -2,26 +2,38 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/oncefleet/oncefleet/internal/fleet"
 	"github.com/oncefleet/oncefleet/internal/streamer/record"
 )
 
 // saveStreamerSQL stores a batch in one statement (one round trip, one commit): arrays travel
 // in pgx's binary format, ON CONFLICT DO NOTHING makes a re-sent record a no-op (also when the
-// same id repeats inside the batch), and the CTE reports what was new per stream.
+// same id repeats inside the batch), and the CTE reports what was new per stream. Payloads go
+// in as text, unparsed (migration 00012): the receiver has validated them.
 const saveStreamerSQL = `
 WITH ins AS (
     INSERT INTO streamer_records (stream, record_id, payload)
-    SELECT s, r, p::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS u(s, r, p)
+    SELECT s, r, p FROM unnest($1::text[], $2::text[], $3::text[]) AS u(s, r, p)
     ON CONFLICT (stream, record_id) DO NOTHING
     RETURNING stream
 )
 SELECT stream, count(*) FROM ins GROUP BY stream`
+
+// saveStreamerOneSQL is saveStreamerSQL for a batch of one stream, the usual case (1NCE needs
+// a stream per record type): the stream travels once, and the command tag's row count is what
+// was new, so no rows come back.
+const saveStreamerOneSQL = `
+INSERT INTO streamer_records (stream, record_id, payload)
+SELECT $1, r, p FROM unnest($2::text[], $3::text[]) AS u(r, p)
+ON CONFLICT (stream, record_id) DO NOTHING`
 
 // SaveStreamerBatch durably stores recs, idempotently by (stream, id), in one transaction:
 // when it returns nil every record is committed; on error none is.
@@ -30,40 +42,70 @@ func (s *Store) SaveStreamerBatch(ctx context.Context, recs []record.Raw) (recor
 	if len(recs) == 0 {
 		return res, nil
 	}
-	streams := make([]string, len(recs))
 	ids := make([]string, len(recs))
-	payloads := make([]string, len(recs))
+	// Byte slices, not strings: pgx writes them into the text[] parameter without a copy each.
+	payloads := make([][]byte, len(recs))
 	var sent record.Counts
+	mixed := false
 	for i, r := range recs {
-		streams[i], ids[i], payloads[i] = string(r.Stream), r.ID, string(r.Payload)
+		ids[i], payloads[i] = r.ID, r.Payload
 		sent.Add(r.Stream, 1)
+		mixed = mixed || r.Stream != recs[0].Stream
 	}
 	// A single statement is its own transaction: all rows commit together or none does.
+	if !mixed {
+		tag, err := s.pool.Exec(ctx, saveStreamerOneSQL, string(recs[0].Stream), ids, payloads)
+		if err != nil {
+			return res, translateStreamerSave(err)
+		}
+		res.Inserted.Add(recs[0].Stream, int(tag.RowsAffected()))
+		res.Duplicates.Add(recs[0].Stream, len(recs)-int(tag.RowsAffected()))
+		return res, nil
+	}
+	streams := make([]string, len(recs))
+	for i, r := range recs {
+		streams[i] = string(r.Stream)
+	}
 	rows, err := s.pool.Query(ctx, saveStreamerSQL, streams, ids, payloads)
 	if err != nil {
-		return res, translate(err, "save streamer batch")
+		return res, translateStreamerSave(err)
 	}
 	for rows.Next() {
 		var st string
 		var n int
 		if err := rows.Scan(&st, &n); err != nil {
 			rows.Close()
-			return record.SaveResult{}, translate(err, "save streamer batch")
+			return record.SaveResult{}, translateStreamerSave(err)
 		}
 		res.Inserted.Add(record.Stream(st), n)
 	}
 	if err := rows.Err(); err != nil {
-		return record.SaveResult{}, translate(err, "save streamer batch")
+		return record.SaveResult{}, translateStreamerSave(err)
 	}
 	res.Duplicates = record.Counts{Usage: sent.Usage - res.Inserted.Usage, Event: sent.Event - res.Inserted.Event}
 	return res, nil
+}
+
+// translateStreamerSave is translate, also counting as invalid input the text PostgreSQL cannot
+// hold (a NUL character, bytes not valid in the database encoding): the receiver rewrites or
+// refuses such records before saving, but should one slip through, the batch is bad input to
+// answer 400, not a store failure that 1NCE would re-send forever.
+func translateStreamerSave(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "22021", "22P05": // character_not_in_repertoire, untranslatable_character
+			return fmt.Errorf("save streamer batch: %w", fleet.Errorf(fleet.CodeInvalid, "save streamer batch: %s", pgErr.Message))
+		}
+	}
+	return translate(err, "save streamer batch")
 }
 
 // claimStreamerSQL takes the oldest pending records. SKIP LOCKED lets several replicas apply in
 // parallel: each claims rows no other open transaction holds, and a crashed applier's locks
 // vanish with its connection, so its records are simply claimed again.
 const claimStreamerSQL = `
-SELECT ctid, stream, record_id, received_at, payload::text
+SELECT ctid, stream, record_id, received_at, payload
 FROM streamer_records
 WHERE applied_at IS NULL
 ORDER BY received_at
@@ -89,13 +131,13 @@ func (s *Store) ApplyStreamerBatch(ctx context.Context, limit int, plan record.P
 	var tids []pgtype.TID
 	for rows.Next() {
 		var p record.Pending
-		var st, payload string
+		var st string
 		var tid pgtype.TID
-		if err := rows.Scan(&tid, &st, &p.ID, &p.ReceivedAt, &payload); err != nil {
+		if err := rows.Scan(&tid, &st, &p.ID, &p.ReceivedAt, &p.Payload); err != nil {
 			rows.Close()
 			return out, translate(err, "apply streamer records: claim")
 		}
-		p.Stream, p.Payload, p.ReceivedAt = record.Stream(st), []byte(payload), p.ReceivedAt.UTC()
+		p.Stream, p.ReceivedAt = record.Stream(st), p.ReceivedAt.UTC()
 		pending, tids = append(pending, p), append(tids, tid)
 	}
 	if err := rows.Err(); err != nil {
