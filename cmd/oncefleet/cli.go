@@ -38,7 +38,7 @@ type cli struct {
 	Worker   workerCmd   `cmd:"" help:"Run background jobs only (for scaled deployments)."`
 	Migrate  migrateCmd  `cmd:"" help:"Manage the database schema."`
 	Simulate simulateCmd `cmd:"" help:"Run the 1NCE simulator standalone."`
-	Admin    adminCmd    `cmd:"" help:"Administrative tasks: users, API keys, secrets."`
+	Admin    adminCmd    `cmd:"" help:"Administrative tasks: users and API keys, offline against the database."`
 	Version  struct{}    `cmd:"" help:"Print the version."`
 }
 
@@ -56,10 +56,6 @@ type migrateCmd struct {
 	Up            struct{} `cmd:"" help:"Apply every pending migration."`
 	Down          struct{} `cmd:"" help:"Roll back the most recent migration."`
 	Status        struct{} `cmd:"" help:"List migrations and whether each is applied."`
-}
-
-type adminCmd struct {
-	config.Config `embed:""`
 }
 
 // env is what a command needs from the process: its environment and its output streams.
@@ -120,8 +116,8 @@ func (c *cli) dispatch(ctx context.Context, command string, e env) error {
 			return err
 		}
 		return migrate(ctx, cfg, command[len("migrate "):], e.stdout)
-	case "admin":
-		return errors.New("admin: no admin commands yet")
+	case "admin create-user", "admin create-api-key", "admin revoke-api-key <id>", "admin list-api-keys":
+		return c.Admin.run(ctx, command, e)
 	}
 	return fmt.Errorf("unknown command %q", command)
 }

@@ -5,6 +5,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/oncefleet/oncefleet/internal/auth"
+	"github.com/oncefleet/oncefleet/internal/store/dbtest"
 )
 
 func runCmd(t *testing.T, env map[string]string, args ...string) (string, string, error) {
@@ -61,5 +64,46 @@ func TestUnknownCommand(t *testing.T) {
 func TestOneLine(t *testing.T) {
 	if got := oneLine("a:\n\tb\n\tc"); strings.Contains(got, "\n") {
 		t.Errorf("oneLine = %q", got)
+	}
+}
+
+func TestAdminCommands(t *testing.T) {
+	backends := map[string]map[string]string{
+		"sqlite":   {"ONCEFLEET_DATA_DIR": t.TempDir()},
+		"postgres": {"ONCEFLEET_DATABASE_URL": dbtest.NewPostgresURL(t), "ONCEFLEET_DATA_DIR": t.TempDir()},
+	}
+	for name, env := range backends {
+		t.Run(name, func(t *testing.T) {
+			out, _, err := runCmd(t, env, "admin", "create-api-key", "--name", "ci", "--role", "operator")
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			key := lines[len(lines)-1]
+			if !strings.HasPrefix(key, auth.KeyPrefix) || strings.ContainsAny(key, " \t") {
+				t.Fatalf("last line %q is not the key alone", key)
+			}
+			out, _, err = runCmd(t, env, "admin", "list-api-keys")
+			if err != nil || !strings.Contains(out, "ci") || !strings.Contains(out, "operator") || strings.Contains(out, key) {
+				t.Fatalf("list: %q %v", out, err)
+			}
+			id := strings.Fields(strings.Split(strings.TrimSpace(out), "\n")[1])[0]
+			if _, _, err := runCmd(t, env, "admin", "revoke-api-key", id); err != nil {
+				t.Fatal(err)
+			}
+			if out, _, _ = runCmd(t, env, "admin", "list-api-keys"); !strings.Contains(out, "revoked") {
+				t.Fatalf("after revoke: %q", out)
+			}
+			out, _, err = runCmd(t, env, "admin", "create-user", "--email", "Ops@Example.com", "--role", "admin")
+			if err != nil || !strings.Contains(out, "password (shown once)") {
+				t.Fatalf("create-user: %q %v", out, err)
+			}
+			if _, _, err := runCmd(t, env, "admin", "create-user", "--email", "ops@example.com", "--role", "viewer"); err == nil {
+				t.Fatal("duplicate e-mail accepted")
+			}
+			if _, _, err := runCmd(t, env, "admin", "create-api-key", "--name", "x", "--role", "root"); err == nil {
+				t.Fatal("unknown role accepted")
+			}
+		})
 	}
 }
