@@ -496,8 +496,9 @@ func fleetSeed(t *testing.T, s FleetStore) []fleet.SIM {
 func fleetTestSIMListFilters(t *testing.T, s FleetStore) {
 	ctx := context.Background()
 	all := fleetSeed(t, s)
-	// Touch two SIMs later so "updated since" has something to separate.
-	mid := time.Now().UTC()
+	// Touch two SIMs later so "updated since" has something to separate. Stores keep
+	// microseconds, and a touch can read the clock within the same microsecond as mid.
+	mid := time.Now().UTC().Truncate(time.Microsecond)
 	for _, id := range []string{all[3].ICCID, all[20].ICCID} {
 		_, err := s.UpdateSIM(ctx, id, fleet.SIMUpdate{Label: fleetPtr("touched")})
 		fleetMust(t, err, "touch")
