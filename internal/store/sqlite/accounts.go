@@ -89,15 +89,11 @@ func acctAffected(res sql.Result, what string) (int, error) {
 	return int(n), nil
 }
 
-// acctNow is the store's clock, at the precision the schema keeps, so a value returned to the
-// caller equals the one read back later.
-func acctNow() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
-
 const userCols = `id, email, name, role, password_hash, disabled, created_at, updated_at, last_login_at`
 
 func scanUser(row acctRow, u *fleet.User) error {
 	var role string
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &role, &u.PasswordHash, &u.Disabled, acctTime{&u.CreatedAt}, acctTime{&u.UpdatedAt}, acctNullTime{&u.LastLoginAt}); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &role, &u.PasswordHash, &u.Disabled, scanTime(&u.CreatedAt), scanTime(&u.UpdatedAt), scanOptionalTime(&u.LastLoginAt)); err != nil {
 		return err
 	}
 	u.Role = fleet.Role(role)
@@ -114,9 +110,9 @@ func (s *Store) CreateUser(ctx context.Context, u *fleet.User) error {
 	if u.ID == "" {
 		u.ID = fleet.NewRecordID()
 	}
-	now := acctNow()
+	now := clockNow()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO users (id, email, name, role, password_hash, disabled, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, u.ID, u.Email, u.Name, string(u.Role), u.PasswordHash, u.Disabled, acctTS(now))
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, u.ID, u.Email, u.Name, string(u.Role), u.PasswordHash, u.Disabled, formatTime(now))
 	if err != nil {
 		return translate(err, "create user")
 	}
@@ -167,10 +163,10 @@ func (s *Store) UpdateUser(ctx context.Context, u *fleet.User) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	now := acctNow()
+	now := clockNow()
 	err := s.db.QueryRowContext(ctx, `UPDATE users SET email = $2, name = $3, role = $4, password_hash = $5, disabled = $6, updated_at = $7
-		WHERE id = $1 RETURNING created_at, last_login_at`, u.ID, u.Email, u.Name, string(u.Role), u.PasswordHash, u.Disabled, acctTS(now)).
-		Scan(acctTime{&u.CreatedAt}, acctNullTime{&u.LastLoginAt})
+		WHERE id = $1 RETURNING created_at, last_login_at`, u.ID, u.Email, u.Name, string(u.Role), u.PasswordHash, u.Disabled, formatTime(now)).
+		Scan(scanTime(&u.CreatedAt), scanOptionalTime(&u.LastLoginAt))
 	if err != nil {
 		return translate(err, "update user "+u.ID)
 	}
@@ -189,7 +185,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 
 // SetLastLogin records a successful sign-in.
 func (s *Store) SetLastLogin(ctx context.Context, id string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET last_login_at = $2 WHERE id = $1`, id, acctTS(at))
+	res, err := s.db.ExecContext(ctx, `UPDATE users SET last_login_at = $2 WHERE id = $1`, id, formatTime(at))
 	if err != nil {
 		return translate(err, "set last login "+id)
 	}
@@ -201,9 +197,9 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *fleet.RefreshToken) e
 	if t.Hash == "" || t.UserID == "" {
 		return fleet.Invalid("refresh_token", "hash and user must be set")
 	}
-	now := acctNow()
+	now := clockNow()
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO refresh_tokens (token_hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)`,
-		t.Hash, t.UserID, acctTS(t.ExpiresAt), acctTS(now)); err != nil {
+		t.Hash, t.UserID, formatTime(t.ExpiresAt), formatTime(now)); err != nil {
 		return translate(err, "create refresh token")
 	}
 	t.CreatedAt, t.RevokedAt = now, nil
@@ -224,7 +220,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *fl
 		// The immediate transaction already holds the write lock: a concurrent rotation of
 		// the same token waits and then sees this one's revocation, so it counts as reuse.
 		err := tx.QueryRowContext(ctx, `SELECT user_id, expires_at, revoked_at FROM refresh_tokens WHERE token_hash = $1`, oldHash).
-			Scan(&old.UserID, acctTime{&old.ExpiresAt}, acctNullTime{&old.RevokedAt})
+			Scan(&old.UserID, scanTime(&old.ExpiresAt), scanOptionalTime(&old.RevokedAt))
 		if errors.Is(err, sql.ErrNoRows) {
 			return false, fleet.ErrRefreshTokenInvalid
 		}
@@ -232,7 +228,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *fl
 			return false, translate(err, "rotate refresh token")
 		}
 		if old.RevokedAt != nil {
-			if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, old.UserID, acctTS(now)); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, old.UserID, formatTime(now)); err != nil {
 				return false, translate(err, "revoke reused refresh token family")
 			}
 			return true, fleet.ErrRefreshTokenReused
@@ -240,11 +236,11 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *fl
 		if !now.Before(old.ExpiresAt) {
 			return false, fleet.ErrRefreshTokenInvalid
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = $2 WHERE token_hash = $1`, oldHash, acctTS(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = $2 WHERE token_hash = $1`, oldHash, formatTime(now)); err != nil {
 			return false, translate(err, "consume refresh token")
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (token_hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)`,
-			next.Hash, old.UserID, acctTS(next.ExpiresAt), acctTS(now)); err != nil {
+			next.Hash, old.UserID, formatTime(next.ExpiresAt), formatTime(now)); err != nil {
 			return false, translate(err, "insert rotated refresh token")
 		}
 		next.UserID, next.CreatedAt, next.RevokedAt = old.UserID, now, nil
@@ -255,7 +251,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *fl
 // RevokeRefreshToken revokes one token (sign-out). Revoking a revoked token keeps the first
 // revocation time.
 func (s *Store) RevokeRefreshToken(ctx context.Context, hash string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE token_hash = $1`, hash, acctTS(at))
+	res, err := s.db.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE token_hash = $1`, hash, formatTime(at))
 	if err != nil {
 		return translate(err, "revoke refresh token")
 	}
@@ -265,7 +261,7 @@ func (s *Store) RevokeRefreshToken(ctx context.Context, hash string, at time.Tim
 // RevokeUserRefreshTokens revokes every live token of a user (sign out everywhere, password
 // change, user disabled) and returns how many it revoked.
 func (s *Store) RevokeUserRefreshTokens(ctx context.Context, userID string, at time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, acctTS(at))
+	res, err := s.db.ExecContext(ctx, `UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, formatTime(at))
 	if err != nil {
 		return 0, translate(err, "revoke refresh tokens of "+userID)
 	}
@@ -275,7 +271,7 @@ func (s *Store) RevokeUserRefreshTokens(ctx context.Context, userID string, at t
 // DeleteExpiredRefreshTokens removes tokens that expired before before (retention cleanup).
 // Revoked but unexpired tokens stay: they are what reuse detection recognises.
 func (s *Store) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE expires_at < $1`, acctTS(before))
+	res, err := s.db.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE expires_at < $1`, formatTime(before))
 	if err != nil {
 		return 0, translate(err, "delete expired refresh tokens")
 	}
@@ -287,8 +283,8 @@ const apiKeyCols = `id, name, key_hash, prefix, role, scopes, created_by, create
 func scanAPIKey(row acctRow, k *fleet.APIKey) error {
 	var role string
 	var scopes []byte
-	if err := row.Scan(&k.ID, &k.Name, &k.Hash, &k.Prefix, &role, &scopes, &k.CreatedBy, acctTime{&k.CreatedAt},
-		acctNullTime{&k.ExpiresAt}, acctNullTime{&k.LastUsedAt}, acctNullTime{&k.RevokedAt}); err != nil {
+	if err := row.Scan(&k.ID, &k.Name, &k.Hash, &k.Prefix, &role, &scopes, &k.CreatedBy, scanTime(&k.CreatedAt),
+		scanOptionalTime(&k.ExpiresAt), scanOptionalTime(&k.LastUsedAt), scanOptionalTime(&k.RevokedAt)); err != nil {
 		return err
 	}
 	k.Role = fleet.Role(role)
@@ -314,10 +310,10 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *fleet.APIKey) error {
 	if err != nil {
 		return fmt.Errorf("create api key: scopes: %w", err)
 	}
-	now := acctNow()
+	now := clockNow()
 	if _, err := s.db.ExecContext(ctx, `INSERT INTO api_keys (id, name, key_hash, prefix, role, scopes, created_by, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, k.ID, k.Name, k.Hash, k.Prefix, string(k.Role), string(scopes), k.CreatedBy,
-		acctTS(now), acctTSPtr(k.ExpiresAt)); err != nil {
+		formatTime(now), optionalTime(k.ExpiresAt)); err != nil {
 		return translate(err, "create api key")
 	}
 	k.CreatedAt, k.LastUsedAt, k.RevokedAt = now, nil, nil
@@ -342,7 +338,7 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash string) (*fleet.APIKey, e
 // request.
 func (s *Store) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE api_keys SET last_used_at = $2
-		WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $3)`, id, acctTS(at), acctTS(at.Add(-fleet.APIKeyTouchInterval)))
+		WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $3)`, id, formatTime(at), formatTime(at.Add(-fleet.APIKeyTouchInterval)))
 	return translate(err, "touch api key "+id)
 }
 
@@ -366,7 +362,7 @@ func (s *Store) ListAPIKeys(ctx context.Context) ([]fleet.APIKey, error) {
 
 // RevokeAPIKey revokes a key at at; revoking twice keeps the first time.
 func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`, id, acctTS(at))
+	res, err := s.db.ExecContext(ctx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`, id, formatTime(at))
 	if err != nil {
 		return translate(err, "revoke api key "+id)
 	}

@@ -14,7 +14,7 @@ func scanAlertRule(row acctRow, r *fleet.AlertRule) error {
 	var kind string
 	var params, channels []byte
 	var cooldown int64
-	if err := row.Scan(&r.ID, &r.Name, &kind, &params, &channels, &cooldown, &r.Enabled, acctTime{&r.Created}, acctTime{&r.Updated}); err != nil {
+	if err := row.Scan(&r.ID, &r.Name, &kind, &params, &channels, &cooldown, &r.Enabled, scanTime(&r.Created), scanTime(&r.Updated)); err != nil {
 		return err
 	}
 	r.Kind, r.Params, r.Channels, r.Cooldown = fleet.AlertKind(kind), params, channels, time.Duration(cooldown)*time.Second
@@ -30,10 +30,10 @@ func (s *Store) CreateAlertRule(ctx context.Context, r *fleet.AlertRule) error {
 		r.ID = fleet.NewRecordID()
 	}
 	r.Params, r.Channels = fleet.JSONOr(r.Params, "{}"), fleet.JSONOr(r.Channels, "[]")
-	now := acctNow()
+	now := clockNow()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO alert_rules (id, name, kind, params, channels, cooldown_s, enabled, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, r.ID, r.Name, string(r.Kind), string(r.Params), string(r.Channels),
-		int64(r.Cooldown/time.Second), r.Enabled, acctTS(now))
+		int64(r.Cooldown/time.Second), r.Enabled, formatTime(now))
 	if err != nil {
 		return translate(err, "create alert rule")
 	}
@@ -74,10 +74,10 @@ func (s *Store) UpdateAlertRule(ctx context.Context, r *fleet.AlertRule) error {
 		return err
 	}
 	r.Params, r.Channels = fleet.JSONOr(r.Params, "{}"), fleet.JSONOr(r.Channels, "[]")
-	now := acctNow()
+	now := clockNow()
 	err := s.db.QueryRowContext(ctx, `UPDATE alert_rules SET name = $2, kind = $3, params = $4, channels = $5, cooldown_s = $6, enabled = $7, updated_at = $8
 		WHERE id = $1 RETURNING created_at`, r.ID, r.Name, string(r.Kind), string(r.Params), string(r.Channels),
-		int64(r.Cooldown/time.Second), r.Enabled, acctTS(now)).Scan(acctTime{&r.Created})
+		int64(r.Cooldown/time.Second), r.Enabled, formatTime(now)).Scan(scanTime(&r.Created))
 	if err != nil {
 		return translate(err, "update alert rule "+r.ID)
 	}
@@ -99,8 +99,8 @@ const alertCols = `id, COALESCE(rule_id, ''), kind, iccid, dedup_key, severity, 
 func scanAlert(row acctRow, a *fleet.Alert) error {
 	var kind string
 	var detail []byte
-	if err := row.Scan(&a.ID, &a.RuleID, &kind, &a.ICCID, &a.DedupKey, &a.Severity, &a.Message, &detail, acctTime{&a.FiredAt},
-		acctNullTime{&a.ResolvedAt}, acctNullTime{&a.AcknowledgedAt}, &a.AcknowledgedBy); err != nil {
+	if err := row.Scan(&a.ID, &a.RuleID, &kind, &a.ICCID, &a.DedupKey, &a.Severity, &a.Message, &detail, scanTime(&a.FiredAt),
+		scanOptionalTime(&a.ResolvedAt), scanOptionalTime(&a.AcknowledgedAt), &a.AcknowledgedBy); err != nil {
 		return err
 	}
 	a.Kind, a.Detail = fleet.AlertKind(kind), detail
@@ -115,7 +115,7 @@ func (s *Store) InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.D
 		return false, err
 	}
 	if a.FiredAt.IsZero() {
-		a.FiredAt = acctNow()
+		a.FiredAt = clockNow()
 	}
 	if a.Severity == "" {
 		a.Severity = fleet.SeverityWarning
@@ -125,7 +125,7 @@ func (s *Store) InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.D
 	err := s.acctTx(ctx, "insert alert", func(tx *sql.Tx) (bool, error) {
 		var recent bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = $1 AND fired_at > $2)`,
-			a.DedupKey, acctTS(a.FiredAt.Add(-cooldown))).Scan(&recent); err != nil {
+			a.DedupKey, formatTime(a.FiredAt.Add(-cooldown))).Scan(&recent); err != nil {
 			return false, translate(err, "insert alert: dedup")
 		}
 		if recent {
@@ -137,7 +137,7 @@ func (s *Store) InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.D
 		}
 		err := tx.QueryRowContext(ctx, `INSERT INTO alerts (rule_id, kind, iccid, dedup_key, severity, message, detail, fired_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, ruleID, string(a.Kind), a.ICCID, a.DedupKey, a.Severity, a.Message,
-			string(a.Detail), acctTS(a.FiredAt)).Scan(&a.ID)
+			string(a.Detail), formatTime(a.FiredAt)).Scan(&a.ID)
 		if err != nil {
 			return false, translate(err, "insert alert")
 		}
@@ -175,10 +175,10 @@ func (s *Store) ListAlerts(ctx context.Context, f fleet.AlertFilter) ([]fleet.Al
 		w.addRaw("acknowledged_at IS NULL")
 	}
 	if !f.Since.IsZero() {
-		w.add("fired_at >= ?", acctTS(f.Since))
+		w.add("fired_at >= ?", formatTime(f.Since))
 	}
 	if !f.Until.IsZero() {
-		w.add("fired_at < ?", acctTS(f.Until))
+		w.add("fired_at < ?", formatTime(f.Until))
 	}
 	total, err := s.acctCount(ctx, "alerts", &w, "list alerts")
 	if err != nil {
@@ -203,7 +203,7 @@ func (s *Store) ListAlerts(ctx context.Context, f fleet.AlertFilter) ([]fleet.Al
 // AcknowledgeAlert marks an alert seen; acknowledging twice keeps the first acknowledgement.
 func (s *Store) AcknowledgeAlert(ctx context.Context, id int64, by string, at time.Time) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE alerts SET acknowledged_at = COALESCE(acknowledged_at, $2),
-		acknowledged_by = CASE WHEN acknowledged_at IS NULL THEN $3 ELSE acknowledged_by END WHERE id = $1`, id, acctTS(at), by)
+		acknowledged_by = CASE WHEN acknowledged_at IS NULL THEN $3 ELSE acknowledged_by END WHERE id = $1`, id, formatTime(at), by)
 	if err != nil {
 		return translate(err, "acknowledge alert")
 	}
@@ -212,7 +212,7 @@ func (s *Store) AcknowledgeAlert(ctx context.Context, id int64, by string, at ti
 
 // ResolveAlert marks an alert resolved; resolving twice keeps the first time.
 func (s *Store) ResolveAlert(ctx context.Context, id int64, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE alerts SET resolved_at = COALESCE(resolved_at, $2) WHERE id = $1`, id, acctTS(at))
+	res, err := s.db.ExecContext(ctx, `UPDATE alerts SET resolved_at = COALESCE(resolved_at, $2) WHERE id = $1`, id, formatTime(at))
 	if err != nil {
 		return translate(err, "resolve alert")
 	}
@@ -222,7 +222,7 @@ func (s *Store) ResolveAlert(ctx context.Context, id int64, at time.Time) error 
 // ResolveAlertsByDedupKey resolves every open alert with the key (the condition cleared, e.g.
 // connectivity restored) and returns how many.
 func (s *Store) ResolveAlertsByDedupKey(ctx context.Context, key string, at time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE alerts SET resolved_at = $2 WHERE dedup_key = $1 AND resolved_at IS NULL`, key, acctTS(at))
+	res, err := s.db.ExecContext(ctx, `UPDATE alerts SET resolved_at = $2 WHERE dedup_key = $1 AND resolved_at IS NULL`, key, formatTime(at))
 	if err != nil {
 		return 0, translate(err, "resolve alerts")
 	}
@@ -232,7 +232,7 @@ func (s *Store) ResolveAlertsByDedupKey(ctx context.Context, key string, at time
 // DeleteResolvedAlertsBefore removes resolved alerts that fired before before (retention) and
 // returns how many; open alerts stay however old, since someone still has to act on them.
 func (s *Store) DeleteResolvedAlertsBefore(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM alerts WHERE resolved_at IS NOT NULL AND fired_at < $1`, acctTS(before))
+	res, err := s.db.ExecContext(ctx, `DELETE FROM alerts WHERE resolved_at IS NOT NULL AND fired_at < $1`, formatTime(before))
 	if err != nil {
 		return 0, translate(err, "delete old alerts")
 	}

@@ -13,11 +13,11 @@ func (s *Store) AppendAudit(ctx context.Context, e *fleet.AuditEntry) error {
 		return err
 	}
 	if e.At.IsZero() {
-		e.At = acctNow()
+		e.At = clockNow()
 	}
 	e.Detail = fleet.JSONOr(e.Detail, "{}")
 	err := s.db.QueryRowContext(ctx, `INSERT INTO audit_log (at, actor, action, target, request_id, result, detail)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, acctTS(e.At), e.Actor, e.Action, e.Target, e.RequestID, e.Result, string(e.Detail)).Scan(&e.ID)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, formatTime(e.At), e.Actor, e.Action, e.Target, e.RequestID, e.Result, string(e.Detail)).Scan(&e.ID)
 	return translate(err, "append audit")
 }
 
@@ -34,10 +34,10 @@ func (s *Store) ListAudit(ctx context.Context, f fleet.AuditFilter) ([]fleet.Aud
 		w.add("target = ?", f.Target)
 	}
 	if !f.Since.IsZero() {
-		w.add("at >= ?", acctTS(f.Since))
+		w.add("at >= ?", formatTime(f.Since))
 	}
 	if !f.Until.IsZero() {
-		w.add("at < ?", acctTS(f.Until))
+		w.add("at < ?", formatTime(f.Until))
 	}
 	total, err := s.acctCount(ctx, "audit_log", &w, "list audit")
 	if err != nil {
@@ -54,7 +54,7 @@ func (s *Store) ListAudit(ctx context.Context, f fleet.AuditFilter) ([]fleet.Aud
 	for rows.Next() {
 		var e fleet.AuditEntry
 		var detail []byte
-		if err := rows.Scan(&e.ID, acctTime{&e.At}, &e.Actor, &e.Action, &e.Target, &e.RequestID, &e.Result, &detail); err != nil {
+		if err := rows.Scan(&e.ID, scanTime(&e.At), &e.Actor, &e.Action, &e.Target, &e.RequestID, &e.Result, &detail); err != nil {
 			return nil, 0, translate(err, "list audit")
 		}
 		e.Detail = detail
@@ -65,7 +65,7 @@ func (s *Store) ListAudit(ctx context.Context, f fleet.AuditFilter) ([]fleet.Aud
 
 // DeleteAuditBefore removes audit entries older than before (retention) and returns how many.
 func (s *Store) DeleteAuditBefore(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM audit_log WHERE at < $1`, acctTS(before))
+	res, err := s.db.ExecContext(ctx, `DELETE FROM audit_log WHERE at < $1`, formatTime(before))
 	if err != nil {
 		return 0, translate(err, "delete old audit entries")
 	}

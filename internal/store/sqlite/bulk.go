@@ -22,8 +22,8 @@ const bulkOpCols = `id, kind, state, total, succeeded, failed, params, created_b
 func scanBulkOp(row acctRow, o *fleet.BulkOperation) error {
 	var state string
 	var params []byte
-	if err := row.Scan(&o.ID, &o.Kind, &state, &o.Total, &o.Succeeded, &o.Failed, &params, &o.CreatedBy, acctTime{&o.CreatedAt},
-		acctNullTime{&o.StartedAt}, acctNullTime{&o.FinishedAt}); err != nil {
+	if err := row.Scan(&o.ID, &o.Kind, &state, &o.Total, &o.Succeeded, &o.Failed, &params, &o.CreatedBy, scanTime(&o.CreatedAt),
+		scanOptionalTime(&o.StartedAt), scanOptionalTime(&o.FinishedAt)); err != nil {
 		return err
 	}
 	o.State, o.Params = fleet.BulkState(state), params
@@ -46,8 +46,8 @@ func (s *Store) CreateBulkOperation(ctx context.Context, op *fleet.BulkOperation
 		op.ID = fleet.NewRecordID()
 	}
 	op.Params = fleet.JSONOr(op.Params, "{}")
-	now := acctNow()
-	ts := acctTS(now)
+	now := clockNow()
+	ts := formatTime(now)
 	return s.acctTx(ctx, "create bulk operation", func(tx *sql.Tx) (bool, error) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO bulk_operations (id, kind, state, total, params, created_by, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, op.ID, op.Kind, string(fleet.BulkQueued), len(uniq), string(op.Params), op.CreatedBy, ts); err != nil {
@@ -114,7 +114,7 @@ func scanBulkItems(rows *sql.Rows, what string) ([]fleet.BulkItem, error) {
 	for rows.Next() {
 		var it fleet.BulkItem
 		var state string
-		if err := rows.Scan(&it.OperationID, &it.ICCID, &state, &it.Error, acctTime{&it.UpdatedAt}); err != nil {
+		if err := rows.Scan(&it.OperationID, &it.ICCID, &state, &it.Error, scanTime(&it.UpdatedAt)); err != nil {
 			return nil, translate(err, what)
 		}
 		it.State = fleet.BulkItemState(state)
@@ -154,7 +154,7 @@ func (s *Store) ListBulkItems(ctx context.Context, id string, f fleet.BulkItemFi
 // cancelled operation yields no items.
 func (s *Store) ClaimBulkItems(ctx context.Context, id string, limit int, staleAfter time.Duration) ([]fleet.BulkItem, error) {
 	var items []fleet.BulkItem
-	now := acctNow()
+	now := clockNow()
 	err := s.acctTx(ctx, "claim bulk items", func(tx *sql.Tx) (bool, error) {
 		var state string
 		if err := tx.QueryRowContext(ctx, `SELECT state FROM bulk_operations WHERE id = $1`, id).Scan(&state); err != nil {
@@ -169,7 +169,7 @@ func (s *Store) ClaimBulkItems(ctx context.Context, id string, limit int, staleA
 				WHERE operation_id = $1 AND (state = $2 OR (state = $4 AND updated_at < $3))
 				ORDER BY iccid LIMIT $6)
 			RETURNING operation_id, iccid, state, error, updated_at`,
-			id, string(fleet.BulkItemPending), acctTS(now.Add(-staleAfter)), string(fleet.BulkItemRunning), acctTS(now), fleet.ClampLimit(limit))
+			id, string(fleet.BulkItemPending), formatTime(now.Add(-staleAfter)), string(fleet.BulkItemRunning), formatTime(now), fleet.ClampLimit(limit))
 		if err != nil {
 			return false, translate(err, "claim bulk items")
 		}
@@ -179,7 +179,7 @@ func (s *Store) ClaimBulkItems(ctx context.Context, id string, limit int, staleA
 		slices.SortFunc(items, func(a, b fleet.BulkItem) int { return cmp.Compare(a.ICCID, b.ICCID) })
 		if len(items) > 0 && fleet.BulkState(state) == fleet.BulkQueued {
 			if _, err := tx.ExecContext(ctx, `UPDATE bulk_operations SET state = $2, started_at = COALESCE(started_at, $3) WHERE id = $1 AND state = $4`,
-				id, string(fleet.BulkRunning), acctTS(now), string(fleet.BulkQueued)); err != nil {
+				id, string(fleet.BulkRunning), formatTime(now), string(fleet.BulkQueued)); err != nil {
 				return false, translate(err, "start bulk operation")
 			}
 		}
@@ -197,7 +197,7 @@ func (s *Store) FinishBulkItem(ctx context.Context, id, iccid string, ok bool, e
 		state, okInc, failInc, errMsg = fleet.BulkItemOK, 1, 0, ""
 	}
 	var op fleet.BulkOperation
-	now := acctTS(acctNow())
+	now := formatTime(clockNow())
 	err := s.acctTx(ctx, "finish bulk item", func(tx *sql.Tx) (bool, error) {
 		res, err := tx.ExecContext(ctx, `UPDATE bulk_operation_items SET state = $3, error = $4, updated_at = $5
 			WHERE operation_id = $1 AND iccid = $2 AND state IN ($6, $7)`,
@@ -238,7 +238,7 @@ func (s *Store) FinishBulkItem(ctx context.Context, id, iccid string, ok bool, e
 func (s *Store) CancelBulkOperation(ctx context.Context, id string) (*fleet.BulkOperation, error) {
 	var op fleet.BulkOperation
 	err := scanBulkOp(s.db.QueryRowContext(ctx, `UPDATE bulk_operations SET state = $2, finished_at = $3
-		WHERE id = $1 AND state IN ($4, $5) RETURNING `+bulkOpCols, id, string(fleet.BulkCancelled), acctTS(acctNow()),
+		WHERE id = $1 AND state IN ($4, $5) RETURNING `+bulkOpCols, id, string(fleet.BulkCancelled), formatTime(clockNow()),
 		string(fleet.BulkQueued), string(fleet.BulkRunning)), &op)
 	if err == nil {
 		return &op, nil

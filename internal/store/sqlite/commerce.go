@@ -30,7 +30,7 @@ const orderCols = `order_number, status, order_type, COALESCE(CAST(total_amount 
 
 func scanOrder(row acctRow, o *fleet.Order) error {
 	var raw []byte
-	if err := row.Scan(&o.Number, &o.Status, &o.Type, &o.TotalAmount, &o.Currency, acctNullTime{&o.OrderedAt}, &raw, &o.CreatedBy, acctTime{&o.UpdatedAt}); err != nil {
+	if err := row.Scan(&o.Number, &o.Status, &o.Type, &o.TotalAmount, &o.Currency, scanOptionalTime(&o.OrderedAt), &raw, &o.CreatedBy, scanTime(&o.UpdatedAt)); err != nil {
 		return err
 	}
 	o.Raw, o.TotalAmount = raw, fleet.NormalizeDecimal(o.TotalAmount)
@@ -48,14 +48,14 @@ func acctNullText(s string) any {
 // UpsertOrders inserts or updates orders by number. An empty CreatedBy (an order synced from
 // 1NCE) keeps the one recorded when oncefleet placed it.
 func (s *Store) UpsertOrders(ctx context.Context, orders []fleet.Order) error {
-	now := acctTS(acctNow())
+	now := formatTime(clockNow())
 	args := make([][]any, 0, len(orders))
 	for i := range orders {
 		o := &orders[i]
 		if err := o.Validate(); err != nil {
 			return err
 		}
-		args = append(args, []any{o.Number, o.Status, o.Type, acctNullText(o.TotalAmount), o.Currency, acctTSPtr(o.OrderedAt),
+		args = append(args, []any{o.Number, o.Status, o.Type, acctNullText(o.TotalAmount), o.Currency, optionalTime(o.OrderedAt),
 			string(fleet.JSONOr(o.Raw, "{}")), o.CreatedBy, now})
 	}
 	return s.acctExecAll(ctx, "upsert orders", `INSERT INTO orders (order_number, status, order_type, total_amount, currency, ordered_at, raw, created_by, updated_at)
@@ -106,7 +106,7 @@ const productCols = `product_id, name, COALESCE(CAST(price AS TEXT), ''), curren
 
 func scanProduct(row acctRow, p *fleet.Product) error {
 	var raw []byte
-	if err := row.Scan(&p.ID, &p.Name, &p.Price, &p.Currency, &raw, acctTime{&p.UpdatedAt}); err != nil {
+	if err := row.Scan(&p.ID, &p.Name, &p.Price, &p.Currency, &raw, scanTime(&p.UpdatedAt)); err != nil {
 		return err
 	}
 	p.Raw, p.Price = raw, fleet.NormalizeDecimal(p.Price)
@@ -115,7 +115,7 @@ func scanProduct(row acctRow, p *fleet.Product) error {
 
 // UpsertProducts inserts or updates catalogue entries by product id.
 func (s *Store) UpsertProducts(ctx context.Context, products []fleet.Product) error {
-	now := acctTS(acctNow())
+	now := formatTime(clockNow())
 	args := make([][]any, 0, len(products))
 	for i := range products {
 		p := &products[i]
@@ -161,7 +161,7 @@ const supportCols = `id, subject, status, raw, created_by, created_at, updated_a
 
 func scanSupport(row acctRow, r *fleet.SupportRequest) error {
 	var raw []byte
-	if err := row.Scan(&r.ID, &r.Subject, &r.Status, &raw, &r.CreatedBy, acctTime{&r.CreatedAt}, acctTime{&r.UpdatedAt}); err != nil {
+	if err := row.Scan(&r.ID, &r.Subject, &r.Status, &raw, &r.CreatedBy, scanTime(&r.CreatedAt), scanTime(&r.UpdatedAt)); err != nil {
 		return err
 	}
 	r.Raw = raw
@@ -171,7 +171,7 @@ func scanSupport(row acctRow, r *fleet.SupportRequest) error {
 // UpsertSupportRequests inserts or updates tickets by id. A zero CreatedAt means now on insert
 // and keeps the stored time on update; an empty CreatedBy keeps the stored one.
 func (s *Store) UpsertSupportRequests(ctx context.Context, reqs []fleet.SupportRequest) error {
-	now := acctTS(acctNow())
+	now := formatTime(clockNow())
 	args := make([][]any, 0, len(reqs))
 	for i := range reqs {
 		r := &reqs[i]
@@ -180,7 +180,7 @@ func (s *Store) UpsertSupportRequests(ctx context.Context, reqs []fleet.SupportR
 		}
 		var created any
 		if !r.CreatedAt.IsZero() {
-			created = acctTS(r.CreatedAt)
+			created = formatTime(r.CreatedAt)
 		}
 		args = append(args, []any{r.ID, r.Subject, r.Status, string(fleet.JSONOr(r.Raw, "{}")), r.CreatedBy, created, now})
 	}

@@ -23,7 +23,7 @@ func (s *Store) AddConnectivity(ctx context.Context, c fleet.Connectivity) (flee
 	if c.Source == "" {
 		c.Source = "api"
 	}
-	obs := fleetTS(c.ObservedAt)
+	obs := nullableTime(c.ObservedAt)
 	var sig any
 	if c.SignalStrength != nil {
 		sig = *c.SignalStrength
@@ -34,7 +34,7 @@ func (s *Store) AddConnectivity(ctx context.Context, c fleet.Connectivity) (flee
 			updated_at = CASE WHEN online IS NOT ?2 THEN ?4 ELSE updated_at END
 			WHERE iccid = ?1 AND NOT EXISTS (
 				SELECT 1 FROM sim_connectivity WHERE iccid = ?1 AND observed_at > ?3)`,
-			c.ICCID, c.Connected, obs, fleetNow()); err != nil {
+			c.ICCID, c.Connected, obs, nowText()); err != nil {
 			return err
 		}
 		return tx.QueryRowContext(ctx, `INSERT INTO sim_connectivity
@@ -52,11 +52,9 @@ func (s *Store) AddConnectivity(ctx context.Context, c fleet.Connectivity) (flee
 func scanConnectivity(row rowScanner) (fleet.Connectivity, error) {
 	var (
 		c   fleet.Connectivity
-		obs fleetTime
 		sig sql.NullInt64
 	)
-	err := row.Scan(&c.ID, &c.ICCID, &obs, &c.Connected, &c.CellID, &sig, &c.RAT, &c.Country, &c.Operator, &c.Source)
-	c.ObservedAt = obs.T
+	err := row.Scan(&c.ID, &c.ICCID, scanTime(&c.ObservedAt), &c.Connected, &c.CellID, &sig, &c.RAT, &c.Country, &c.Operator, &c.Source)
 	if sig.Valid {
 		n := int(sig.Int64)
 		c.SignalStrength = &n

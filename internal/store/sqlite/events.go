@@ -43,7 +43,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []fleet.Event) (int64, 
 	err := s.inTx(ctx, "insert events", func(tx *sql.Tx) error {
 		n, err := fleetExecRows(ctx, tx, insertEventsHead, insertEventsRow, insertEventsTail, len(events), func(i int, dst []any) []any {
 			e := events[i]
-			return append(dst, e.ICCID, fleetTS(e.OccurredAt), e.Type, e.Source, e.Severity, e.Alert,
+			return append(dst, e.ICCID, nullableTime(e.OccurredAt), e.Type, e.Source, e.Severity, e.Alert,
 				e.Description, e.Country, e.Operator, detail[i], e.ExternalID)
 		})
 		inserted = n
@@ -58,13 +58,12 @@ func (s *Store) InsertEvents(ctx context.Context, events []fleet.Event) (int64, 
 func scanEvent(row rowScanner) (fleet.Event, error) {
 	var (
 		e      fleet.Event
-		at     fleetTime
 		detail string
 		ext    sql.NullString
 	)
-	err := row.Scan(&e.ID, &e.ICCID, &at, &e.Type, &e.Source, &e.Severity, &e.Alert, &e.Description,
+	err := row.Scan(&e.ID, &e.ICCID, scanTime(&e.OccurredAt), &e.Type, &e.Source, &e.Severity, &e.Alert, &e.Description,
 		&e.Country, &e.Operator, &detail, &ext)
-	e.OccurredAt, e.Detail, e.ExternalID = at.T, json.RawMessage(detail), ext.String
+	e.Detail, e.ExternalID = json.RawMessage(detail), ext.String
 	return e, err
 }
 
@@ -79,10 +78,10 @@ func (s *Store) ListEvents(ctx context.Context, f fleet.EventFilter) (fleet.Page
 		conds, args = append(conds, "event_type = ?"), append(args, f.Type)
 	}
 	if !f.Since.IsZero() {
-		conds, args = append(conds, "occurred_at >= ?"), append(args, fleetTS(f.Since))
+		conds, args = append(conds, "occurred_at >= ?"), append(args, nullableTime(f.Since))
 	}
 	if !f.Until.IsZero() {
-		conds, args = append(conds, "occurred_at < ?"), append(args, fleetTS(f.Until))
+		conds, args = append(conds, "occurred_at < ?"), append(args, nullableTime(f.Until))
 	}
 	where := " WHERE " + strings.Join(conds, " AND ")
 	page := fleet.Page[fleet.Event]{Page: f.Page, PageSize: f.PageSize, Items: []fleet.Event{}}

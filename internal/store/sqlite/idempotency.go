@@ -13,7 +13,7 @@ import (
 const idemCols = `key, request_hash, COALESCE(status, 0), response, created_at`
 
 func scanIdem(row acctRow, r *fleet.IdempotencyRecord) error {
-	return row.Scan(&r.Key, &r.RequestHash, &r.Status, &r.Response, acctTime{&r.CreatedAt})
+	return row.Scan(&r.Key, &r.RequestHash, &r.Status, &r.Response, scanTime(&r.CreatedAt))
 }
 
 // BeginIdempotency claims key for a request with requestHash. created is true when this call
@@ -27,7 +27,7 @@ func (s *Store) BeginIdempotency(ctx context.Context, key, requestHash string) (
 	}
 	var r fleet.IdempotencyRecord
 	err := scanIdem(s.db.QueryRowContext(ctx, `INSERT INTO idempotency_keys (key, request_hash, created_at) VALUES ($1, $2, $3)
-		ON CONFLICT (key) DO NOTHING RETURNING `+idemCols, key, requestHash, acctTS(acctNow())), &r)
+		ON CONFLICT (key) DO NOTHING RETURNING `+idemCols, key, requestHash, formatTime(clockNow())), &r)
 	if err == nil {
 		return &r, true, nil
 	}
@@ -76,7 +76,7 @@ func (s *Store) ReleaseIdempotency(ctx context.Context, key string) error {
 // DeleteIdempotencyBefore removes records created before before (retention) and returns how
 // many.
 func (s *Store) DeleteIdempotencyBefore(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, acctTS(before))
+	res, err := s.db.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < $1`, formatTime(before))
 	if err != nil {
 		return 0, translate(err, "delete idempotency keys")
 	}

@@ -13,7 +13,7 @@ func (s *Store) StartJobRun(ctx context.Context, job string, at time.Time) (int6
 		return 0, fleet.Invalid("job", "must not be empty")
 	}
 	var id int64
-	err := s.db.QueryRowContext(ctx, `INSERT INTO job_runs (job, started_at) VALUES ($1, $2) RETURNING id`, job, acctTS(at)).Scan(&id)
+	err := s.db.QueryRowContext(ctx, `INSERT INTO job_runs (job, started_at) VALUES ($1, $2) RETURNING id`, job, formatTime(at)).Scan(&id)
 	return id, translate(err, "start job run")
 }
 
@@ -24,11 +24,11 @@ func (s *Store) FinishJobRun(ctx context.Context, r *fleet.JobRun) error {
 		return fleet.Invalid("ok", "a finished run must say whether it succeeded")
 	}
 	if r.FinishedAt == nil {
-		now := acctNow()
+		now := clockNow()
 		r.FinishedAt = &now
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE job_runs SET finished_at = $2, ok = $3, items = $4, errors = $5, detail = $6 WHERE id = $1`,
-		r.ID, acctTS(*r.FinishedAt), *r.OK, r.Items, r.Errors, r.Detail)
+		r.ID, formatTime(*r.FinishedAt), *r.OK, r.Items, r.Errors, r.Detail)
 	if err != nil {
 		return translate(err, "finish job run")
 	}
@@ -46,7 +46,7 @@ func (s *Store) ListJobRuns(ctx context.Context, job string, limit int) ([]fleet
 	var out []fleet.JobRun
 	for rows.Next() {
 		var r fleet.JobRun
-		if err := rows.Scan(&r.ID, &r.Job, acctTime{&r.StartedAt}, acctNullTime{&r.FinishedAt}, &r.OK, &r.Items, &r.Errors, &r.Detail); err != nil {
+		if err := rows.Scan(&r.ID, &r.Job, scanTime(&r.StartedAt), scanOptionalTime(&r.FinishedAt), &r.OK, &r.Items, &r.Errors, &r.Detail); err != nil {
 			return nil, translate(err, "list job runs")
 		}
 		out = append(out, r)
@@ -57,7 +57,7 @@ func (s *Store) ListJobRuns(ctx context.Context, job string, limit int) ([]fleet
 // DeleteJobRunsBefore removes finished runs that started before before (retention) and returns
 // how many; a run still going is kept.
 func (s *Store) DeleteJobRunsBefore(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM job_runs WHERE finished_at IS NOT NULL AND started_at < $1`, acctTS(before))
+	res, err := s.db.ExecContext(ctx, `DELETE FROM job_runs WHERE finished_at IS NOT NULL AND started_at < $1`, formatTime(before))
 	if err != nil {
 		return 0, translate(err, "delete old job runs")
 	}

@@ -41,7 +41,7 @@ func (s *Store) UpsertQuotas(ctx context.Context, qs []fleet.Quota) error {
 	if len(qs) == 0 {
 		return nil
 	}
-	ts := fleetNow()
+	ts := nowText()
 	return s.inTx(ctx, "upsert quotas", func(tx *sql.Tx) error {
 		_, err := fleetExecRows(ctx, tx, upsertQuotasHead, upsertQuotasRow, upsertQuotasTail, len(qs), func(i int, dst []any) []any {
 			q := qs[i]
@@ -50,7 +50,7 @@ func (s *Store) UpsertQuotas(ctx context.Context, qs []fleet.Quota) error {
 				thr = *q.ThresholdPct
 			}
 			return append(dst, q.ICCID, string(q.Kind), q.Volume, q.TotalVolume, q.LastVolumeAdded, q.Status,
-				thr, fleetTS(q.ExpiryDate), nullInt64(q.PeakThroughput), q.AutoReload, fleetTS(q.LastStatusChangeDate), ts)
+				thr, nullableTime(q.ExpiryDate), nullInt64(q.PeakThroughput), q.AutoReload, nullableTime(q.LastStatusChangeDate), ts)
 		})
 		if err != nil {
 			return err
@@ -80,20 +80,18 @@ func (s *Store) UpsertQuotas(ctx context.Context, qs []fleet.Quota) error {
 
 func scanQuota(row rowScanner) (fleet.Quota, error) {
 	var (
-		q                    fleet.Quota
-		kind                 string
-		thr, peak            sql.NullInt64
-		expiry, changed, upd fleetTime
+		q         fleet.Quota
+		kind      string
+		thr, peak sql.NullInt64
 	)
 	err := row.Scan(&q.ICCID, &kind, &q.Volume, &q.TotalVolume, &q.LastVolumeAdded, &q.Status, &thr,
-		&expiry, &peak, &q.AutoReload, &changed, &upd)
+		scanTime(&q.ExpiryDate), &peak, &q.AutoReload, scanTime(&q.LastStatusChangeDate), scanTime(&q.UpdatedAt))
 	q.Kind = fleet.QuotaKind(kind)
 	if thr.Valid {
 		n := int(thr.Int64)
 		q.ThresholdPct = &n
 	}
 	q.PeakThroughput = fromNullInt64(peak)
-	q.ExpiryDate, q.LastStatusChangeDate, q.UpdatedAt = expiry.T, changed.T, upd.T
 	return q, err
 }
 

@@ -130,18 +130,18 @@ func (s *Store) UpsertSIMs(ctx context.Context, sims []fleet.SIM) error {
 		}
 		meta[i] = m
 	}
-	ts := fleetNow()
+	ts := nowText()
 	return s.inTx(ctx, "upsert sims", func(tx *sql.Tx) error {
 		_, err := fleetExecRows(ctx, tx, upsertSIMsHead, upsertSIMsRow, upsertSIMsTail, len(sims), func(i int, dst []any) []any {
 			m := sims[i]
-			synced := fleetTS(m.LastSyncedAt)
+			synced := nullableTime(m.LastSyncedAt)
 			if synced == nil {
 				synced = ts
 			}
 			return append(dst, m.ICCID, m.ICCIDWithLuhn, m.IMSI, m.IMSI2, m.CurrentIMSI, m.MSISDN,
-				m.Status, m.Label, m.IPAddress, m.IMEI, m.IMEILock, fleetTS(m.ActivationDate),
+				m.Status, m.Label, m.IPAddress, m.IMEI, m.IMEILock, nullableTime(m.ActivationDate),
 				m.OrganizationID, m.DataQuotaStatus, m.SMSQuotaStatus, nullInt64(m.DataVolumeLeft),
-				nullInt64(m.SMSLeft), m.Online, fleetTS(m.LastSeenAt), meta[i], ts, ts, synced)
+				nullInt64(m.SMSLeft), m.Online, nullableTime(m.LastSeenAt), meta[i], ts, ts, synced)
 		})
 		return err
 	})
@@ -165,19 +165,17 @@ type rowScanner interface{ Scan(dest ...any) error }
 
 func scanSIM(row rowScanner) (fleet.SIM, error) {
 	var (
-		s                              fleet.SIM
-		act, seen, created, upd, synce fleetTime
-		dvl, smsl                      sql.NullInt64
-		meta                           string
+		s         fleet.SIM
+		dvl, smsl sql.NullInt64
+		meta      string
 	)
 	err := row.Scan(&s.ICCID, &s.ICCIDWithLuhn, &s.IMSI, &s.IMSI2, &s.CurrentIMSI, &s.MSISDN,
-		&s.Status, &s.Label, &s.IPAddress, &s.IMEI, &s.IMEILock, &act, &s.OrganizationID,
-		&s.DataQuotaStatus, &s.SMSQuotaStatus, &dvl, &smsl, &s.Online, &seen, &meta, &created,
-		&upd, &synce)
+		&s.Status, &s.Label, &s.IPAddress, &s.IMEI, &s.IMEILock, scanTime(&s.ActivationDate), &s.OrganizationID,
+		&s.DataQuotaStatus, &s.SMSQuotaStatus, &dvl, &smsl, &s.Online, scanTime(&s.LastSeenAt), &meta, scanTime(&s.CreatedAt),
+		scanTime(&s.UpdatedAt), scanTime(&s.LastSyncedAt))
 	if err != nil {
 		return s, err
 	}
-	s.ActivationDate, s.LastSeenAt, s.CreatedAt, s.UpdatedAt, s.LastSyncedAt = act.T, seen.T, created.T, upd.T, synce.T
 	s.DataVolumeLeft, s.SMSLeft = fromNullInt64(dvl), fromNullInt64(smsl)
 	s.Metadata = json.RawMessage(meta)
 	return s, nil
@@ -235,7 +233,7 @@ func simWhere(f fleet.SIMFilter) (string, []any) {
 	}
 	if !f.UpdatedSince.IsZero() {
 		conds = append(conds, "updated_at >= ?")
-		args = append(args, fleetTS(f.UpdatedSince))
+		args = append(args, nullableTime(f.UpdatedSince))
 	}
 	if len(conds) == 0 {
 		return "", nil
@@ -314,7 +312,7 @@ func (s *Store) UpdateSIM(ctx context.Context, iccid string, u fleet.SIMUpdate) 
 	sim, err := scanSIM(s.db.QueryRowContext(ctx, `UPDATE sims SET
 		status = COALESCE(?, status), label = COALESCE(?, label),
 		imei_lock = COALESCE(?, imei_lock), metadata = COALESCE(?, metadata), updated_at = ?
-		WHERE iccid = ? RETURNING `+simColumns, status, label, lock, meta, fleetNow(), iccid))
+		WHERE iccid = ? RETURNING `+simColumns, status, label, lock, meta, nowText(), iccid))
 	if err != nil {
 		return fleet.SIM{}, translate(err, "update sim "+iccid)
 	}

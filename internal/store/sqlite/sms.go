@@ -40,25 +40,21 @@ func (s *Store) UpsertSMS(ctx context.Context, msgs []fleet.SMS) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	ts := fleetNow()
+	ts := nowText()
 	return s.inTx(ctx, "upsert sms", func(tx *sql.Tx) error {
 		_, err := fleetExecRows(ctx, tx, upsertSMSHead, upsertSMSRow, upsertSMSTail, len(msgs), func(i int, dst []any) []any {
 			m := msgs[i]
 			return append(dst, m.ICCID, m.ID, m.Direction, m.Status, m.Payload, m.SourceAddress,
-				fleetTS(m.SubmitDate), fleetTS(m.DeliveryDate), fleetTS(m.ExpiryDate), m.SentBy, ts, ts)
+				nullableTime(m.SubmitDate), nullableTime(m.DeliveryDate), nullableTime(m.ExpiryDate), m.SentBy, ts, ts)
 		})
 		return err
 	})
 }
 
 func scanSMS(row rowScanner) (fleet.SMS, error) {
-	var (
-		m                               fleet.SMS
-		submit, deliv, expiry, cre, upd fleetTime
-	)
-	err := row.Scan(&m.ICCID, &m.ID, &m.Direction, &m.Status, &m.Payload, &m.SourceAddress, &submit,
-		&deliv, &expiry, &m.SentBy, &cre, &upd)
-	m.SubmitDate, m.DeliveryDate, m.ExpiryDate, m.CreatedAt, m.UpdatedAt = submit.T, deliv.T, expiry.T, cre.T, upd.T
+	var m fleet.SMS
+	err := row.Scan(&m.ICCID, &m.ID, &m.Direction, &m.Status, &m.Payload, &m.SourceAddress, scanTime(&m.SubmitDate),
+		scanTime(&m.DeliveryDate), scanTime(&m.ExpiryDate), &m.SentBy, scanTime(&m.CreatedAt), scanTime(&m.UpdatedAt))
 	return m, err
 }
 

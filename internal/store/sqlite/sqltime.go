@@ -1,68 +1,132 @@
 package sqlite
 
 import (
+	"database/sql"
 	"fmt"
 	"time"
 )
 
-// fleetTimeLayout is how the fleet tables store instants: UTC, fixed width, microseconds (the
-// precision PostgreSQL keeps), so that text order is time order and both backends round-trip
-// the same value. The schema's defaults produce the same width.
-const fleetTimeLayout = "2006-01-02T15:04:05.000000Z"
+// SQLite has no time type: DATETIME columns hold text, and comparisons and ORDER BY on them
+// compare that text byte by byte. They are comparisons in time only while every value has the
+// same form, so this file is the one place that writes and reads times, and the rule is:
+//
+//   - Every time the store writes goes through formatTime (or nullableTime, optionalTime,
+//     nowText): UTC, fixed width, microseconds (PostgreSQL's precision, so both backends
+//     round-trip the same value), e.g. 2026-11-25T22:42:13.123456Z. Statements pass times as
+//     arguments, never the driver's own time.Time encoding, and never leave a time column to
+//     its DEFAULT.
+//   - The schema's defaults are a fallback for hand-written SQL only. The fleet tables' defaults
+//     (strftime('%Y-%m-%dT%H:%M:%f000Z')) have the same width; the others'
+//     (strftime('%Y-%m-%dT%H:%M:%fZ')) are milliseconds, e.g. …13.123Z, which sorts after
+//     every microsecond value of the same millisecond ('Z' > '0'…'9'). SQLite cannot change a
+//     column's default without rebuilding the table, so rather than that the store writes every
+//     time itself; migration 00013 rewrote the millisecond values older versions stored.
+//   - Reads accept both widths, and whatever else the driver hands over (see parseTime).
+//   - Calendar days (DATE columns) are YYYY-MM-DD (dayText).
 
-// fleetTS renders t for storage; the zero time is NULL.
-func fleetTS(t time.Time) any {
+// timeLayout is the one form of stored instants.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+// formatTime renders t for a DATETIME column (the zero time too: use nullableTime where zero
+// means unknown).
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// nullableTime renders t for a nullable DATETIME column: the zero time is NULL.
+func nullableTime(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return t.UTC().Truncate(time.Microsecond).Format(fleetTimeLayout)
+	return formatTime(t)
 }
 
-// fleetNow is the store clock reading for updated_at columns.
-func fleetNow() string { return time.Now().UTC().Truncate(time.Microsecond).Format(fleetTimeLayout) }
-
-// fleetDay renders a calendar day (DATE columns hold 'YYYY-MM-DD').
-func fleetDay(t time.Time) string {
-	y, m, d := t.UTC().Date()
-	return fmt.Sprintf("%04d-%02d-%02d", y, m, d)
+// optionalTime renders an optional time: nil is NULL.
+func optionalTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return formatTime(*t)
 }
 
-// fleetTime scans a nullable time column. The driver hands DATETIME/DATE columns over as
-// time.Time when it recognises the text, and as text otherwise (expressions, other writers'
-// layouts), so both are accepted; NULL is the zero time.
-type fleetTime struct{ T time.Time }
+// clockNow is the store's clock at the stored precision, so a time returned to the caller
+// equals the one read back later.
+func clockNow() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-var fleetTimeLayouts = []string{
+// nowText is the store's clock rendered for a DATETIME column (updated_at and the like).
+func nowText() string { return formatTime(clockNow()) }
+
+// dayText renders the UTC calendar day of t for a DATE column.
+func dayText(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+// readLayouts are the forms parseTime accepts: timeLayout and the defaults' millisecond form
+// (both RFC 3339), the driver's own formats (space or T, with or without an offset), its
+// time.Time.String() encoding, and DATE text.
+var readLayouts = []string{
 	time.RFC3339Nano,
 	"2006-01-02 15:04:05.999999999Z07:00",
 	"2006-01-02 15:04:05.999999999",
 	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999 -0700 MST",
 	time.DateOnly,
 }
 
-// Scan implements sql.Scanner.
-func (ft *fleetTime) Scan(v any) error {
-	switch x := v.(type) {
+// parseTime reads a time column as the driver hands it over: time.Time when it recognised the
+// text of a column declared DATETIME or DATE, the stored text otherwise (expressions such as
+// min(…) or COALESCE, RETURNING). NULL is the zero time.
+func parseTime(src any) (time.Time, error) {
+	switch v := src.(type) {
 	case nil:
-		ft.T = time.Time{}
-		return nil
+		return time.Time{}, nil
 	case time.Time:
-		ft.T = x.UTC()
-		return nil
+		return v.UTC(), nil
 	case string:
-		return ft.parse(x)
+		return parseTimeText(v)
 	case []byte:
-		return ft.parse(string(x))
+		return parseTimeText(string(v))
 	}
-	return fmt.Errorf("sqlite: cannot scan %T into a time", v)
+	return time.Time{}, fmt.Errorf("sqlite: cannot read %T as a time", src)
 }
 
-func (ft *fleetTime) parse(s string) error {
-	for _, l := range fleetTimeLayouts {
-		if t, err := time.Parse(l, s); err == nil {
-			ft.T = t.UTC()
-			return nil
+func parseTimeText(s string) (time.Time, error) {
+	for _, layout := range readLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
 		}
 	}
-	return fmt.Errorf("sqlite: unrecognised time %q", s)
+	return time.Time{}, fmt.Errorf("sqlite: unrecognised time %q", s)
+}
+
+// scanTime returns a scan destination that stores a time column in *t; NULL is the zero time
+// (the domain's "unknown").
+func scanTime(t *time.Time) sql.Scanner { return timeDest{t} }
+
+// scanOptionalTime returns a scan destination that stores a nullable time column in *t; NULL
+// is nil.
+func scanOptionalTime(t **time.Time) sql.Scanner { return optionalTimeDest{t} }
+
+type timeDest struct{ t *time.Time }
+
+// Scan implements sql.Scanner.
+func (d timeDest) Scan(src any) error {
+	t, err := parseTime(src)
+	if err != nil {
+		return err
+	}
+	*d.t = t
+	return nil
+}
+
+type optionalTimeDest struct{ t **time.Time }
+
+// Scan implements sql.Scanner.
+func (d optionalTimeDest) Scan(src any) error {
+	if src == nil {
+		*d.t = nil
+		return nil
+	}
+	t, err := parseTime(src)
+	if err != nil {
+		return err
+	}
+	*d.t = &t
+	return nil
 }

@@ -11,23 +11,6 @@ import (
 	"github.com/oncefleet/oncefleet/internal/streamer/record"
 )
 
-// streamerTimeLayout is how this package writes instants: the format of the schema's defaults, so text
-// comparisons and SQLite's date functions agree.
-const streamerTimeLayout = "2006-01-02T15:04:05.000Z"
-
-func streamerTime(t time.Time) string { return t.UTC().Format(streamerTimeLayout) }
-
-// parseStreamerTime reads an instant written by this package, by a column default, or by the driver's
-// own time.Time encoding.
-func parseStreamerTime(s string) (time.Time, error) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("unrecognised time %q", s)
-}
-
 // streamerSaveChunk keeps a multi-row INSERT under SQLite's limit of 32,766 bound variables.
 const streamerSaveChunk = 2000
 
@@ -62,6 +45,7 @@ func (s *Store) SaveStreamerBatch(ctx context.Context, recs []record.Raw) (recor
 	defer tx.Rollback() //nolint:errcheck // no-op after commit
 
 	// Rows are grouped by stream so RowsAffected tells the new records of each stream.
+	received := nowText()
 	var sent record.Counts
 	for _, st := range []record.Stream{record.StreamUsage, record.StreamEvent} {
 		var group []record.Raw
@@ -74,14 +58,14 @@ func (s *Store) SaveStreamerBatch(ctx context.Context, recs []record.Raw) (recor
 		for len(group) > 0 {
 			n := min(len(group), streamerSaveChunk)
 			var q strings.Builder
-			q.WriteString("INSERT INTO streamer_records (stream, record_id, payload) VALUES ")
-			args := make([]any, 0, 3*n)
+			q.WriteString("INSERT INTO streamer_records (stream, record_id, payload, received_at) VALUES ")
+			args := make([]any, 0, 4*n)
 			for i, r := range group[:n] {
 				if i > 0 {
 					q.WriteString(",")
 				}
-				q.WriteString("(?,?,?)")
-				args = append(args, string(r.Stream), r.ID, string(r.Payload))
+				q.WriteString("(?,?,?,?)")
+				args = append(args, string(r.Stream), r.ID, string(r.Payload), received)
 			}
 			q.WriteString(" ON CONFLICT (stream, record_id) DO NOTHING")
 			out, err := tx.ExecContext(ctx, q.String(), args...)
@@ -124,14 +108,10 @@ func (s *Store) ApplyStreamerBatch(ctx context.Context, limit int, plan record.P
 	var pending []record.Pending
 	for rows.Next() {
 		var p record.Pending
-		var st, recv, payload string
-		if err := rows.Scan(&st, &p.ID, &recv, &payload); err != nil {
+		var st, payload string
+		if err := rows.Scan(&st, &p.ID, scanTime(&p.ReceivedAt), &payload); err != nil {
 			rows.Close()
 			return out, translate(err, "apply streamer records: claim")
-		}
-		if p.ReceivedAt, err = parseStreamerTime(recv); err != nil {
-			rows.Close()
-			return out, fmt.Errorf("apply streamer records: claim: %w", err)
 		}
 		p.Stream, p.Payload = record.Stream(st), []byte(payload)
 		pending = append(pending, p)
@@ -150,8 +130,9 @@ func (s *Store) ApplyStreamerBatch(ctx context.Context, limit int, plan record.P
 	if err := writeStreamerPlan(ctx, tx, pl); err != nil {
 		return out, err
 	}
+	created := nowText()
 	for i, e := range pl.Outbox {
-		res, err := tx.ExecContext(ctx, `INSERT INTO streamer_outbox (kind, payload) VALUES (?, ?)`, e.Kind, string(e.Payload))
+		res, err := tx.ExecContext(ctx, `INSERT INTO streamer_outbox (kind, payload, created_at) VALUES (?, ?, ?)`, e.Kind, string(e.Payload), created)
 		if err != nil {
 			return out, translate(err, "apply streamer records: outbox")
 		}
@@ -164,7 +145,7 @@ func (s *Store) ApplyStreamerBatch(ctx context.Context, limit int, plan record.P
 		return out, translate(err, "apply streamer records: mark")
 	}
 	defer mark.Close()
-	now := streamerTime(time.Now())
+	now := nowText()
 	for _, p := range pending {
 		if _, err := mark.ExecContext(ctx, now, string(p.Stream), p.ID); err != nil {
 			return out, translate(err, "apply streamer records: mark")
@@ -201,7 +182,7 @@ func execEachStreamer[T any](ctx context.Context, tx *sql.Tx, what, query string
 }
 
 func writeStreamerPlan(ctx context.Context, tx *sql.Tx, pl record.Plan) error {
-	now := streamerTime(time.Now())
+	now := nowText()
 	if err := execEachStreamer(ctx, tx, "apply streamer records: daily usage", `
 		INSERT INTO sim_usage (iccid, day, volume_rx, volume_tx, volume_total, sms_mo, sms_mt, cost, source, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'streamer', ?)
@@ -214,7 +195,7 @@ func writeStreamerPlan(ctx context.Context, tx *sql.Tx, pl record.Plan) error {
 		    cost = cost + excluded.cost,
 		    source = 'streamer',
 		    updated_at = excluded.updated_at`, pl.Daily, func(d record.DailyUsage) []any {
-		return []any{d.ICCID, d.Day.UTC().Format(time.DateOnly), d.RxBytes, d.TxBytes, d.TotalBytes, d.SMSMO, d.SMSMT, float64(d.CostE10) / 1e10, now}
+		return []any{d.ICCID, dayText(d.Day), d.RxBytes, d.TxBytes, d.TotalBytes, d.SMSMO, d.SMSMT, float64(d.CostE10) / 1e10, now}
 	}); err != nil {
 		return err
 	}
@@ -229,7 +210,7 @@ func writeStreamerPlan(ctx context.Context, tx *sql.Tx, pl record.Plan) error {
 		    sms_mt = sms_mt + excluded.sms_mt,
 		    records = records + excluded.records,
 		    updated_at = excluded.updated_at`, pl.Hourly, func(h record.HourlyUsage) []any {
-		return []any{h.ICCID, streamerTime(h.Hour), h.RxBytes, h.TxBytes, h.TotalBytes, h.SMSMO, h.SMSMT, h.Records, now}
+		return []any{h.ICCID, formatTime(h.Hour), h.RxBytes, h.TxBytes, h.TotalBytes, h.SMSMO, h.SMSMT, h.Records, now}
 	}); err != nil {
 		return err
 	}
@@ -241,15 +222,15 @@ func writeStreamerPlan(ctx context.Context, tx *sql.Tx, pl record.Plan) error {
 		if len(e.Detail) > 0 {
 			detail = string(e.Detail)
 		}
-		return []any{e.ExternalID, e.ICCID, streamerTime(e.At), e.Type, e.Source, e.Severity, e.Description, e.Country, e.Operator, detail, e.Alert}
+		return []any{e.ExternalID, e.ICCID, formatTime(e.At), e.Type, e.Source, e.Severity, e.Description, e.Country, e.Operator, detail, e.Alert}
 	}); err != nil {
 		return err
 	}
 	// A SIM the mirror has not synced yet gets a row now (the fleet sync fills the rest); the
 	// WHERE keeps last_seen_at, and with it IMEI, IP and online, from moving backwards.
 	if err := execEachStreamer(ctx, tx, "apply streamer records: sims", `
-		INSERT INTO sims (iccid, imei, ip_address, online, last_seen_at, updated_at)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?7)
+		INSERT INTO sims (iccid, imei, ip_address, online, last_seen_at, created_at, updated_at)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?7)
 		ON CONFLICT (iccid) DO UPDATE SET
 		    last_seen_at = excluded.last_seen_at,
 		    imei = CASE WHEN excluded.imei <> '' THEN excluded.imei ELSE imei END,
@@ -259,15 +240,15 @@ func writeStreamerPlan(ctx context.Context, tx *sql.Tx, pl record.Plan) error {
 		                        OR (excluded.ip_address <> '' AND excluded.ip_address IS NOT ip_address)
 		                        OR (?6 AND excluded.online IS NOT online)
 		                      THEN excluded.updated_at ELSE updated_at END
-		WHERE last_seen_at IS NULL OR julianday(last_seen_at) <= julianday(excluded.last_seen_at)`, pl.SIMs, func(m record.SIMSeen) []any {
-		return []any{m.ICCID, m.IMEI, m.IPAddress, m.Online != nil && *m.Online, streamerTime(m.At), m.Online != nil, now}
+		WHERE last_seen_at IS NULL OR last_seen_at <= excluded.last_seen_at`, pl.SIMs, func(m record.SIMSeen) []any {
+		return []any{m.ICCID, m.IMEI, m.IPAddress, m.Online != nil && *m.Online, formatTime(m.At), m.Online != nil, now}
 	}); err != nil {
 		return err
 	}
 	if err := execEachStreamer(ctx, tx, "apply streamer records: connectivity", `
 		INSERT INTO sim_connectivity (iccid, observed_at, connected, rat, country, operator, cell_id, source)
 		VALUES (?, ?, ?, ?, ?, ?, ?, 'streamer')`, pl.Connectivity, func(c record.Connectivity) []any {
-		return []any{c.ICCID, streamerTime(c.At), c.Connected, c.RAT, c.Country, c.Operator, c.CellID}
+		return []any{c.ICCID, formatTime(c.At), c.Connected, c.RAT, c.Country, c.Operator, c.CellID}
 	}); err != nil {
 		return err
 	}
@@ -275,11 +256,11 @@ func writeStreamerPlan(ctx context.Context, tx *sql.Tx, pl record.Plan) error {
 		INSERT INTO streamer_health (stream, last_record_at, last_received_at, applied_total, updated_at)
 		VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (stream) DO UPDATE SET
-		    last_record_at = CASE WHEN julianday(excluded.last_record_at) > julianday(last_record_at) THEN excluded.last_record_at ELSE last_record_at END,
-		    last_received_at = CASE WHEN julianday(excluded.last_received_at) > julianday(last_received_at) THEN excluded.last_received_at ELSE last_received_at END,
+		    last_record_at = CASE WHEN excluded.last_record_at > last_record_at THEN excluded.last_record_at ELSE last_record_at END,
+		    last_received_at = CASE WHEN excluded.last_received_at > last_received_at THEN excluded.last_received_at ELSE last_received_at END,
 		    applied_total = applied_total + excluded.applied_total,
 		    updated_at = excluded.updated_at`, pl.Health, func(h record.Health) []any {
-		return []any{string(h.Stream), streamerTime(h.LastRecordAt), streamerTime(h.LastReceivedAt), h.Applied, now}
+		return []any{string(h.Stream), formatTime(h.LastRecordAt), formatTime(h.LastReceivedAt), h.Applied, now}
 	})
 }
 
@@ -309,7 +290,7 @@ func (s *Store) ClaimStreamerOutbox(ctx context.Context, olderThan time.Duration
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after commit
 	rows, err := tx.QueryContext(ctx, `SELECT id, kind, payload FROM streamer_outbox
-		WHERE julianday(created_at) < julianday(?) ORDER BY id LIMIT ?`, streamerTime(time.Now().Add(-olderThan)), limit)
+		WHERE created_at < ? ORDER BY id LIMIT ?`, formatTime(time.Now().Add(-olderThan)), limit)
 	if err != nil {
 		return 0, translate(err, "claim streamer outbox")
 	}
@@ -348,7 +329,7 @@ func (s *Store) ClaimStreamerOutbox(ctx context.Context, olderThan time.Duration
 // Unapplied records are never deleted. Keep more than 1NCE's 7 days of historic re-delivery,
 // or a late re-send of a pruned record would be stored and applied again.
 func (s *Store) PruneStreamerRecords(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM streamer_records WHERE applied_at IS NOT NULL AND julianday(received_at) < julianday(?)`, streamerTime(before))
+	res, err := s.db.ExecContext(ctx, `DELETE FROM streamer_records WHERE applied_at IS NOT NULL AND received_at < ?`, formatTime(before))
 	if err != nil {
 		return 0, translate(err, "prune streamer records")
 	}
@@ -366,15 +347,9 @@ func (s *Store) StreamHealth(ctx context.Context) ([]record.StreamHealth, error)
 	var out []record.StreamHealth
 	for rows.Next() {
 		var h record.StreamHealth
-		var st, lr, lv string
-		if err := rows.Scan(&st, &lr, &lv, &h.Applied); err != nil {
+		var st string
+		if err := rows.Scan(&st, scanTime(&h.LastRecordAt), scanTime(&h.LastReceivedAt), &h.Applied); err != nil {
 			return nil, translate(err, "stream health")
-		}
-		if h.LastRecordAt, err = parseStreamerTime(lr); err != nil {
-			return nil, fmt.Errorf("stream health: %w", err)
-		}
-		if h.LastReceivedAt, err = parseStreamerTime(lv); err != nil {
-			return nil, fmt.Errorf("stream health: %w", err)
 		}
 		h.Stream = record.Stream(st)
 		out = append(out, h)
@@ -385,15 +360,7 @@ func (s *Store) StreamHealth(ctx context.Context) ([]record.StreamHealth, error)
 // StreamerBacklog counts stored records not yet applied and the receipt time of the oldest.
 func (s *Store) StreamerBacklog(ctx context.Context) (record.Backlog, error) {
 	var b record.Backlog
-	var oldest sql.NullString
-	err := s.db.QueryRowContext(ctx, `SELECT count(*), min(received_at) FROM streamer_records WHERE applied_at IS NULL`).Scan(&b.Pending, &oldest)
-	if err != nil {
-		return b, translate(err, "streamer backlog")
-	}
-	if oldest.Valid {
-		if b.OldestReceived, err = parseStreamerTime(oldest.String); err != nil {
-			return b, fmt.Errorf("streamer backlog: %w", err)
-		}
-	}
-	return b, nil
+	err := s.db.QueryRowContext(ctx, `SELECT count(*), min(received_at) FROM streamer_records WHERE applied_at IS NULL`).
+		Scan(&b.Pending, scanTime(&b.OldestReceived))
+	return b, translate(err, "streamer backlog")
 }

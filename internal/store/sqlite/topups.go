@@ -14,7 +14,7 @@ import (
 const topUpPolicyCols = `iccid, enabled, threshold_pct, max_per_month, created_at, updated_at`
 
 func scanTopUpPolicy(row acctRow, p *fleet.TopUpPolicy) error {
-	return row.Scan(&p.ICCID, &p.Enabled, &p.ThresholdPct, &p.MaxPerMonth, acctTime{&p.CreatedAt}, acctTime{&p.UpdatedAt})
+	return row.Scan(&p.ICCID, &p.Enabled, &p.ThresholdPct, &p.MaxPerMonth, scanTime(&p.CreatedAt), scanTime(&p.UpdatedAt))
 }
 
 // PutTopUpPolicy creates or replaces the policy of p.ICCID (fleet.FleetDefault for the fleet).
@@ -22,13 +22,13 @@ func (s *Store) PutTopUpPolicy(ctx context.Context, p *fleet.TopUpPolicy) error 
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	now := acctNow()
+	now := clockNow()
 	err := s.db.QueryRowContext(ctx, `INSERT INTO topup_policies (iccid, enabled, threshold_pct, max_per_month, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $5)
 		ON CONFLICT (iccid) DO UPDATE SET enabled = excluded.enabled, threshold_pct = excluded.threshold_pct,
 			max_per_month = excluded.max_per_month, updated_at = excluded.updated_at
-		RETURNING created_at, updated_at`, p.ICCID, p.Enabled, p.ThresholdPct, p.MaxPerMonth, acctTS(now)).
-		Scan(acctTime{&p.CreatedAt}, acctTime{&p.UpdatedAt})
+		RETURNING created_at, updated_at`, p.ICCID, p.Enabled, p.ThresholdPct, p.MaxPerMonth, formatTime(now)).
+		Scan(scanTime(&p.CreatedAt), scanTime(&p.UpdatedAt))
 	return translate(err, "put top-up policy "+p.ICCID)
 }
 
@@ -84,7 +84,7 @@ const topUpCols = `id, iccid, idempotency_key, reason, COALESCE(job_id, ''), sta
 func scanTopUp(row acctRow, t *fleet.TopUp) error {
 	var reason, state string
 	if err := row.Scan(&t.ID, &t.ICCID, &t.IdempotencyKey, &reason, &t.JobID, &state, &t.Error, &t.RequestedBy,
-		acctTime{&t.CreatedAt}, acctTime{&t.UpdatedAt}); err != nil {
+		scanTime(&t.CreatedAt), scanTime(&t.UpdatedAt)); err != nil {
 		return err
 	}
 	t.Reason, t.State = fleet.TopUpReason(reason), fleet.TopUpState(state)
@@ -103,10 +103,10 @@ func (s *Store) ReserveTopUp(ctx context.Context, t *fleet.TopUp) (reserved bool
 	if t.JobID != "" {
 		jobID = t.JobID
 	}
-	now := acctNow()
+	now := clockNow()
 	err = scanTopUp(s.db.QueryRowContext(ctx, `INSERT INTO topups (iccid, idempotency_key, reason, job_id, state, requested_by, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (idempotency_key) DO NOTHING RETURNING `+topUpCols,
-		t.ICCID, t.IdempotencyKey, string(t.Reason), jobID, string(fleet.TopUpPending), t.RequestedBy, acctTS(now)), t)
+		t.ICCID, t.IdempotencyKey, string(t.Reason), jobID, string(fleet.TopUpPending), t.RequestedBy, formatTime(now)), t)
 	if err == nil {
 		return true, nil
 	}
@@ -141,7 +141,7 @@ func (s *Store) MarkTopUp(ctx context.Context, key string, state fleet.TopUpStat
 	if !state.Valid() || state == fleet.TopUpPending {
 		return nil, fleet.Invalid("state", "cannot mark a top-up %q", string(state))
 	}
-	args := []any{key, string(state), errMsg, acctTS(acctNow())}
+	args := []any{key, string(state), errMsg, formatTime(clockNow())}
 	var marks []string
 	for _, f := range fleet.TopUpSourcesFrom(state) {
 		args = append(args, string(f))
@@ -173,7 +173,7 @@ func (s *Store) CountTopUps(ctx context.Context, iccid string, month time.Time, 
 	start, end := fleet.MonthRange(month)
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM topups WHERE iccid = $1 AND created_at >= $2 AND created_at < $3
-		AND state <> $4 AND ($5 = '' OR reason = $5)`, iccid, acctTS(start), acctTS(end), string(fleet.TopUpFailed), string(reason)).Scan(&n)
+		AND state <> $4 AND ($5 = '' OR reason = $5)`, iccid, formatTime(start), formatTime(end), string(fleet.TopUpFailed), string(reason)).Scan(&n)
 	if err != nil {
 		return 0, translate(err, "count top-ups")
 	}

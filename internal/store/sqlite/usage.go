@@ -41,11 +41,11 @@ func (s *Store) UpsertUsage(ctx context.Context, rows []fleet.Usage) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	ts := fleetNow()
+	ts := nowText()
 	return s.inTx(ctx, "upsert usage", func(tx *sql.Tx) error {
 		_, err := fleetExecRows(ctx, tx, upsertUsageHead, upsertUsageRow, upsertUsageTail, len(rows), func(i int, dst []any) []any {
 			u := rows[i]
-			return append(dst, u.ICCID, fleetDay(u.Day), u.VolumeRx, u.VolumeTx, u.VolumeTotal, u.SMSMO,
+			return append(dst, u.ICCID, dayText(u.Day), u.VolumeRx, u.VolumeTx, u.VolumeTotal, u.SMSMO,
 				u.SMSMT, u.Cost, string(u.Source), u.Final, ts)
 		})
 		return err
@@ -61,7 +61,7 @@ func (s *Store) ListUsage(ctx context.Context, iccid string, from, to time.Time)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT iccid, day, volume_rx, volume_tx, volume_total, sms_mo,
 		sms_mt, CAST(cost AS REAL), source, final, updated_at FROM sim_usage
-		WHERE iccid = ? AND day BETWEEN ? AND ? ORDER BY day`, iccid, fleetDay(from), fleetDay(to))
+		WHERE iccid = ? AND day BETWEEN ? AND ? ORDER BY day`, iccid, dayText(from), dayText(to))
 	if err != nil {
 		return nil, translate(err, "list usage "+iccid)
 	}
@@ -69,14 +69,13 @@ func (s *Store) ListUsage(ctx context.Context, iccid string, from, to time.Time)
 	out := []fleet.Usage{}
 	for rows.Next() {
 		var (
-			u        fleet.Usage
-			day, upd fleetTime
-			src      string
+			u   fleet.Usage
+			src string
 		)
-		if err := rows.Scan(&u.ICCID, &day, &u.VolumeRx, &u.VolumeTx, &u.VolumeTotal, &u.SMSMO, &u.SMSMT, &u.Cost, &src, &u.Final, &upd); err != nil {
+		if err := rows.Scan(&u.ICCID, scanTime(&u.Day), &u.VolumeRx, &u.VolumeTx, &u.VolumeTotal, &u.SMSMO, &u.SMSMT, &u.Cost, &src, &u.Final, scanTime(&u.UpdatedAt)); err != nil {
 			return nil, translate(err, "list usage "+iccid)
 		}
-		u.Day, u.Source, u.UpdatedAt = fleet.Day(day.T), fleet.UsageSource(src), upd.T
+		u.Day, u.Source = fleet.Day(u.Day), fleet.UsageSource(src)
 		out = append(out, u)
 	}
 	return out, translate(rows.Err(), "list usage "+iccid)
@@ -92,7 +91,7 @@ func (s *Store) UsageSummary(ctx context.Context, iccid string, from, to time.Ti
 	err = s.db.QueryRowContext(ctx, `SELECT count(*), COALESCE(sum(volume_rx), 0), COALESCE(sum(volume_tx), 0),
 		COALESCE(sum(volume_total), 0), COALESCE(sum(sms_mo), 0), COALESCE(sum(sms_mt), 0),
 		CAST(COALESCE(sum(cost), 0) AS REAL)
-		FROM sim_usage WHERE iccid = ? AND day BETWEEN ? AND ?`, iccid, fleetDay(from), fleetDay(to)).
+		FROM sim_usage WHERE iccid = ? AND day BETWEEN ? AND ?`, iccid, dayText(from), dayText(to)).
 		Scan(&sum.Days, &sum.VolumeRx, &sum.VolumeTx, &sum.VolumeTotal, &sum.SMSMO, &sum.SMSMT, &sum.Cost)
 	if err != nil {
 		return fleet.UsageSummary{}, translate(err, "usage summary "+iccid)
@@ -109,21 +108,18 @@ func (s *Store) DailyUsageTotals(ctx context.Context, from, to time.Time) ([]fle
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT day, count(*), sum(volume_rx), sum(volume_tx),
 		sum(volume_total), sum(sms_mo), sum(sms_mt), CAST(sum(cost) AS REAL)
-		FROM sim_usage WHERE day BETWEEN ? AND ? GROUP BY day ORDER BY day`, fleetDay(from), fleetDay(to))
+		FROM sim_usage WHERE day BETWEEN ? AND ? GROUP BY day ORDER BY day`, dayText(from), dayText(to))
 	if err != nil {
 		return nil, translate(err, "daily usage totals")
 	}
 	defer rows.Close()
 	out := []fleet.DailyTotal{}
 	for rows.Next() {
-		var (
-			d   fleet.DailyTotal
-			day fleetTime
-		)
-		if err := rows.Scan(&day, &d.SIMs, &d.VolumeRx, &d.VolumeTx, &d.VolumeTotal, &d.SMSMO, &d.SMSMT, &d.Cost); err != nil {
+		var d fleet.DailyTotal
+		if err := rows.Scan(scanTime(&d.Day), &d.SIMs, &d.VolumeRx, &d.VolumeTx, &d.VolumeTotal, &d.SMSMO, &d.SMSMT, &d.Cost); err != nil {
 			return nil, translate(err, "daily usage totals")
 		}
-		d.Day = fleet.Day(day.T)
+		d.Day = fleet.Day(d.Day)
 		out = append(out, d)
 	}
 	return out, translate(rows.Err(), "daily usage totals")
