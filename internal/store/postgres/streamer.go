@@ -259,6 +259,8 @@ func (s *Store) ClaimStreamerOutbox(ctx context.Context, olderThan time.Duration
 // queueStreamerPlan adds one array-parameter statement per non-empty part of the plan, so applying a
 // batch costs one round trip whatever its size.
 func queueStreamerPlan(b *pgx.Batch, pl record.Plan) {
+	// Daily usage follows UpsertUsage's rule for streamer rows: the volumes add to the stored
+	// day, and a final day (1NCE's authoritative total) is left as it is.
 	if n := len(pl.Daily); n > 0 {
 		iccid, day := make([]string, n), make([]string, n)
 		rx, tx, total, mo, mt := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
@@ -280,7 +282,8 @@ func queueStreamerPlan(b *pgx.Batch, pl record.Plan) {
 			    sms_mt = sim_usage.sms_mt + EXCLUDED.sms_mt,
 			    cost = sim_usage.cost + EXCLUDED.cost,
 			    source = 'streamer',
-			    updated_at = now()`, iccid, day, rx, tx, total, mo, mt, cost)
+			    updated_at = now()
+			WHERE NOT sim_usage.final`, iccid, day, rx, tx, total, mo, mt, cost)
 	}
 	if n := len(pl.Hourly); n > 0 {
 		iccid, hour := make([]string, n), make([]time.Time, n)

@@ -181,6 +181,9 @@ func execEachStreamer[T any](ctx context.Context, tx *sql.Tx, what, query string
 	return nil
 }
 
+// writeStreamerPlan writes a plan's effects. Daily usage follows UpsertUsage's rule for streamer
+// rows: the volumes add to the stored day, and a final day (1NCE's authoritative total) is left
+// as it is; the record is marked applied either way.
 func writeStreamerPlan(ctx context.Context, tx *sql.Tx, pl record.Plan) error {
 	now := nowText()
 	if err := execEachStreamer(ctx, tx, "apply streamer records: daily usage", `
@@ -194,7 +197,8 @@ func writeStreamerPlan(ctx context.Context, tx *sql.Tx, pl record.Plan) error {
 		    sms_mt = sms_mt + excluded.sms_mt,
 		    cost = cost + excluded.cost,
 		    source = 'streamer',
-		    updated_at = excluded.updated_at`, pl.Daily, func(d record.DailyUsage) []any {
+		    updated_at = excluded.updated_at
+		WHERE NOT sim_usage.final`, pl.Daily, func(d record.DailyUsage) []any {
 		return []any{d.ICCID, dayText(d.Day), d.RxBytes, d.TxBytes, d.TotalBytes, d.SMSMO, d.SMSMT, float64(d.CostE10) / 1e10, now}
 	}); err != nil {
 		return err

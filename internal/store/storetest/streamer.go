@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oncefleet/oncefleet/internal/fleet"
 	"github.com/oncefleet/oncefleet/internal/streamer/record"
 )
 
@@ -34,6 +35,7 @@ func TestStreamer(t *testing.T, open StreamerOpener) {
 	t.Run("SaveIsIdempotent", func(t *testing.T) { testSaveIdempotent(t, open) })
 	t.Run("SaveKeepsIDsAndPayloads", func(t *testing.T) { testSaveKeeps(t, open) })
 	t.Run("ApplyExactlyOnce", func(t *testing.T) { testApplyOnce(t, open) })
+	t.Run("FinalDayIgnoresStreamedUsage", func(t *testing.T) { testApplyFinalDay(t, open) })
 	t.Run("FailedPlanAppliesNothing", func(t *testing.T) { testPlanError(t, open) })
 	t.Run("PlanWrites", func(t *testing.T) { testPlanWrites(t, open) })
 	t.Run("ConcurrentAppliersClaimEachRecordOnce", func(t *testing.T) { testConcurrentApply(t, open) })
@@ -279,6 +281,65 @@ func testApplyOnce(t *testing.T, open StreamerOpener) {
 	}
 	if res, err := s.ApplyStreamerBatch(ctx, 100, planOne); err != nil || res.Records != 0 {
 		t.Fatalf("apply after re-save = %+v, %v", res, err)
+	}
+}
+
+// usageUpserter is the fleet store's daily usage write, which closes a day.
+type usageUpserter interface {
+	UpsertUsage(ctx context.Context, rows []fleet.Usage) error
+}
+
+// testApplyFinalDay holds the applier to the merge rule of UpsertUsage: a streamed record adds
+// to an open day but leaves a final one (1NCE's authoritative total) as it is, and is still
+// marked applied.
+func testApplyFinalDay(t *testing.T, open StreamerOpener) {
+	ctx := context.Background()
+	s, db := open(t)
+	const iccid = "8988280666000000001"
+	us, ok := s.(usageUpserter)
+	if !ok {
+		t.Fatalf("%T does not write daily usage", s)
+	}
+	finalDay, openDay := time.Date(2026, 11, 19, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	if err := us.UpsertUsage(ctx, []fleet.Usage{
+		{ICCID: iccid, Day: finalDay, VolumeRx: 40, VolumeTx: 60, VolumeTotal: 100, SMSMO: 1, Cost: 0.5, Source: fleet.UsageFromAPI, Final: true},
+		{ICCID: iccid, Day: openDay, VolumeRx: 4, VolumeTx: 6, VolumeTotal: 10, Source: fleet.UsageFromAPI},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SaveStreamerBatch(ctx, []record.Raw{usage("1")}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.ApplyStreamerBatch(ctx, 10, func(context.Context, []record.Pending) (record.Plan, error) {
+		return record.Plan{Daily: []record.DailyUsage{
+			{ICCID: iccid, Day: finalDay, RxBytes: 3, TxBytes: 4, TotalBytes: 7, SMSMO: 2, CostE10: 1e10},
+			{ICCID: iccid, Day: openDay, RxBytes: 3, TxBytes: 4, TotalBytes: 7, SMSMO: 2, CostE10: 1e10},
+		}}, nil
+	})
+	if err != nil || res.Records != 1 {
+		t.Fatalf("apply = %+v, %v; want 1 record", res, err)
+	}
+	if b, err := s.StreamerBacklog(ctx); err != nil || b.Pending != 0 {
+		t.Fatalf("backlog = %+v, %v; the record must be marked applied", b, err)
+	}
+	for _, tc := range []struct {
+		day                  string
+		rx, tx, total, smsMO int64
+		final                bool
+	}{
+		{"2026-11-19", 40, 60, 100, 1, true},
+		{"2026-11-20", 7, 10, 17, 2, false},
+	} {
+		var rx, tx, total, mo int64
+		var isFinal bool
+		if err := db.QueryRowContext(ctx, `SELECT volume_rx, volume_tx, volume_total, sms_mo, final FROM sim_usage
+			WHERE iccid = $1 AND day = $2`, iccid, tc.day).Scan(&rx, &tx, &total, &mo, &isFinal); err != nil {
+			t.Fatal(err)
+		}
+		if rx != tc.rx || tx != tc.tx || total != tc.total || mo != tc.smsMO || isFinal != tc.final {
+			t.Errorf("day %s = rx %d tx %d total %d sms_mo %d final %v; want %d/%d/%d/%d final %v",
+				tc.day, rx, tx, total, mo, isFinal, tc.rx, tc.tx, tc.total, tc.smsMO, tc.final)
+		}
 	}
 }
 
