@@ -73,8 +73,6 @@ func acctExpectOne(rows int64, what string) error {
 	return nil
 }
 
-func acctNow() time.Time { return time.Now().UTC() }
-
 // acctUTC puts scanned times in UTC: pgx returns timestamptz in the process's local zone, and
 // the API promises UTC whatever the server's TZ. Nil pointers (NULL columns) are skipped.
 func acctUTC(ts ...*time.Time) {
@@ -107,7 +105,7 @@ func (s *Store) CreateUser(ctx context.Context, u *fleet.User) error {
 	if u.ID == "" {
 		u.ID = fleet.NewRecordID()
 	}
-	now := acctNow()
+	now := clockNow()
 	_, err := s.pool.Exec(ctx, `INSERT INTO users (id, email, name, role, password_hash, disabled, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $7)`, u.ID, u.Email, u.Name, string(u.Role), u.PasswordHash, u.Disabled, now)
 	if err != nil {
@@ -160,7 +158,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *fleet.User) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	now := acctNow()
+	now := clockNow()
 	err := s.pool.QueryRow(ctx, `UPDATE users SET email = $2, name = $3, role = $4, password_hash = $5, disabled = $6, updated_at = $7
 		WHERE id = $1 RETURNING created_at, last_login_at`, u.ID, u.Email, u.Name, string(u.Role), u.PasswordHash, u.Disabled, now).
 		Scan(&u.CreatedAt, &u.LastLoginAt)
@@ -195,7 +193,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *fleet.RefreshToken) e
 	if t.Hash == "" || t.UserID == "" {
 		return fleet.Invalid("refresh_token", "hash and user must be set")
 	}
-	now := acctNow()
+	now := clockNow()
 	if _, err := s.pool.Exec(ctx, `INSERT INTO refresh_tokens (token_hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)`,
 		t.Hash, t.UserID, t.ExpiresAt, now); err != nil {
 		return translate(err, "create refresh token")
@@ -308,7 +306,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k *fleet.APIKey) error {
 	if err != nil {
 		return fmt.Errorf("create api key: scopes: %w", err)
 	}
-	now := acctNow()
+	now := clockNow()
 	if _, err := s.pool.Exec(ctx, `INSERT INTO api_keys (id, name, key_hash, prefix, role, scopes, created_by, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, k.ID, k.Name, k.Hash, k.Prefix, string(k.Role), scopes, k.CreatedBy, now, k.ExpiresAt); err != nil {
 		return translate(err, "create api key")

@@ -36,7 +36,7 @@ func (s *Store) CreateAlertRule(ctx context.Context, r *fleet.AlertRule) error {
 		r.ID = fleet.NewRecordID()
 	}
 	r.Params, r.Channels = fleet.JSONOr(r.Params, "{}"), fleet.JSONOr(r.Channels, "[]")
-	now := acctNow()
+	now := clockNow()
 	_, err := s.pool.Exec(ctx, `INSERT INTO alert_rules (id, name, kind, params, channels, cooldown_s, enabled, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)`, r.ID, r.Name, string(r.Kind), []byte(r.Params), []byte(r.Channels),
 		int64(r.Cooldown/time.Second), r.Enabled, now)
@@ -80,7 +80,7 @@ func (s *Store) UpdateAlertRule(ctx context.Context, r *fleet.AlertRule) error {
 		return err
 	}
 	r.Params, r.Channels = fleet.JSONOr(r.Params, "{}"), fleet.JSONOr(r.Channels, "[]")
-	now := acctNow()
+	now := clockNow()
 	err := s.pool.QueryRow(ctx, `UPDATE alert_rules SET name = $2, kind = $3, params = $4, channels = $5, cooldown_s = $6, enabled = $7, updated_at = $8
 		WHERE id = $1 RETURNING created_at`, r.ID, r.Name, string(r.Kind), []byte(r.Params), []byte(r.Channels),
 		int64(r.Cooldown/time.Second), r.Enabled, now).Scan(&r.Created)
@@ -122,7 +122,7 @@ func (s *Store) InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.D
 		return false, err
 	}
 	if a.FiredAt.IsZero() {
-		a.FiredAt = acctNow()
+		a.FiredAt = clockNow()
 	}
 	if a.Severity == "" {
 		a.Severity = fleet.SeverityWarning

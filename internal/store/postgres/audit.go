@@ -13,7 +13,7 @@ func (s *Store) AppendAudit(ctx context.Context, e *fleet.AuditEntry) error {
 		return err
 	}
 	if e.At.IsZero() {
-		e.At = acctNow()
+		e.At = clockNow()
 	}
 	e.Detail = fleet.JSONOr(e.Detail, "{}")
 	err := s.pool.QueryRow(ctx, `INSERT INTO audit_log (at, actor, action, target, request_id, result, detail)

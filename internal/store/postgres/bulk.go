@@ -42,7 +42,7 @@ func (s *Store) CreateBulkOperation(ctx context.Context, op *fleet.BulkOperation
 		op.ID = fleet.NewRecordID()
 	}
 	op.Params = fleet.JSONOr(op.Params, "{}")
-	now := acctNow()
+	now := clockNow()
 	return s.acctTx(ctx, "create bulk operation", func(tx pgx.Tx) (bool, error) {
 		if _, err := tx.Exec(ctx, `INSERT INTO bulk_operations (id, kind, state, total, params, created_by, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, op.ID, op.Kind, string(fleet.BulkQueued), len(uniq), []byte(op.Params), op.CreatedBy, now); err != nil {
@@ -137,7 +137,7 @@ func (s *Store) ListBulkItems(ctx context.Context, id string, f fleet.BulkItemFi
 // moves the operation to running. A finished or cancelled operation yields no items.
 func (s *Store) ClaimBulkItems(ctx context.Context, id string, limit int, staleAfter time.Duration) ([]fleet.BulkItem, error) {
 	var items []fleet.BulkItem
-	now := acctNow()
+	now := clockNow()
 	err := s.acctTx(ctx, "claim bulk items", func(tx pgx.Tx) (bool, error) {
 		var state string
 		if err := tx.QueryRow(ctx, `SELECT state FROM bulk_operations WHERE id = $1`, id).Scan(&state); err != nil {
@@ -180,7 +180,7 @@ func (s *Store) FinishBulkItem(ctx context.Context, id, iccid string, ok bool, e
 		state, okInc, failInc, errMsg = fleet.BulkItemOK, 1, 0, ""
 	}
 	var op fleet.BulkOperation
-	now := acctNow()
+	now := clockNow()
 	err := s.acctTx(ctx, "finish bulk item", func(tx pgx.Tx) (bool, error) {
 		tag, err := tx.Exec(ctx, `UPDATE bulk_operation_items SET state = $3, error = $4, updated_at = $5
 			WHERE operation_id = $1 AND iccid = $2 AND state IN ($6, $7)`,
@@ -217,7 +217,7 @@ func (s *Store) FinishBulkItem(ctx context.Context, id, iccid string, ok bool, e
 func (s *Store) CancelBulkOperation(ctx context.Context, id string) (*fleet.BulkOperation, error) {
 	var op fleet.BulkOperation
 	err := scanBulkOp(s.pool.QueryRow(ctx, `UPDATE bulk_operations SET state = $2, finished_at = $3
-		WHERE id = $1 AND state IN ($4, $5) RETURNING `+bulkOpCols, id, string(fleet.BulkCancelled), acctNow(),
+		WHERE id = $1 AND state IN ($4, $5) RETURNING `+bulkOpCols, id, string(fleet.BulkCancelled), clockNow(),
 		string(fleet.BulkQueued), string(fleet.BulkRunning)), &op)
 	if err == nil {
 		return &op, nil

@@ -39,7 +39,7 @@ func scanOrder(row pgx.Row, o *fleet.Order) error {
 // 1NCE) keeps the one recorded when oncefleet placed it.
 func (s *Store) UpsertOrders(ctx context.Context, orders []fleet.Order) error {
 	b := &pgx.Batch{}
-	now := acctNow()
+	now := clockNow()
 	for i := range orders {
 		o := &orders[i]
 		if err := o.Validate(); err != nil {
@@ -107,7 +107,7 @@ func scanProduct(row pgx.Row, p *fleet.Product) error {
 // UpsertProducts inserts or updates catalogue entries by product id.
 func (s *Store) UpsertProducts(ctx context.Context, products []fleet.Product) error {
 	b := &pgx.Batch{}
-	now := acctNow()
+	now := clockNow()
 	for i := range products {
 		p := &products[i]
 		if err := p.Validate(); err != nil {
@@ -165,7 +165,7 @@ func scanSupport(row pgx.Row, r *fleet.SupportRequest) error {
 // and keeps the stored time on update; an empty CreatedBy keeps the stored one.
 func (s *Store) UpsertSupportRequests(ctx context.Context, reqs []fleet.SupportRequest) error {
 	b := &pgx.Batch{}
-	now := acctNow()
+	now := clockNow()
 	for i := range reqs {
 		r := &reqs[i]
 		if err := r.Validate(); err != nil {

@@ -32,7 +32,7 @@ func (s *Store) BeginIdempotency(ctx context.Context, key, requestHash string) (
 	}
 	var r fleet.IdempotencyRecord
 	err := scanIdem(s.pool.QueryRow(ctx, `INSERT INTO idempotency_keys (key, request_hash, created_at) VALUES ($1, $2, $3)
-		ON CONFLICT (key) DO NOTHING RETURNING `+idemCols, key, requestHash, acctNow()), &r)
+		ON CONFLICT (key) DO NOTHING RETURNING `+idemCols, key, requestHash, clockNow()), &r)
 	if err == nil {
 		return &r, true, nil
 	}

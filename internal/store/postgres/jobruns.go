@@ -24,7 +24,7 @@ func (s *Store) FinishJobRun(ctx context.Context, r *fleet.JobRun) error {
 		return fleet.Invalid("ok", "a finished run must say whether it succeeded")
 	}
 	if r.FinishedAt == nil {
-		now := acctNow()
+		now := clockNow()
 		r.FinishedAt = &now
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE job_runs SET finished_at = $2, ok = $3, items = $4, errors = $5, detail = $6 WHERE id = $1`,

@@ -166,7 +166,7 @@ func simArrays(sims []fleet.SIM, ts pgtype.Timestamptz) ([]any, error) {
 }
 
 // nowTS is the store clock as a timestamptz value.
-func nowTS() pgtype.Timestamptz { return pgtype.Timestamptz{Time: now(), Valid: true} }
+func nowTS() pgtype.Timestamptz { return pgtype.Timestamptz{Time: clockNow(), Valid: true} }
 
 func scanSIM(row pgx.Row) (fleet.SIM, error) {
 	var (

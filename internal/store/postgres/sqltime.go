@@ -55,8 +55,9 @@ func fromPgInt4(v pgtype.Int4) *int {
 	return &n
 }
 
-// now is the store's clock reading for updated_at columns, at the stored precision.
-func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+// clockNow is the store's clock at the stored precision, so a time returned to the caller
+// equals the one read back later.
+func clockNow() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 // likeEscaper escapes LIKE metacharacters so user input matches literally (backslash is
 // PostgreSQL's default LIKE escape character).

@@ -26,7 +26,7 @@ func (s *Store) PutTopUpPolicy(ctx context.Context, p *fleet.TopUpPolicy) error 
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	now := acctNow()
+	now := clockNow()
 	err := s.pool.QueryRow(ctx, `INSERT INTO topup_policies (iccid, enabled, threshold_pct, max_per_month, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $5)
 		ON CONFLICT (iccid) DO UPDATE SET enabled = EXCLUDED.enabled, threshold_pct = EXCLUDED.threshold_pct,
@@ -107,7 +107,7 @@ func (s *Store) ReserveTopUp(ctx context.Context, t *fleet.TopUp) (reserved bool
 	if t.JobID != "" {
 		jobID = t.JobID
 	}
-	now := acctNow()
+	now := clockNow()
 	err = scanTopUp(s.pool.QueryRow(ctx, `INSERT INTO topups (iccid, idempotency_key, reason, job_id, state, requested_by, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT (idempotency_key) DO NOTHING RETURNING `+topUpCols,
 		t.ICCID, t.IdempotencyKey, string(t.Reason), jobID, string(fleet.TopUpPending), t.RequestedBy, now), t)
@@ -152,7 +152,7 @@ func (s *Store) MarkTopUp(ctx context.Context, key string, state fleet.TopUpStat
 	}
 	var t fleet.TopUp
 	err := scanTopUp(s.pool.QueryRow(ctx, `UPDATE topups SET state = $2, error = $3, updated_at = $4
-		WHERE idempotency_key = $1 AND state = ANY($5) RETURNING `+topUpCols, key, string(state), errMsg, acctNow(), fromText), &t)
+		WHERE idempotency_key = $1 AND state = ANY($5) RETURNING `+topUpCols, key, string(state), errMsg, clockNow(), fromText), &t)
 	if err == nil {
 		return &t, nil
 	}
