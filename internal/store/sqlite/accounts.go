@@ -6,92 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/oncefleet/oncefleet/internal/fleet"
 )
 
-// acctRow is what *sql.Row and *sql.Rows share, so one scan function serves both.
-type acctRow interface{ Scan(dest ...any) error }
-
-// acctTx runs fn in a transaction, committing when it returns nil. The store opens
-// transactions with BEGIN IMMEDIATE, so a transaction holds the write lock from its first
-// statement: read-check-write sequences inside fn are atomic against every other writer. fn may
-// return a domain error after writes it wants kept: keepOnErr says so.
-func (s *Store) acctTx(ctx context.Context, what string, fn func(tx *sql.Tx) (keepOnErr bool, err error)) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return translate(err, what+": begin")
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after commit
-	keep, ferr := fn(tx)
-	if ferr != nil && !keep {
-		return ferr
-	}
-	if err := tx.Commit(); err != nil {
-		return translate(err, what+": commit")
-	}
-	return ferr
-}
-
-// acctWhere collects AND-ed conditions with numbered placeholders.
-type acctWhere struct {
-	conds []string
-	args  []any
-}
-
-func (w *acctWhere) add(cond string, arg any) {
-	w.args = append(w.args, arg)
-	w.conds = append(w.conds, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(w.args))))
-}
-
-func (w *acctWhere) addRaw(cond string) { w.conds = append(w.conds, cond) }
-
-func (w *acctWhere) sql() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(w.conds, " AND ")
-}
-
-// page appends LIMIT/OFFSET placeholders and returns the clause.
-func (w *acctWhere) page(limit, offset int) string {
-	w.args = append(w.args, fleet.ClampLimit(limit), max(offset, 0))
-	return fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(w.args)-1, len(w.args))
-}
-
-func (s *Store) acctCount(ctx context.Context, table string, w *acctWhere, what string) (int, error) {
-	var n int
-	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM "+table+w.sql(), w.args...).Scan(&n); err != nil {
-		return 0, translate(err, what)
-	}
-	return n, nil
-}
-
-// acctExpectOne turns "no row changed" into not-found for updates and deletes by key.
-func acctExpectOne(res sql.Result, what string) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return translate(err, what)
-	}
-	if n == 0 {
-		return fmt.Errorf("%s: %w", what, fleet.Errorf(fleet.CodeNotFound, "%s: not found", what))
-	}
-	return nil
-}
-
-func acctAffected(res sql.Result, what string) (int, error) {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, translate(err, what)
-	}
-	return int(n), nil
-}
-
 const userCols = `id, email, name, role, password_hash, disabled, created_at, updated_at, last_login_at`
 
-func scanUser(row acctRow, u *fleet.User) error {
+func scanUser(row rowScanner, u *fleet.User) error {
 	var role string
 	if err := row.Scan(&u.ID, &u.Email, &u.Name, &role, &u.PasswordHash, &u.Disabled, scanTime(&u.CreatedAt), scanTime(&u.UpdatedAt), scanOptionalTime(&u.LastLoginAt)); err != nil {
 		return err
@@ -180,7 +102,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if err != nil {
 		return translate(err, "delete user "+id)
 	}
-	return acctExpectOne(res, "delete user "+id)
+	return expectOne(res, "delete user "+id)
 }
 
 // SetLastLogin records a successful sign-in.
@@ -189,7 +111,7 @@ func (s *Store) SetLastLogin(ctx context.Context, id string, at time.Time) error
 	if err != nil {
 		return translate(err, "set last login "+id)
 	}
-	return acctExpectOne(res, "set last login "+id)
+	return expectOne(res, "set last login "+id)
 }
 
 // CreateRefreshToken stores a new refresh token (its hash) for a user.
@@ -215,7 +137,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *fl
 	if next.Hash == "" || next.Hash == oldHash {
 		return fleet.Invalid("refresh_token", "new token hash must be set and differ from the old one")
 	}
-	return s.acctTx(ctx, "rotate refresh token", func(tx *sql.Tx) (bool, error) {
+	return s.transact(ctx, "rotate refresh token", func(tx *sql.Tx) (bool, error) {
 		var old fleet.RefreshToken
 		// The immediate transaction already holds the write lock: a concurrent rotation of
 		// the same token waits and then sees this one's revocation, so it counts as reuse.
@@ -255,7 +177,7 @@ func (s *Store) RevokeRefreshToken(ctx context.Context, hash string, at time.Tim
 	if err != nil {
 		return translate(err, "revoke refresh token")
 	}
-	return acctExpectOne(res, "revoke refresh token")
+	return expectOne(res, "revoke refresh token")
 }
 
 // RevokeUserRefreshTokens revokes every live token of a user (sign out everywhere, password
@@ -265,7 +187,7 @@ func (s *Store) RevokeUserRefreshTokens(ctx context.Context, userID string, at t
 	if err != nil {
 		return 0, translate(err, "revoke refresh tokens of "+userID)
 	}
-	return acctAffected(res, "revoke refresh tokens of "+userID)
+	return rowsAffected(res, "revoke refresh tokens of "+userID)
 }
 
 // DeleteExpiredRefreshTokens removes tokens that expired before before (retention cleanup).
@@ -275,12 +197,12 @@ func (s *Store) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time
 	if err != nil {
 		return 0, translate(err, "delete expired refresh tokens")
 	}
-	return acctAffected(res, "delete expired refresh tokens")
+	return rowsAffected(res, "delete expired refresh tokens")
 }
 
 const apiKeyCols = `id, name, key_hash, prefix, role, scopes, created_by, created_at, expires_at, last_used_at, revoked_at`
 
-func scanAPIKey(row acctRow, k *fleet.APIKey) error {
+func scanAPIKey(row rowScanner, k *fleet.APIKey) error {
 	var role string
 	var scopes []byte
 	if err := row.Scan(&k.ID, &k.Name, &k.Hash, &k.Prefix, &role, &scopes, &k.CreatedBy, scanTime(&k.CreatedAt),
@@ -366,5 +288,5 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 	if err != nil {
 		return translate(err, "revoke api key "+id)
 	}
-	return acctExpectOne(res, "revoke api key "+id)
+	return expectOne(res, "revoke api key "+id)
 }

@@ -10,7 +10,7 @@ import (
 
 const alertRuleCols = `id, name, kind, params, channels, cooldown_s, enabled, created_at, updated_at`
 
-func scanAlertRule(row acctRow, r *fleet.AlertRule) error {
+func scanAlertRule(row rowScanner, r *fleet.AlertRule) error {
 	var kind string
 	var params, channels []byte
 	var cooldown int64
@@ -91,12 +91,12 @@ func (s *Store) DeleteAlertRule(ctx context.Context, id string) error {
 	if err != nil {
 		return translate(err, "delete alert rule "+id)
 	}
-	return acctExpectOne(res, "delete alert rule "+id)
+	return expectOne(res, "delete alert rule "+id)
 }
 
 const alertCols = `id, COALESCE(rule_id, ''), kind, iccid, dedup_key, severity, message, detail, fired_at, resolved_at, acknowledged_at, acknowledged_by`
 
-func scanAlert(row acctRow, a *fleet.Alert) error {
+func scanAlert(row rowScanner, a *fleet.Alert) error {
 	var kind string
 	var detail []byte
 	if err := row.Scan(&a.ID, &a.RuleID, &kind, &a.ICCID, &a.DedupKey, &a.Severity, &a.Message, &detail, scanTime(&a.FiredAt),
@@ -122,7 +122,7 @@ func (s *Store) InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.D
 	}
 	a.Detail = fleet.JSONOr(a.Detail, "{}")
 	inserted := false
-	err := s.acctTx(ctx, "insert alert", func(tx *sql.Tx) (bool, error) {
+	err := s.transact(ctx, "insert alert", func(tx *sql.Tx) (bool, error) {
 		var recent bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = $1 AND fired_at > $2)`,
 			a.DedupKey, formatTime(a.FiredAt.Add(-cooldown))).Scan(&recent); err != nil {
@@ -158,7 +158,7 @@ func (s *Store) AlertByID(ctx context.Context, id int64) (*fleet.Alert, error) {
 
 // ListAlerts returns one page of matching alerts, newest first, and the number that match.
 func (s *Store) ListAlerts(ctx context.Context, f fleet.AlertFilter) ([]fleet.Alert, int, error) {
-	var w acctWhere
+	var w whereClause
 	if f.RuleID != "" {
 		w.add("rule_id = ?", f.RuleID)
 	}
@@ -180,7 +180,7 @@ func (s *Store) ListAlerts(ctx context.Context, f fleet.AlertFilter) ([]fleet.Al
 	if !f.Until.IsZero() {
 		w.add("fired_at < ?", formatTime(f.Until))
 	}
-	total, err := s.acctCount(ctx, "alerts", &w, "list alerts")
+	total, err := s.countWhere(ctx, "alerts", &w, "list alerts")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -207,7 +207,7 @@ func (s *Store) AcknowledgeAlert(ctx context.Context, id int64, by string, at ti
 	if err != nil {
 		return translate(err, "acknowledge alert")
 	}
-	return acctExpectOne(res, "acknowledge alert")
+	return expectOne(res, "acknowledge alert")
 }
 
 // ResolveAlert marks an alert resolved; resolving twice keeps the first time.
@@ -216,7 +216,7 @@ func (s *Store) ResolveAlert(ctx context.Context, id int64, at time.Time) error 
 	if err != nil {
 		return translate(err, "resolve alert")
 	}
-	return acctExpectOne(res, "resolve alert")
+	return expectOne(res, "resolve alert")
 }
 
 // ResolveAlertsByDedupKey resolves every open alert with the key (the condition cleared, e.g.
@@ -226,7 +226,7 @@ func (s *Store) ResolveAlertsByDedupKey(ctx context.Context, key string, at time
 	if err != nil {
 		return 0, translate(err, "resolve alerts")
 	}
-	return acctAffected(res, "resolve alerts")
+	return rowsAffected(res, "resolve alerts")
 }
 
 // DeleteResolvedAlertsBefore removes resolved alerts that fired before before (retention) and
@@ -236,5 +236,5 @@ func (s *Store) DeleteResolvedAlertsBefore(ctx context.Context, before time.Time
 	if err != nil {
 		return 0, translate(err, "delete old alerts")
 	}
-	return acctAffected(res, "delete old alerts")
+	return rowsAffected(res, "delete old alerts")
 }

@@ -23,7 +23,7 @@ func (s *Store) AppendAudit(ctx context.Context, e *fleet.AuditEntry) error {
 
 // ListAudit returns one page of matching entries, newest first, and the number that match.
 func (s *Store) ListAudit(ctx context.Context, f fleet.AuditFilter) ([]fleet.AuditEntry, int, error) {
-	var w acctWhere
+	var w whereClause
 	if f.Actor != "" {
 		w.add("actor = ?", f.Actor)
 	}
@@ -39,7 +39,7 @@ func (s *Store) ListAudit(ctx context.Context, f fleet.AuditFilter) ([]fleet.Aud
 	if !f.Until.IsZero() {
 		w.add("at < ?", formatTime(f.Until))
 	}
-	total, err := s.acctCount(ctx, "audit_log", &w, "list audit")
+	total, err := s.countWhere(ctx, "audit_log", &w, "list audit")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -69,5 +69,5 @@ func (s *Store) DeleteAuditBefore(ctx context.Context, before time.Time) (int, e
 	if err != nil {
 		return 0, translate(err, "delete old audit entries")
 	}
-	return acctAffected(res, "delete old audit entries")
+	return rowsAffected(res, "delete old audit entries")
 }

@@ -11,19 +11,20 @@ import (
 // (SQLITE_MAX_VARIABLE_NUMBER, 32766 since 3.32).
 const maxVariables = 32766
 
-// fleetRowsPerStatement is how many rows of nvars parameters one multi-row statement carries:
+// rowsPerStatement is how many rows of nvars parameters one multi-row statement carries:
 // close to the limit but at most 1,000, beyond which a longer statement no longer pays.
-func fleetRowsPerStatement(nvars int) int {
+func rowsPerStatement(nvars int) int {
 	return max(1, min(1000, maxVariables/nvars))
 }
 
-// fleetExecRows executes head + n copies of rowTmpl (comma-separated) + tail for n rows, in
+// execRows executes head + n copies of rowTmpl (comma-separated) + tail for n rows, in
 // chunks below the variable limit. One prepared statement serves every full chunk; the last,
 // shorter chunk gets its own. rowArgs appends row i's arguments to dst. It returns the summed
-// rows affected.
-func fleetExecRows(ctx context.Context, tx *sql.Tx, head, rowTmpl, tail string, n int, rowArgs func(i int, dst []any) []any) (int64, error) {
+// rows affected. rowTmpl takes anonymous "?" parameters: the driver resolves "$n" names one
+// by one, which turns a statement of thousands of parameters quadratic.
+func execRows(ctx context.Context, tx *sql.Tx, head, rowTmpl, tail string, n int, rowArgs func(i int, dst []any) []any) (int64, error) {
 	nvars := strings.Count(rowTmpl, "?")
-	per := fleetRowsPerStatement(nvars)
+	per := rowsPerStatement(nvars)
 	build := func(rows int) string {
 		var b strings.Builder
 		b.Grow(len(head) + rows*(len(rowTmpl)+1) + len(tail))

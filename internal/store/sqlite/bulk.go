@@ -7,19 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/oncefleet/oncefleet/internal/fleet"
 )
 
-// bulkItemChunk bounds the rows of one multi-row INSERT: 4 parameters a row stays far below
-// SQLite's parameter limit, and a 100,000-SIM job is 200 statements in one transaction.
-const bulkItemChunk = 500
-
 const bulkOpCols = `id, kind, state, total, succeeded, failed, params, created_by, created_at, started_at, finished_at`
 
-func scanBulkOp(row acctRow, o *fleet.BulkOperation) error {
+func scanBulkOp(row rowScanner, o *fleet.BulkOperation) error {
 	var state string
 	var params []byte
 	if err := row.Scan(&o.ID, &o.Kind, &state, &o.Total, &o.Succeeded, &o.Failed, &params, &o.CreatedBy, scanTime(&o.CreatedAt),
@@ -48,27 +43,16 @@ func (s *Store) CreateBulkOperation(ctx context.Context, op *fleet.BulkOperation
 	op.Params = fleet.JSONOr(op.Params, "{}")
 	now := clockNow()
 	ts := formatTime(now)
-	return s.acctTx(ctx, "create bulk operation", func(tx *sql.Tx) (bool, error) {
+	return s.transact(ctx, "create bulk operation", func(tx *sql.Tx) (bool, error) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO bulk_operations (id, kind, state, total, params, created_by, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, op.ID, op.Kind, string(fleet.BulkQueued), len(uniq), string(op.Params), op.CreatedBy, ts); err != nil {
 			return false, translate(err, "create bulk operation")
 		}
-		for chunk := range slices.Chunk(uniq, bulkItemChunk) {
-			var q strings.Builder
-			q.WriteString(`INSERT INTO bulk_operation_items (operation_id, iccid, state, updated_at) VALUES `)
-			args := make([]any, 0, 4*len(chunk))
-			// Anonymous "?" parameters: the driver resolves "$n" names one by one, which
-			// turns a 2,000-parameter statement quadratic.
-			for i, iccid := range chunk {
-				if i > 0 {
-					q.WriteString(", ")
-				}
-				q.WriteString("(?, ?, ?, ?)")
-				args = append(args, op.ID, iccid, string(fleet.BulkItemPending), ts)
-			}
-			if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-				return false, translate(err, "create bulk operation items")
-			}
+		if _, err := execRows(ctx, tx, `INSERT INTO bulk_operation_items (operation_id, iccid, state, updated_at) VALUES `, "(?,?,?,?)", "",
+			len(uniq), func(i int, dst []any) []any {
+				return append(dst, op.ID, uniq[i], string(fleet.BulkItemPending), ts)
+			}); err != nil {
+			return false, translate(err, "create bulk operation items")
 		}
 		op.State, op.Total, op.Succeeded, op.Failed = fleet.BulkQueued, len(uniq), 0, 0
 		op.CreatedAt, op.StartedAt, op.FinishedAt = now, nil, nil
@@ -87,8 +71,8 @@ func (s *Store) BulkOperationByID(ctx context.Context, id string) (*fleet.BulkOp
 
 // ListBulkOperations returns one page of operations, newest first, and how many there are.
 func (s *Store) ListBulkOperations(ctx context.Context, limit, offset int) ([]fleet.BulkOperation, int, error) {
-	var w acctWhere
-	total, err := s.acctCount(ctx, "bulk_operations", &w, "list bulk operations")
+	var w whereClause
+	total, err := s.countWhere(ctx, "bulk_operations", &w, "list bulk operations")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -129,12 +113,12 @@ func (s *Store) ListBulkItems(ctx context.Context, id string, f fleet.BulkItemFi
 	if _, err := s.BulkOperationByID(ctx, id); err != nil {
 		return nil, 0, err
 	}
-	var w acctWhere
+	var w whereClause
 	w.add("operation_id = ?", id)
 	if f.State != "" {
 		w.add("state = ?", string(f.State))
 	}
-	total, err := s.acctCount(ctx, "bulk_operation_items", &w, "list bulk items")
+	total, err := s.countWhere(ctx, "bulk_operation_items", &w, "list bulk items")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -155,7 +139,7 @@ func (s *Store) ListBulkItems(ctx context.Context, id string, f fleet.BulkItemFi
 func (s *Store) ClaimBulkItems(ctx context.Context, id string, limit int, staleAfter time.Duration) ([]fleet.BulkItem, error) {
 	var items []fleet.BulkItem
 	now := clockNow()
-	err := s.acctTx(ctx, "claim bulk items", func(tx *sql.Tx) (bool, error) {
+	err := s.transact(ctx, "claim bulk items", func(tx *sql.Tx) (bool, error) {
 		var state string
 		if err := tx.QueryRowContext(ctx, `SELECT state FROM bulk_operations WHERE id = $1`, id).Scan(&state); err != nil {
 			return false, translate(err, "claim bulk items "+id)
@@ -198,14 +182,14 @@ func (s *Store) FinishBulkItem(ctx context.Context, id, iccid string, ok bool, e
 	}
 	var op fleet.BulkOperation
 	now := formatTime(clockNow())
-	err := s.acctTx(ctx, "finish bulk item", func(tx *sql.Tx) (bool, error) {
+	err := s.transact(ctx, "finish bulk item", func(tx *sql.Tx) (bool, error) {
 		res, err := tx.ExecContext(ctx, `UPDATE bulk_operation_items SET state = $3, error = $4, updated_at = $5
 			WHERE operation_id = $1 AND iccid = $2 AND state IN ($6, $7)`,
 			id, iccid, string(state), errMsg, now, string(fleet.BulkItemPending), string(fleet.BulkItemRunning))
 		if err != nil {
 			return false, translate(err, "finish bulk item")
 		}
-		n, err := acctAffected(res, "finish bulk item")
+		n, err := rowsAffected(res, "finish bulk item")
 		if err != nil {
 			return false, err
 		}

@@ -2,47 +2,20 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/oncefleet/oncefleet/internal/fleet"
 )
 
-// acctExecAll runs one statement for every argument list inside one transaction, so an upsert
-// of a 1NCE page is all or nothing; the statement is prepared once.
-func (s *Store) acctExecAll(ctx context.Context, what, query string, argLists [][]any) error {
-	return s.acctTx(ctx, what, func(tx *sql.Tx) (bool, error) {
-		stmt, err := tx.PrepareContext(ctx, query)
-		if err != nil {
-			return false, translate(err, what)
-		}
-		defer stmt.Close()
-		for _, args := range argLists {
-			if _, err := stmt.ExecContext(ctx, args...); err != nil {
-				return false, translate(err, what)
-			}
-		}
-		return false, nil
-	})
-}
-
 // Amounts live in NUMERIC columns; reading them back as text keeps them out of float64 in Go.
 const orderCols = `order_number, status, order_type, COALESCE(CAST(total_amount AS TEXT), ''), currency, ordered_at, raw, created_by, updated_at`
 
-func scanOrder(row acctRow, o *fleet.Order) error {
+func scanOrder(row rowScanner, o *fleet.Order) error {
 	var raw []byte
 	if err := row.Scan(&o.Number, &o.Status, &o.Type, &o.TotalAmount, &o.Currency, scanOptionalTime(&o.OrderedAt), &raw, &o.CreatedBy, scanTime(&o.UpdatedAt)); err != nil {
 		return err
 	}
 	o.Raw, o.TotalAmount = raw, fleet.NormalizeDecimal(o.TotalAmount)
 	return nil
-}
-
-// acctNullText maps "" (unknown) to NULL.
-func acctNullText(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 // UpsertOrders inserts or updates orders by number. An empty CreatedBy (an order synced from
@@ -55,10 +28,10 @@ func (s *Store) UpsertOrders(ctx context.Context, orders []fleet.Order) error {
 		if err := o.Validate(); err != nil {
 			return err
 		}
-		args = append(args, []any{o.Number, o.Status, o.Type, acctNullText(o.TotalAmount), o.Currency, optionalTime(o.OrderedAt),
+		args = append(args, []any{o.Number, o.Status, o.Type, nullText(o.TotalAmount), o.Currency, optionalTime(o.OrderedAt),
 			string(fleet.JSONOr(o.Raw, "{}")), o.CreatedBy, now})
 	}
-	return s.acctExecAll(ctx, "upsert orders", `INSERT INTO orders (order_number, status, order_type, total_amount, currency, ordered_at, raw, created_by, updated_at)
+	return s.execAll(ctx, "upsert orders", `INSERT INTO orders (order_number, status, order_type, total_amount, currency, ordered_at, raw, created_by, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (order_number) DO UPDATE SET status = excluded.status, order_type = excluded.order_type,
 			total_amount = excluded.total_amount, currency = excluded.currency, ordered_at = excluded.ordered_at,
@@ -77,11 +50,11 @@ func (s *Store) OrderByNumber(ctx context.Context, number string) (*fleet.Order,
 
 // ListOrders returns one page of orders, newest first, and how many match.
 func (s *Store) ListOrders(ctx context.Context, f fleet.CommerceFilter) ([]fleet.Order, int, error) {
-	var w acctWhere
+	var w whereClause
 	if f.Status != "" {
 		w.add("status = ?", f.Status)
 	}
-	total, err := s.acctCount(ctx, "orders", &w, "list orders")
+	total, err := s.countWhere(ctx, "orders", &w, "list orders")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -104,7 +77,7 @@ func (s *Store) ListOrders(ctx context.Context, f fleet.CommerceFilter) ([]fleet
 
 const productCols = `product_id, name, COALESCE(CAST(price AS TEXT), ''), currency, raw, updated_at`
 
-func scanProduct(row acctRow, p *fleet.Product) error {
+func scanProduct(row rowScanner, p *fleet.Product) error {
 	var raw []byte
 	if err := row.Scan(&p.ID, &p.Name, &p.Price, &p.Currency, &raw, scanTime(&p.UpdatedAt)); err != nil {
 		return err
@@ -122,9 +95,9 @@ func (s *Store) UpsertProducts(ctx context.Context, products []fleet.Product) er
 		if err := p.Validate(); err != nil {
 			return err
 		}
-		args = append(args, []any{p.ID, p.Name, acctNullText(p.Price), p.Currency, string(fleet.JSONOr(p.Raw, "{}")), now})
+		args = append(args, []any{p.ID, p.Name, nullText(p.Price), p.Currency, string(fleet.JSONOr(p.Raw, "{}")), now})
 	}
-	return s.acctExecAll(ctx, "upsert products", `INSERT INTO products (product_id, name, price, currency, raw, updated_at)
+	return s.execAll(ctx, "upsert products", `INSERT INTO products (product_id, name, price, currency, raw, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (product_id) DO UPDATE SET name = excluded.name, price = excluded.price, currency = excluded.currency,
 			raw = excluded.raw, updated_at = excluded.updated_at`, args)
@@ -159,7 +132,7 @@ func (s *Store) ListProducts(ctx context.Context) ([]fleet.Product, error) {
 
 const supportCols = `id, subject, status, raw, created_by, created_at, updated_at`
 
-func scanSupport(row acctRow, r *fleet.SupportRequest) error {
+func scanSupport(row rowScanner, r *fleet.SupportRequest) error {
 	var raw []byte
 	if err := row.Scan(&r.ID, &r.Subject, &r.Status, &raw, &r.CreatedBy, scanTime(&r.CreatedAt), scanTime(&r.UpdatedAt)); err != nil {
 		return err
@@ -184,7 +157,7 @@ func (s *Store) UpsertSupportRequests(ctx context.Context, reqs []fleet.SupportR
 		}
 		args = append(args, []any{r.ID, r.Subject, r.Status, string(fleet.JSONOr(r.Raw, "{}")), r.CreatedBy, created, now})
 	}
-	return s.acctExecAll(ctx, "upsert support requests", `INSERT INTO support_requests (id, subject, status, raw, created_by, created_at, updated_at)
+	return s.execAll(ctx, "upsert support requests", `INSERT INTO support_requests (id, subject, status, raw, created_by, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, COALESCE($6, $7), $7)
 		ON CONFLICT (id) DO UPDATE SET subject = excluded.subject, status = excluded.status, raw = excluded.raw,
 			created_by = COALESCE(NULLIF(excluded.created_by, ''), support_requests.created_by),
@@ -203,11 +176,11 @@ func (s *Store) SupportRequestByID(ctx context.Context, id string) (*fleet.Suppo
 
 // ListSupportRequests returns one page of tickets, newest first, and how many match.
 func (s *Store) ListSupportRequests(ctx context.Context, f fleet.CommerceFilter) ([]fleet.SupportRequest, int, error) {
-	var w acctWhere
+	var w whereClause
 	if f.Status != "" {
 		w.add("status = ?", f.Status)
 	}
-	total, err := s.acctCount(ctx, "support_requests", &w, "list support requests")
+	total, err := s.countWhere(ctx, "support_requests", &w, "list support requests")
 	if err != nil {
 		return nil, 0, err
 	}

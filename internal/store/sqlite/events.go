@@ -41,7 +41,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []fleet.Event) (int64, 
 	}
 	var inserted int64
 	err := s.inTx(ctx, "insert events", func(tx *sql.Tx) error {
-		n, err := fleetExecRows(ctx, tx, insertEventsHead, insertEventsRow, insertEventsTail, len(events), func(i int, dst []any) []any {
+		n, err := execRows(ctx, tx, insertEventsHead, insertEventsRow, insertEventsTail, len(events), func(i int, dst []any) []any {
 			e := events[i]
 			return append(dst, e.ICCID, nullableTime(e.OccurredAt), e.Type, e.Source, e.Severity, e.Alert,
 				e.Description, e.Country, e.Operator, detail[i], e.ExternalID)

@@ -12,7 +12,7 @@ import (
 
 const idemCols = `key, request_hash, COALESCE(status, 0), response, created_at`
 
-func scanIdem(row acctRow, r *fleet.IdempotencyRecord) error {
+func scanIdem(row rowScanner, r *fleet.IdempotencyRecord) error {
 	return row.Scan(&r.Key, &r.RequestHash, &r.Status, &r.Response, scanTime(&r.CreatedAt))
 }
 
@@ -56,7 +56,7 @@ func (s *Store) CompleteIdempotency(ctx context.Context, key string, status int,
 	if err != nil {
 		return translate(err, "complete idempotency")
 	}
-	if n, err := acctAffected(res, "complete idempotency"); err != nil || n == 1 {
+	if n, err := rowsAffected(res, "complete idempotency"); err != nil || n == 1 {
 		return err
 	}
 	var r fleet.IdempotencyRecord
@@ -80,5 +80,5 @@ func (s *Store) DeleteIdempotencyBefore(ctx context.Context, before time.Time) (
 	if err != nil {
 		return 0, translate(err, "delete idempotency keys")
 	}
-	return acctAffected(res, "delete idempotency keys")
+	return rowsAffected(res, "delete idempotency keys")
 }

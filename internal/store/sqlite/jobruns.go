@@ -32,7 +32,7 @@ func (s *Store) FinishJobRun(ctx context.Context, r *fleet.JobRun) error {
 	if err != nil {
 		return translate(err, "finish job run")
 	}
-	return acctExpectOne(res, "finish job run")
+	return expectOne(res, "finish job run")
 }
 
 // ListJobRuns returns the most recent runs of job (every job when empty), newest first.
@@ -61,5 +61,5 @@ func (s *Store) DeleteJobRunsBefore(ctx context.Context, before time.Time) (int,
 	if err != nil {
 		return 0, translate(err, "delete old job runs")
 	}
-	return acctAffected(res, "delete old job runs")
+	return rowsAffected(res, "delete old job runs")
 }

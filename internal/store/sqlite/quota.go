@@ -43,7 +43,7 @@ func (s *Store) UpsertQuotas(ctx context.Context, qs []fleet.Quota) error {
 	}
 	ts := nowText()
 	return s.inTx(ctx, "upsert quotas", func(tx *sql.Tx) error {
-		_, err := fleetExecRows(ctx, tx, upsertQuotasHead, upsertQuotasRow, upsertQuotasTail, len(qs), func(i int, dst []any) []any {
+		_, err := execRows(ctx, tx, upsertQuotasHead, upsertQuotasRow, upsertQuotasTail, len(qs), func(i int, dst []any) []any {
 			q := qs[i]
 			var thr any
 			if q.ThresholdPct != nil {

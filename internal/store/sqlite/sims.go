@@ -91,21 +91,6 @@ func compactMetadata(raw json.RawMessage) (string, error) {
 	return b.String(), nil
 }
 
-func nullInt64(p *int64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-func fromNullInt64(v sql.NullInt64) *int64 {
-	if !v.Valid {
-		return nil
-	}
-	n := v.Int64
-	return &n
-}
-
 // UpsertSIMs inserts or updates SIMs with multi-row statements in one transaction: all or
 // nothing. The merge rules are those of the PostgreSQL store: sync-owned columns are replaced;
 // empty quota statuses, nil DataVolumeLeft/SMSLeft and nil or empty Metadata keep the stored
@@ -132,7 +117,7 @@ func (s *Store) UpsertSIMs(ctx context.Context, sims []fleet.SIM) error {
 	}
 	ts := nowText()
 	return s.inTx(ctx, "upsert sims", func(tx *sql.Tx) error {
-		_, err := fleetExecRows(ctx, tx, upsertSIMsHead, upsertSIMsRow, upsertSIMsTail, len(sims), func(i int, dst []any) []any {
+		_, err := execRows(ctx, tx, upsertSIMsHead, upsertSIMsRow, upsertSIMsTail, len(sims), func(i int, dst []any) []any {
 			m := sims[i]
 			synced := nullableTime(m.LastSyncedAt)
 			if synced == nil {
@@ -146,22 +131,6 @@ func (s *Store) UpsertSIMs(ctx context.Context, sims []fleet.SIM) error {
 		return err
 	})
 }
-
-// inTx runs fn in a write transaction (the DSN makes it BEGIN IMMEDIATE, so it never fails
-// half-way on a lock upgrade) and commits; any error rolls back and is translated.
-func (s *Store) inTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return translate(err, what)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback() //nolint:errcheck // the fn error is the one to report
-		return translate(err, what)
-	}
-	return translate(tx.Commit(), what)
-}
-
-type rowScanner interface{ Scan(dest ...any) error }
 
 func scanSIM(row rowScanner) (fleet.SIM, error) {
 	var (

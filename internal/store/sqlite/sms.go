@@ -42,7 +42,7 @@ func (s *Store) UpsertSMS(ctx context.Context, msgs []fleet.SMS) error {
 	}
 	ts := nowText()
 	return s.inTx(ctx, "upsert sms", func(tx *sql.Tx) error {
-		_, err := fleetExecRows(ctx, tx, upsertSMSHead, upsertSMSRow, upsertSMSTail, len(msgs), func(i int, dst []any) []any {
+		_, err := execRows(ctx, tx, upsertSMSHead, upsertSMSRow, upsertSMSTail, len(msgs), func(i int, dst []any) []any {
 			m := msgs[i]
 			return append(dst, m.ICCID, m.ID, m.Direction, m.Status, m.Payload, m.SourceAddress,
 				nullableTime(m.SubmitDate), nullableTime(m.DeliveryDate), nullableTime(m.ExpiryDate), m.SentBy, ts, ts)

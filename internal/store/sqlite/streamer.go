@@ -5,14 +5,10 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/oncefleet/oncefleet/internal/streamer/record"
 )
-
-// streamerSaveChunk keeps a multi-row INSERT under SQLite's limit of 32,766 bound variables.
-const streamerSaveChunk = 2000
 
 // SaveStreamerBatch durably stores recs, idempotently by (stream, id), in one transaction:
 // when it returns nil every record is committed; on error none is.
@@ -55,30 +51,15 @@ func (s *Store) SaveStreamerBatch(ctx context.Context, recs []record.Raw) (recor
 			}
 		}
 		sent.Add(st, len(group))
-		for len(group) > 0 {
-			n := min(len(group), streamerSaveChunk)
-			var q strings.Builder
-			q.WriteString("INSERT INTO streamer_records (stream, record_id, payload, received_at) VALUES ")
-			args := make([]any, 0, 4*n)
-			for i, r := range group[:n] {
-				if i > 0 {
-					q.WriteString(",")
-				}
-				q.WriteString("(?,?,?,?)")
-				args = append(args, string(r.Stream), r.ID, string(r.Payload), received)
-			}
-			q.WriteString(" ON CONFLICT (stream, record_id) DO NOTHING")
-			out, err := tx.ExecContext(ctx, q.String(), args...)
-			if err != nil {
-				return record.SaveResult{}, translate(err, "save streamer batch")
-			}
-			k, err := out.RowsAffected()
-			if err != nil {
-				return record.SaveResult{}, translate(err, "save streamer batch")
-			}
-			res.Inserted.Add(st, int(k))
-			group = group[n:]
+		k, err := execRows(ctx, tx, "INSERT INTO streamer_records (stream, record_id, payload, received_at) VALUES ", "(?,?,?,?)",
+			" ON CONFLICT (stream, record_id) DO NOTHING", len(group), func(i int, dst []any) []any {
+				r := group[i]
+				return append(dst, string(r.Stream), r.ID, string(r.Payload), received)
+			})
+		if err != nil {
+			return record.SaveResult{}, translate(err, "save streamer batch")
 		}
+		res.Inserted.Add(st, int(k))
 	}
 	if err := tx.Commit(); err != nil {
 		return record.SaveResult{}, translate(err, "save streamer batch: commit")
@@ -163,30 +144,12 @@ func (s *Store) ApplyStreamerBatch(ctx context.Context, limit int, plan record.P
 	return out, nil
 }
 
-// execEachStreamer runs one prepared statement per item.
-func execEachStreamer[T any](ctx context.Context, tx *sql.Tx, what, query string, items []T, args func(T) []any) error {
-	if len(items) == 0 {
-		return nil
-	}
-	st, err := tx.PrepareContext(ctx, query)
-	if err != nil {
-		return translate(err, what)
-	}
-	defer st.Close()
-	for _, it := range items {
-		if _, err := st.ExecContext(ctx, args(it)...); err != nil {
-			return translate(err, what)
-		}
-	}
-	return nil
-}
-
 // writeStreamerPlan writes a plan's effects. Daily usage follows UpsertUsage's rule for streamer
 // rows: the volumes add to the stored day, and a final day (1NCE's authoritative total) is left
 // as it is; the record is marked applied either way.
 func writeStreamerPlan(ctx context.Context, tx *sql.Tx, pl record.Plan) error {
 	now := nowText()
-	if err := execEachStreamer(ctx, tx, "apply streamer records: daily usage", `
+	if err := execEach(ctx, tx, "apply streamer records: daily usage", `
 		INSERT INTO sim_usage (iccid, day, volume_rx, volume_tx, volume_total, sms_mo, sms_mt, cost, source, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'streamer', ?)
 		ON CONFLICT (iccid, day) DO UPDATE SET
@@ -203,7 +166,7 @@ func writeStreamerPlan(ctx context.Context, tx *sql.Tx, pl record.Plan) error {
 	}); err != nil {
 		return err
 	}
-	if err := execEachStreamer(ctx, tx, "apply streamer records: hourly usage", `
+	if err := execEach(ctx, tx, "apply streamer records: hourly usage", `
 		INSERT INTO sim_usage_hourly (iccid, hour, volume_rx, volume_tx, volume_total, sms_mo, sms_mt, records, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (iccid, hour) DO UPDATE SET
@@ -218,7 +181,7 @@ func writeStreamerPlan(ctx context.Context, tx *sql.Tx, pl record.Plan) error {
 	}); err != nil {
 		return err
 	}
-	if err := execEachStreamer(ctx, tx, "apply streamer records: events", `
+	if err := execEach(ctx, tx, "apply streamer records: events", `
 		INSERT INTO sim_events (external_id, iccid, occurred_at, event_type, source, severity, description, country, operator, detail, alert)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (external_id) DO NOTHING`, pl.Events, func(e record.Event) []any {
@@ -232,7 +195,7 @@ func writeStreamerPlan(ctx context.Context, tx *sql.Tx, pl record.Plan) error {
 	}
 	// A SIM the mirror has not synced yet gets a row now (the fleet sync fills the rest); the
 	// WHERE keeps last_seen_at, and with it IMEI, IP and online, from moving backwards.
-	if err := execEachStreamer(ctx, tx, "apply streamer records: sims", `
+	if err := execEach(ctx, tx, "apply streamer records: sims", `
 		INSERT INTO sims (iccid, imei, ip_address, online, last_seen_at, created_at, updated_at)
 		VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?7)
 		ON CONFLICT (iccid) DO UPDATE SET
@@ -249,14 +212,14 @@ func writeStreamerPlan(ctx context.Context, tx *sql.Tx, pl record.Plan) error {
 	}); err != nil {
 		return err
 	}
-	if err := execEachStreamer(ctx, tx, "apply streamer records: connectivity", `
+	if err := execEach(ctx, tx, "apply streamer records: connectivity", `
 		INSERT INTO sim_connectivity (iccid, observed_at, connected, rat, country, operator, cell_id, source)
 		VALUES (?, ?, ?, ?, ?, ?, ?, 'streamer')`, pl.Connectivity, func(c record.Connectivity) []any {
 		return []any{c.ICCID, formatTime(c.At), c.Connected, c.RAT, c.Country, c.Operator, c.CellID}
 	}); err != nil {
 		return err
 	}
-	return execEachStreamer(ctx, tx, "apply streamer records: health", `
+	return execEach(ctx, tx, "apply streamer records: health", `
 		INSERT INTO streamer_health (stream, last_record_at, last_received_at, applied_total, updated_at)
 		VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (stream) DO UPDATE SET
@@ -273,15 +236,13 @@ func (s *Store) DeleteStreamerOutbox(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return translate(err, "delete streamer outbox: begin")
-	}
-	defer tx.Rollback() //nolint:errcheck // no-op after commit
-	if err := execEachStreamer(ctx, tx, "delete streamer outbox", `DELETE FROM streamer_outbox WHERE id = ?`, ids, func(id int64) []any { return []any{id} }); err != nil {
-		return err
-	}
-	return translate(tx.Commit(), "delete streamer outbox: commit")
+	return s.transact(ctx, "delete streamer outbox", func(tx *sql.Tx) (bool, error) {
+		return false, deleteStreamerOutbox(ctx, tx, "delete streamer outbox", ids)
+	})
+}
+
+func deleteStreamerOutbox(ctx context.Context, tx *sql.Tx, what string, ids []int64) error {
+	return execEach(ctx, tx, what, `DELETE FROM streamer_outbox WHERE id = ?`, ids, func(id int64) []any { return []any{id} })
 }
 
 // ClaimStreamerOutbox hands notifications written at least olderThan ago and still not deleted
@@ -320,7 +281,7 @@ func (s *Store) ClaimStreamerOutbox(ctx context.Context, olderThan time.Duration
 	if err := fn(ctx, entries); err != nil {
 		return 0, fmt.Errorf("claim streamer outbox: %w", err)
 	}
-	if err := execEachStreamer(ctx, tx, "claim streamer outbox: delete", `DELETE FROM streamer_outbox WHERE id = ?`, ids, func(id int64) []any { return []any{id} }); err != nil {
+	if err := deleteStreamerOutbox(ctx, tx, "claim streamer outbox: delete", ids); err != nil {
 		return 0, err
 	}
 	if err := tx.Commit(); err != nil {

@@ -13,7 +13,7 @@ import (
 
 const topUpPolicyCols = `iccid, enabled, threshold_pct, max_per_month, created_at, updated_at`
 
-func scanTopUpPolicy(row acctRow, p *fleet.TopUpPolicy) error {
+func scanTopUpPolicy(row rowScanner, p *fleet.TopUpPolicy) error {
 	return row.Scan(&p.ICCID, &p.Enabled, &p.ThresholdPct, &p.MaxPerMonth, scanTime(&p.CreatedAt), scanTime(&p.UpdatedAt))
 }
 
@@ -76,12 +76,12 @@ func (s *Store) DeleteTopUpPolicy(ctx context.Context, iccid string) error {
 	if err != nil {
 		return translate(err, "delete top-up policy "+iccid)
 	}
-	return acctExpectOne(res, "delete top-up policy "+iccid)
+	return expectOne(res, "delete top-up policy "+iccid)
 }
 
 const topUpCols = `id, iccid, idempotency_key, reason, COALESCE(job_id, ''), state, error, requested_by, created_at, updated_at`
 
-func scanTopUp(row acctRow, t *fleet.TopUp) error {
+func scanTopUp(row rowScanner, t *fleet.TopUp) error {
 	var reason, state string
 	if err := row.Scan(&t.ID, &t.ICCID, &t.IdempotencyKey, &reason, &t.JobID, &state, &t.Error, &t.RequestedBy,
 		scanTime(&t.CreatedAt), scanTime(&t.UpdatedAt)); err != nil {
@@ -182,7 +182,7 @@ func (s *Store) CountTopUps(ctx context.Context, iccid string, month time.Time, 
 
 // ListTopUps returns one page of matching top-ups, newest first, and the number that match.
 func (s *Store) ListTopUps(ctx context.Context, f fleet.TopUpFilter) ([]fleet.TopUp, int, error) {
-	var w acctWhere
+	var w whereClause
 	if f.ICCID != "" {
 		w.add("iccid = ?", f.ICCID)
 	}
@@ -192,7 +192,7 @@ func (s *Store) ListTopUps(ctx context.Context, f fleet.TopUpFilter) ([]fleet.To
 	if f.State != "" {
 		w.add("state = ?", string(f.State))
 	}
-	total, err := s.acctCount(ctx, "topups", &w, "list top-ups")
+	total, err := s.countWhere(ctx, "topups", &w, "list top-ups")
 	if err != nil {
 		return nil, 0, err
 	}

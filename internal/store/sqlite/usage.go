@@ -43,7 +43,7 @@ func (s *Store) UpsertUsage(ctx context.Context, rows []fleet.Usage) error {
 	}
 	ts := nowText()
 	return s.inTx(ctx, "upsert usage", func(tx *sql.Tx) error {
-		_, err := fleetExecRows(ctx, tx, upsertUsageHead, upsertUsageRow, upsertUsageTail, len(rows), func(i int, dst []any) []any {
+		_, err := execRows(ctx, tx, upsertUsageHead, upsertUsageRow, upsertUsageTail, len(rows), func(i int, dst []any) []any {
 			u := rows[i]
 			return append(dst, u.ICCID, dayText(u.Day), u.VolumeRx, u.VolumeTx, u.VolumeTotal, u.SMSMO,
 				u.SMSMT, u.Cost, string(u.Source), u.Final, ts)
