@@ -127,6 +127,18 @@ func (a *Alert) Validate() error {
 	return validJSON("detail", a.Detail)
 }
 
+// FillDefaults sets what a new alert may leave unset, as every store records it: FiredAt
+// (now), Severity (warning) and Detail (an empty object).
+func (a *Alert) FillDefaults(now time.Time) {
+	if a.FiredAt.IsZero() {
+		a.FiredAt = now
+	}
+	if a.Severity == "" {
+		a.Severity = SeverityWarning
+	}
+	a.Detail = JSONOr(a.Detail, "{}")
+}
+
 // Acknowledge marks the alert seen by who at at; acknowledging twice keeps the first.
 func (a *Alert) Acknowledge(who string, at time.Time) {
 	if a.AcknowledgedAt != nil {

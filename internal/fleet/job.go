@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 )
@@ -61,6 +62,18 @@ func (o *BulkOperation) Validate() error {
 		return Invalid("kind", "must not be empty")
 	}
 	return validJSON("params", o.Params)
+}
+
+// BulkICCIDs returns the SIMs of a new bulk operation: iccids sorted, each once, so an
+// operation has one item per SIM. None, or an empty ICCID, is invalid.
+func BulkICCIDs(iccids []string) ([]string, error) {
+	uniq := slices.Clone(iccids)
+	slices.Sort(uniq)
+	uniq = slices.Compact(uniq)
+	if len(uniq) == 0 || uniq[0] == "" {
+		return nil, Invalid("iccids", "must list at least one non-empty ICCID")
+	}
+	return uniq, nil
 }
 
 // BulkItem is one SIM of a bulk operation.

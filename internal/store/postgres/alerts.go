@@ -121,13 +121,7 @@ func (s *Store) InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.D
 	if err := a.Validate(); err != nil {
 		return false, err
 	}
-	if a.FiredAt.IsZero() {
-		a.FiredAt = clockNow()
-	}
-	if a.Severity == "" {
-		a.Severity = fleet.SeverityWarning
-	}
-	a.Detail = fleet.JSONOr(a.Detail, "{}")
+	a.FillDefaults(clockNow())
 	inserted := false
 	err := s.acctTx(ctx, "insert alert", func(tx pgx.Tx) (bool, error) {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, alertLockClass, a.DedupKey); err != nil {

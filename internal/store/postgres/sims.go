@@ -117,10 +117,8 @@ func compactMetadata(raw json.RawMessage) (string, error) {
 // CreatedAt is kept, UpdatedAt moves only on a real change, LastSyncedAt is set (now when
 // zero). Duplicate ICCIDs in one call: the last one wins.
 func (s *Store) UpsertSIMs(ctx context.Context, sims []fleet.SIM) error {
-	for i, sim := range sims {
-		if err := sim.Validate(); err != nil {
-			return fmt.Errorf("upsert sims: sim %d: %w", i, err)
-		}
+	if err := fleet.ValidateEach("sim", sims); err != nil {
+		return fmt.Errorf("upsert sims: %w", err)
 	}
 	sims = fleet.DedupeSIMs(sims)
 	if len(sims) == 0 {

@@ -35,10 +35,8 @@ ON CONFLICT (iccid, id) DO UPDATE SET
 
 // UpsertSMS stores messages in one transaction (see upsertSMSSQL for the merge rules).
 func (s *Store) UpsertSMS(ctx context.Context, msgs []fleet.SMS) error {
-	for i, m := range msgs {
-		if err := m.Validate(); err != nil {
-			return fmt.Errorf("upsert sms: message %d: %w", i, err)
-		}
+	if err := fleet.ValidateEach("message", msgs); err != nil {
+		return fmt.Errorf("upsert sms: %w", err)
 	}
 	msgs = fleet.DedupeSMS(msgs)
 	if len(msgs) == 0 {

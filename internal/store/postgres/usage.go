@@ -40,10 +40,8 @@ WHERE excluded.source = 'api' OR NOT t.final`
 // volumes to the stored day, unless that day is final. Rows for the same SIM and day in one
 // call are combined first by the same rules (fleet.MergeUsage).
 func (s *Store) UpsertUsage(ctx context.Context, rows []fleet.Usage) error {
-	for i, u := range rows {
-		if err := u.Validate(); err != nil {
-			return fmt.Errorf("upsert usage: row %d: %w", i, err)
-		}
+	if err := fleet.ValidateEach("row", rows); err != nil {
+		return fmt.Errorf("upsert usage: %w", err)
 	}
 	rows = fleet.MergeUsage(rows)
 	if len(rows) == 0 {

@@ -114,13 +114,7 @@ func (s *Store) InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.D
 	if err := a.Validate(); err != nil {
 		return false, err
 	}
-	if a.FiredAt.IsZero() {
-		a.FiredAt = clockNow()
-	}
-	if a.Severity == "" {
-		a.Severity = fleet.SeverityWarning
-	}
-	a.Detail = fleet.JSONOr(a.Detail, "{}")
+	a.FillDefaults(clockNow())
 	inserted := false
 	err := s.transact(ctx, "insert alert", func(tx *sql.Tx) (bool, error) {
 		var recent bool

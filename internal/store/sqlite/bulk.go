@@ -31,11 +31,9 @@ func (s *Store) CreateBulkOperation(ctx context.Context, op *fleet.BulkOperation
 	if err := op.Validate(); err != nil {
 		return err
 	}
-	uniq := slices.Clone(iccids)
-	slices.Sort(uniq)
-	uniq = slices.Compact(uniq)
-	if len(uniq) == 0 || uniq[0] == "" {
-		return fleet.Invalid("iccids", "must list at least one non-empty ICCID")
+	uniq, err := fleet.BulkICCIDs(iccids)
+	if err != nil {
+		return err
 	}
 	if op.ID == "" {
 		op.ID = fleet.NewRecordID()

@@ -23,10 +23,8 @@ const (
 // InsertEvents stores events in one transaction and returns how many were new: an event whose
 // ExternalID is already stored (or repeated in the batch) is skipped, so resends are harmless.
 func (s *Store) InsertEvents(ctx context.Context, events []fleet.Event) (int64, error) {
-	for i, e := range events {
-		if err := e.Validate(); err != nil {
-			return 0, fmt.Errorf("insert events: event %d: %w", i, err)
-		}
+	if err := fleet.ValidateEach("event", events); err != nil {
+		return 0, fmt.Errorf("insert events: %w", err)
 	}
 	if len(events) == 0 {
 		return 0, nil

@@ -32,10 +32,8 @@ const syncSIMQuotaSQL = `UPDATE sims SET %[1]s = ?1,
 // UpsertQuotas stores the latest quota reports in one transaction and mirrors each SIM's
 // remaining volume and quota status onto its sims row (when the SIM is known).
 func (s *Store) UpsertQuotas(ctx context.Context, qs []fleet.Quota) error {
-	for i, q := range qs {
-		if err := q.Validate(); err != nil {
-			return fmt.Errorf("upsert quotas: quota %d: %w", i, err)
-		}
+	if err := fleet.ValidateEach("quota", qs); err != nil {
+		return fmt.Errorf("upsert quotas: %w", err)
 	}
 	qs = fleet.DedupeQuotas(qs)
 	if len(qs) == 0 {

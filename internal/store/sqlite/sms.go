@@ -31,10 +31,8 @@ const (
 
 // UpsertSMS stores messages in one transaction.
 func (s *Store) UpsertSMS(ctx context.Context, msgs []fleet.SMS) error {
-	for i, m := range msgs {
-		if err := m.Validate(); err != nil {
-			return fmt.Errorf("upsert sms: message %d: %w", i, err)
-		}
+	if err := fleet.ValidateEach("message", msgs); err != nil {
+		return fmt.Errorf("upsert sms: %w", err)
 	}
 	msgs = fleet.DedupeSMS(msgs)
 	if len(msgs) == 0 {
