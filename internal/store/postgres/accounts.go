@@ -5,83 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/oncefleet/oncefleet/internal/fleet"
 )
-
-// acctTx runs fn in a transaction, committing when it returns nil. fn may return a domain
-// error after writes it wants kept (refresh-token reuse revokes, then fails): keepOnErr says so.
-func (s *Store) acctTx(ctx context.Context, what string, fn func(tx pgx.Tx) (keepOnErr bool, err error)) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("postgres: %s: begin: %w", what, err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	keep, ferr := fn(tx)
-	if ferr != nil && !keep {
-		return ferr
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return translate(err, what+": commit")
-	}
-	return ferr
-}
-
-// acctWhere collects AND-ed conditions with numbered placeholders.
-type acctWhere struct {
-	conds []string
-	args  []any
-}
-
-func (w *acctWhere) add(cond string, arg any) {
-	w.args = append(w.args, arg)
-	w.conds = append(w.conds, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(w.args))))
-}
-
-func (w *acctWhere) addRaw(cond string) { w.conds = append(w.conds, cond) }
-
-func (w *acctWhere) sql() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return " WHERE " + strings.Join(w.conds, " AND ")
-}
-
-// page appends LIMIT/OFFSET placeholders and returns the clause.
-func (w *acctWhere) page(limit, offset int) string {
-	w.args = append(w.args, fleet.ClampLimit(limit), max(offset, 0))
-	return fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(w.args)-1, len(w.args))
-}
-
-func (s *Store) acctCount(ctx context.Context, table string, w *acctWhere, what string) (int, error) {
-	var n int
-	if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM "+table+w.sql(), w.args...).Scan(&n); err != nil {
-		return 0, translate(err, what)
-	}
-	return n, nil
-}
-
-// acctExpectOne turns "no row changed" into not-found for updates and deletes by key.
-func acctExpectOne(rows int64, what string) error {
-	if rows == 0 {
-		return fmt.Errorf("%s: %w", what, fleet.Errorf(fleet.CodeNotFound, "%s: not found", what))
-	}
-	return nil
-}
-
-// acctUTC puts scanned times in UTC: pgx returns timestamptz in the process's local zone, and
-// the API promises UTC whatever the server's TZ. Nil pointers (NULL columns) are skipped.
-func acctUTC(ts ...*time.Time) {
-	for _, t := range ts {
-		if t != nil {
-			*t = t.UTC()
-		}
-	}
-}
 
 const userCols = `id, email, name, role, password_hash, disabled, created_at, updated_at, last_login_at`
 
@@ -91,7 +20,7 @@ func scanUser(row pgx.Row, u *fleet.User) error {
 		return err
 	}
 	u.Role = fleet.Role(role)
-	acctUTC(&u.CreatedAt, &u.UpdatedAt, u.LastLoginAt)
+	toUTC(&u.CreatedAt, &u.UpdatedAt, u.LastLoginAt)
 	return nil
 }
 
@@ -165,7 +94,7 @@ func (s *Store) UpdateUser(ctx context.Context, u *fleet.User) error {
 	if err != nil {
 		return translate(err, "update user "+u.ID)
 	}
-	acctUTC(&u.CreatedAt, u.LastLoginAt)
+	toUTC(&u.CreatedAt, u.LastLoginAt)
 	u.UpdatedAt = now
 	return nil
 }
@@ -176,7 +105,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if err != nil {
 		return translate(err, "delete user "+id)
 	}
-	return acctExpectOne(tag.RowsAffected(), "delete user "+id)
+	return expectOne(tag.RowsAffected(), "delete user "+id)
 }
 
 // SetLastLogin records a successful sign-in.
@@ -185,7 +114,7 @@ func (s *Store) SetLastLogin(ctx context.Context, id string, at time.Time) error
 	if err != nil {
 		return translate(err, "set last login "+id)
 	}
-	return acctExpectOne(tag.RowsAffected(), "set last login "+id)
+	return expectOne(tag.RowsAffected(), "set last login "+id)
 }
 
 // CreateRefreshToken stores a new refresh token (its hash) for a user.
@@ -211,7 +140,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash string, next *fl
 	if next.Hash == "" || next.Hash == oldHash {
 		return fleet.Invalid("refresh_token", "new token hash must be set and differ from the old one")
 	}
-	return s.acctTx(ctx, "rotate refresh token", func(tx pgx.Tx) (bool, error) {
+	return s.transact(ctx, "rotate refresh token", func(tx pgx.Tx) (bool, error) {
 		var old fleet.RefreshToken
 		// FOR UPDATE: two concurrent rotations of one token serialise here, and the second
 		// sees the first's revocation, so it counts as reuse rather than minting a twin.
@@ -251,7 +180,7 @@ func (s *Store) RevokeRefreshToken(ctx context.Context, hash string, at time.Tim
 	if err != nil {
 		return translate(err, "revoke refresh token")
 	}
-	return acctExpectOne(tag.RowsAffected(), "revoke refresh token")
+	return expectOne(tag.RowsAffected(), "revoke refresh token")
 }
 
 // RevokeUserRefreshTokens revokes every live token of a user (sign out everywhere, password
@@ -283,7 +212,7 @@ func scanAPIKey(row pgx.Row, k *fleet.APIKey) error {
 		return err
 	}
 	k.Role = fleet.Role(role)
-	acctUTC(&k.CreatedAt, k.ExpiresAt, k.LastUsedAt, k.RevokedAt)
+	toUTC(&k.CreatedAt, k.ExpiresAt, k.LastUsedAt, k.RevokedAt)
 	k.Scopes = nil
 	if err := json.Unmarshal(scopes, &k.Scopes); err != nil {
 		return fmt.Errorf("api key %s: scopes: %w", k.ID, err)
@@ -361,5 +290,5 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 	if err != nil {
 		return translate(err, "revoke api key "+id)
 	}
-	return acctExpectOne(tag.RowsAffected(), "revoke api key "+id)
+	return expectOne(tag.RowsAffected(), "revoke api key "+id)
 }

@@ -23,7 +23,7 @@ func scanAlertRule(row pgx.Row, r *fleet.AlertRule) error {
 		return err
 	}
 	r.Kind, r.Params, r.Channels, r.Cooldown = fleet.AlertKind(kind), params, channels, time.Duration(cooldown)*time.Second
-	acctUTC(&r.Created, &r.Updated)
+	toUTC(&r.Created, &r.Updated)
 	return nil
 }
 
@@ -88,7 +88,7 @@ func (s *Store) UpdateAlertRule(ctx context.Context, r *fleet.AlertRule) error {
 		return translate(err, "update alert rule "+r.ID)
 	}
 	r.Updated = now
-	acctUTC(&r.Created)
+	toUTC(&r.Created)
 	return nil
 }
 
@@ -98,7 +98,7 @@ func (s *Store) DeleteAlertRule(ctx context.Context, id string) error {
 	if err != nil {
 		return translate(err, "delete alert rule "+id)
 	}
-	return acctExpectOne(tag.RowsAffected(), "delete alert rule "+id)
+	return expectOne(tag.RowsAffected(), "delete alert rule "+id)
 }
 
 const alertCols = `id, COALESCE(rule_id, ''), kind, iccid, dedup_key, severity, message, detail, fired_at, resolved_at, acknowledged_at, acknowledged_by`
@@ -110,7 +110,7 @@ func scanAlert(row pgx.Row, a *fleet.Alert) error {
 		return err
 	}
 	a.Kind, a.Detail = fleet.AlertKind(kind), detail
-	acctUTC(&a.FiredAt, a.ResolvedAt, a.AcknowledgedAt)
+	toUTC(&a.FiredAt, a.ResolvedAt, a.AcknowledgedAt)
 	return nil
 }
 
@@ -123,7 +123,7 @@ func (s *Store) InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.D
 	}
 	a.FillDefaults(clockNow())
 	inserted := false
-	err := s.acctTx(ctx, "insert alert", func(tx pgx.Tx) (bool, error) {
+	err := s.transact(ctx, "insert alert", func(tx pgx.Tx) (bool, error) {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, alertLockClass, a.DedupKey); err != nil {
 			return false, translate(err, "insert alert: lock")
 		}
@@ -162,7 +162,7 @@ func (s *Store) AlertByID(ctx context.Context, id int64) (*fleet.Alert, error) {
 
 // ListAlerts returns one page of matching alerts, newest first, and the number that match.
 func (s *Store) ListAlerts(ctx context.Context, f fleet.AlertFilter) ([]fleet.Alert, int, error) {
-	var w acctWhere
+	var w whereClause
 	if f.RuleID != "" {
 		w.add("rule_id = ?", f.RuleID)
 	}
@@ -184,7 +184,7 @@ func (s *Store) ListAlerts(ctx context.Context, f fleet.AlertFilter) ([]fleet.Al
 	if !f.Until.IsZero() {
 		w.add("fired_at < ?", f.Until)
 	}
-	total, err := s.acctCount(ctx, "alerts", &w, "list alerts")
+	total, err := s.countWhere(ctx, "alerts", &w, "list alerts")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -211,7 +211,7 @@ func (s *Store) AcknowledgeAlert(ctx context.Context, id int64, by string, at ti
 	if err != nil {
 		return translate(err, "acknowledge alert")
 	}
-	return acctExpectOne(tag.RowsAffected(), "acknowledge alert")
+	return expectOne(tag.RowsAffected(), "acknowledge alert")
 }
 
 // ResolveAlert marks an alert resolved; resolving twice keeps the first time.
@@ -220,7 +220,7 @@ func (s *Store) ResolveAlert(ctx context.Context, id int64, at time.Time) error 
 	if err != nil {
 		return translate(err, "resolve alert")
 	}
-	return acctExpectOne(tag.RowsAffected(), "resolve alert")
+	return expectOne(tag.RowsAffected(), "resolve alert")
 }
 
 // ResolveAlertsByDedupKey resolves every open alert with the key (the condition cleared, e.g.

@@ -23,7 +23,7 @@ func (s *Store) AppendAudit(ctx context.Context, e *fleet.AuditEntry) error {
 
 // ListAudit returns one page of matching entries, newest first, and the number that match.
 func (s *Store) ListAudit(ctx context.Context, f fleet.AuditFilter) ([]fleet.AuditEntry, int, error) {
-	var w acctWhere
+	var w whereClause
 	if f.Actor != "" {
 		w.add("actor = ?", f.Actor)
 	}
@@ -39,7 +39,7 @@ func (s *Store) ListAudit(ctx context.Context, f fleet.AuditFilter) ([]fleet.Aud
 	if !f.Until.IsZero() {
 		w.add("at < ?", f.Until)
 	}
-	total, err := s.acctCount(ctx, "audit_log", &w, "list audit")
+	total, err := s.countWhere(ctx, "audit_log", &w, "list audit")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -58,7 +58,7 @@ func (s *Store) ListAudit(ctx context.Context, f fleet.AuditFilter) ([]fleet.Aud
 			return nil, 0, translate(err, "list audit")
 		}
 		e.Detail = detail
-		acctUTC(&e.At)
+		toUTC(&e.At)
 		out = append(out, e)
 	}
 	return out, total, translate(rows.Err(), "list audit")

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -19,15 +20,12 @@ func (s *Store) inBatches(ctx context.Context, what string, n, size int, write f
 	if n <= size {
 		return translate(write(s.pool, 0, n), what)
 	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return translate(err, what)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
-	for start := 0; start < n; start += size {
-		if err := write(tx, start, min(start+size, n)); err != nil {
-			return translate(err, what)
+	return s.transact(ctx, what, func(tx pgx.Tx) (bool, error) {
+		for start := 0; start < n; start += size {
+			if err := write(tx, start, min(start+size, n)); err != nil {
+				return false, translate(err, what)
+			}
 		}
-	}
-	return translate(tx.Commit(ctx), what)
+		return false, nil
+	})
 }

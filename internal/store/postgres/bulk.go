@@ -22,7 +22,7 @@ func scanBulkOp(row pgx.Row, o *fleet.BulkOperation) error {
 		return err
 	}
 	o.State, o.Params = fleet.BulkState(state), params
-	acctUTC(&o.CreatedAt, o.StartedAt, o.FinishedAt)
+	toUTC(&o.CreatedAt, o.StartedAt, o.FinishedAt)
 	return nil
 }
 
@@ -41,7 +41,7 @@ func (s *Store) CreateBulkOperation(ctx context.Context, op *fleet.BulkOperation
 	}
 	op.Params = fleet.JSONOr(op.Params, "{}")
 	now := clockNow()
-	return s.acctTx(ctx, "create bulk operation", func(tx pgx.Tx) (bool, error) {
+	return s.transact(ctx, "create bulk operation", func(tx pgx.Tx) (bool, error) {
 		if _, err := tx.Exec(ctx, `INSERT INTO bulk_operations (id, kind, state, total, params, created_by, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, op.ID, op.Kind, string(fleet.BulkQueued), len(uniq), []byte(op.Params), op.CreatedBy, now); err != nil {
 			return false, translate(err, "create bulk operation")
@@ -68,8 +68,8 @@ func (s *Store) BulkOperationByID(ctx context.Context, id string) (*fleet.BulkOp
 
 // ListBulkOperations returns one page of operations, newest first, and how many there are.
 func (s *Store) ListBulkOperations(ctx context.Context, limit, offset int) ([]fleet.BulkOperation, int, error) {
-	var w acctWhere
-	total, err := s.acctCount(ctx, "bulk_operations", &w, "list bulk operations")
+	var w whereClause
+	total, err := s.countWhere(ctx, "bulk_operations", &w, "list bulk operations")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -99,7 +99,7 @@ func scanBulkItems(rows pgx.Rows, what string) ([]fleet.BulkItem, error) {
 			return nil, translate(err, what)
 		}
 		it.State = fleet.BulkItemState(state)
-		acctUTC(&it.UpdatedAt)
+		toUTC(&it.UpdatedAt)
 		out = append(out, it)
 	}
 	return out, translate(rows.Err(), what)
@@ -111,12 +111,12 @@ func (s *Store) ListBulkItems(ctx context.Context, id string, f fleet.BulkItemFi
 	if _, err := s.BulkOperationByID(ctx, id); err != nil {
 		return nil, 0, err
 	}
-	var w acctWhere
+	var w whereClause
 	w.add("operation_id = ?", id)
 	if f.State != "" {
 		w.add("state = ?", string(f.State))
 	}
-	total, err := s.acctCount(ctx, "bulk_operation_items", &w, "list bulk items")
+	total, err := s.countWhere(ctx, "bulk_operation_items", &w, "list bulk items")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -136,7 +136,7 @@ func (s *Store) ListBulkItems(ctx context.Context, id string, f fleet.BulkItemFi
 func (s *Store) ClaimBulkItems(ctx context.Context, id string, limit int, staleAfter time.Duration) ([]fleet.BulkItem, error) {
 	var items []fleet.BulkItem
 	now := clockNow()
-	err := s.acctTx(ctx, "claim bulk items", func(tx pgx.Tx) (bool, error) {
+	err := s.transact(ctx, "claim bulk items", func(tx pgx.Tx) (bool, error) {
 		var state string
 		if err := tx.QueryRow(ctx, `SELECT state FROM bulk_operations WHERE id = $1`, id).Scan(&state); err != nil {
 			return false, translate(err, "claim bulk items "+id)
@@ -179,7 +179,7 @@ func (s *Store) FinishBulkItem(ctx context.Context, id, iccid string, ok bool, e
 	}
 	var op fleet.BulkOperation
 	now := clockNow()
-	err := s.acctTx(ctx, "finish bulk item", func(tx pgx.Tx) (bool, error) {
+	err := s.transact(ctx, "finish bulk item", func(tx pgx.Tx) (bool, error) {
 		tag, err := tx.Exec(ctx, `UPDATE bulk_operation_items SET state = $3, error = $4, updated_at = $5
 			WHERE operation_id = $1 AND iccid = $2 AND state IN ($6, $7)`,
 			id, iccid, string(state), errMsg, now, string(fleet.BulkItemPending), string(fleet.BulkItemRunning))

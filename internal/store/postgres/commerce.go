@@ -8,10 +8,10 @@ import (
 	"github.com/oncefleet/oncefleet/internal/fleet"
 )
 
-// acctBatch sends queued statements in one round trip inside one transaction, so an upsert
+// execBatch sends queued statements in one round trip inside one transaction, so an upsert
 // of a 1NCE page is all or nothing.
-func (s *Store) acctBatch(ctx context.Context, what string, b *pgx.Batch) error {
-	return s.acctTx(ctx, what, func(tx pgx.Tx) (bool, error) {
+func (s *Store) execBatch(ctx context.Context, what string, b *pgx.Batch) error {
+	return s.transact(ctx, what, func(tx pgx.Tx) (bool, error) {
 		res := tx.SendBatch(ctx, b)
 		for range b.Len() {
 			if _, err := res.Exec(); err != nil {
@@ -31,7 +31,7 @@ func scanOrder(row pgx.Row, o *fleet.Order) error {
 		return err
 	}
 	o.Raw, o.TotalAmount = raw, fleet.NormalizeDecimal(o.TotalAmount)
-	acctUTC(o.OrderedAt, &o.UpdatedAt)
+	toUTC(o.OrderedAt, &o.UpdatedAt)
 	return nil
 }
 
@@ -53,7 +53,7 @@ func (s *Store) UpsertOrders(ctx context.Context, orders []fleet.Order) error {
 				updated_at = EXCLUDED.updated_at`,
 			o.Number, o.Status, o.Type, o.TotalAmount, o.Currency, o.OrderedAt, []byte(fleet.JSONOr(o.Raw, "{}")), o.CreatedBy, now)
 	}
-	return s.acctBatch(ctx, "upsert orders", b)
+	return s.execBatch(ctx, "upsert orders", b)
 }
 
 // OrderByNumber finds an order.
@@ -67,11 +67,11 @@ func (s *Store) OrderByNumber(ctx context.Context, number string) (*fleet.Order,
 
 // ListOrders returns one page of orders, newest first, and how many match.
 func (s *Store) ListOrders(ctx context.Context, f fleet.CommerceFilter) ([]fleet.Order, int, error) {
-	var w acctWhere
+	var w whereClause
 	if f.Status != "" {
 		w.add("status = ?", f.Status)
 	}
-	total, err := s.acctCount(ctx, "orders", &w, "list orders")
+	total, err := s.countWhere(ctx, "orders", &w, "list orders")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -100,7 +100,7 @@ func scanProduct(row pgx.Row, p *fleet.Product) error {
 		return err
 	}
 	p.Raw, p.Price = raw, fleet.NormalizeDecimal(p.Price)
-	acctUTC(&p.UpdatedAt)
+	toUTC(&p.UpdatedAt)
 	return nil
 }
 
@@ -119,7 +119,7 @@ func (s *Store) UpsertProducts(ctx context.Context, products []fleet.Product) er
 				raw = EXCLUDED.raw, updated_at = EXCLUDED.updated_at`,
 			p.ID, p.Name, p.Price, p.Currency, []byte(fleet.JSONOr(p.Raw, "{}")), now)
 	}
-	return s.acctBatch(ctx, "upsert products", b)
+	return s.execBatch(ctx, "upsert products", b)
 }
 
 // ProductByID finds a product.
@@ -157,7 +157,7 @@ func scanSupport(row pgx.Row, r *fleet.SupportRequest) error {
 		return err
 	}
 	r.Raw = raw
-	acctUTC(&r.CreatedAt, &r.UpdatedAt)
+	toUTC(&r.CreatedAt, &r.UpdatedAt)
 	return nil
 }
 
@@ -183,7 +183,7 @@ func (s *Store) UpsertSupportRequests(ctx context.Context, reqs []fleet.SupportR
 				updated_at = EXCLUDED.updated_at`,
 			r.ID, r.Subject, r.Status, []byte(fleet.JSONOr(r.Raw, "{}")), r.CreatedBy, created, now)
 	}
-	return s.acctBatch(ctx, "upsert support requests", b)
+	return s.execBatch(ctx, "upsert support requests", b)
 }
 
 // SupportRequestByID finds a ticket.
@@ -197,11 +197,11 @@ func (s *Store) SupportRequestByID(ctx context.Context, id string) (*fleet.Suppo
 
 // ListSupportRequests returns one page of tickets, newest first, and how many match.
 func (s *Store) ListSupportRequests(ctx context.Context, f fleet.CommerceFilter) ([]fleet.SupportRequest, int, error) {
-	var w acctWhere
+	var w whereClause
 	if f.Status != "" {
 		w.add("status = ?", f.Status)
 	}
-	total, err := s.acctCount(ctx, "support_requests", &w, "list support requests")
+	total, err := s.countWhere(ctx, "support_requests", &w, "list support requests")
 	if err != nil {
 		return nil, 0, err
 	}

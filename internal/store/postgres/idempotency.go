@@ -17,7 +17,7 @@ func scanIdem(row pgx.Row, r *fleet.IdempotencyRecord) error {
 	if err := row.Scan(&r.Key, &r.RequestHash, &r.Status, &r.Response, &r.CreatedAt); err != nil {
 		return err
 	}
-	acctUTC(&r.CreatedAt)
+	toUTC(&r.CreatedAt)
 	return nil
 }
 

@@ -32,7 +32,7 @@ func (s *Store) FinishJobRun(ctx context.Context, r *fleet.JobRun) error {
 	if err != nil {
 		return translate(err, "finish job run")
 	}
-	return acctExpectOne(tag.RowsAffected(), "finish job run")
+	return expectOne(tag.RowsAffected(), "finish job run")
 }
 
 // ListJobRuns returns the most recent runs of job (every job when empty), newest first.
@@ -49,7 +49,7 @@ func (s *Store) ListJobRuns(ctx context.Context, job string, limit int) ([]fleet
 		if err := rows.Scan(&r.ID, &r.Job, &r.StartedAt, &r.FinishedAt, &r.OK, &r.Items, &r.Errors, &r.Detail); err != nil {
 			return nil, translate(err, "list job runs")
 		}
-		acctUTC(&r.StartedAt, r.FinishedAt)
+		toUTC(&r.StartedAt, r.FinishedAt)
 		out = append(out, r)
 	}
 	return out, translate(rows.Err(), "list job runs")

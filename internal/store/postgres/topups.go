@@ -17,7 +17,7 @@ func scanTopUpPolicy(row pgx.Row, p *fleet.TopUpPolicy) error {
 	if err := row.Scan(&p.ICCID, &p.Enabled, &p.ThresholdPct, &p.MaxPerMonth, &p.CreatedAt, &p.UpdatedAt); err != nil {
 		return err
 	}
-	acctUTC(&p.CreatedAt, &p.UpdatedAt)
+	toUTC(&p.CreatedAt, &p.UpdatedAt)
 	return nil
 }
 
@@ -32,7 +32,7 @@ func (s *Store) PutTopUpPolicy(ctx context.Context, p *fleet.TopUpPolicy) error 
 		ON CONFLICT (iccid) DO UPDATE SET enabled = EXCLUDED.enabled, threshold_pct = EXCLUDED.threshold_pct,
 			max_per_month = EXCLUDED.max_per_month, updated_at = EXCLUDED.updated_at
 		RETURNING created_at, updated_at`, p.ICCID, p.Enabled, p.ThresholdPct, p.MaxPerMonth, now).Scan(&p.CreatedAt, &p.UpdatedAt)
-	acctUTC(&p.CreatedAt, &p.UpdatedAt)
+	toUTC(&p.CreatedAt, &p.UpdatedAt)
 	return translate(err, "put top-up policy "+p.ICCID)
 }
 
@@ -80,7 +80,7 @@ func (s *Store) DeleteTopUpPolicy(ctx context.Context, iccid string) error {
 	if err != nil {
 		return translate(err, "delete top-up policy "+iccid)
 	}
-	return acctExpectOne(tag.RowsAffected(), "delete top-up policy "+iccid)
+	return expectOne(tag.RowsAffected(), "delete top-up policy "+iccid)
 }
 
 const topUpCols = `id, iccid, idempotency_key, reason, COALESCE(job_id, ''), state, error, requested_by, created_at, updated_at`
@@ -91,7 +91,7 @@ func scanTopUp(row pgx.Row, t *fleet.TopUp) error {
 		return err
 	}
 	t.Reason, t.State = fleet.TopUpReason(reason), fleet.TopUpState(state)
-	acctUTC(&t.CreatedAt, &t.UpdatedAt)
+	toUTC(&t.CreatedAt, &t.UpdatedAt)
 	return nil
 }
 
@@ -185,7 +185,7 @@ func (s *Store) CountTopUps(ctx context.Context, iccid string, month time.Time, 
 
 // ListTopUps returns one page of matching top-ups, newest first, and the number that match.
 func (s *Store) ListTopUps(ctx context.Context, f fleet.TopUpFilter) ([]fleet.TopUp, int, error) {
-	var w acctWhere
+	var w whereClause
 	if f.ICCID != "" {
 		w.add("iccid = ?", f.ICCID)
 	}
@@ -195,7 +195,7 @@ func (s *Store) ListTopUps(ctx context.Context, f fleet.TopUpFilter) ([]fleet.To
 	if f.State != "" {
 		w.add("state = ?", string(f.State))
 	}
-	total, err := s.acctCount(ctx, "topups", &w, "list top-ups")
+	total, err := s.countWhere(ctx, "topups", &w, "list top-ups")
 	if err != nil {
 		return nil, 0, err
 	}
