@@ -69,16 +69,5 @@ func DedupeQuotas(qs []Quota) []Quota {
 		iccid string
 		kind  QuotaKind
 	}
-	idx := make(map[key]int, len(qs))
-	out := make([]Quota, 0, len(qs))
-	for _, q := range qs {
-		k := key{q.ICCID, q.Kind}
-		if i, ok := idx[k]; ok {
-			out[i] = q
-			continue
-		}
-		idx[k] = len(out)
-		out = append(out, q)
-	}
-	return out
+	return dedupeLast(qs, func(q Quota) key { return key{q.ICCID, q.Kind} })
 }

@@ -323,15 +323,21 @@ type StatusCount struct {
 
 // DedupeSIMs keeps the last SIM for each ICCID, in first-seen order.
 func DedupeSIMs(sims []SIM) []SIM {
-	idx := make(map[string]int, len(sims))
-	out := make([]SIM, 0, len(sims))
-	for _, s := range sims {
-		if i, ok := idx[s.ICCID]; ok {
-			out[i] = s
+	return dedupeLast(sims, func(s SIM) string { return s.ICCID })
+}
+
+// dedupeLast keeps the last item for each key, at the position where the key first occurs.
+func dedupeLast[T any, K comparable](items []T, key func(T) K) []T {
+	idx := make(map[K]int, len(items))
+	out := make([]T, 0, len(items))
+	for _, it := range items {
+		k := key(it)
+		if i, ok := idx[k]; ok {
+			out[i] = it
 			continue
 		}
-		idx[s.ICCID] = len(out)
-		out = append(out, s)
+		idx[k] = len(out)
+		out = append(out, it)
 	}
 	return out
 }

@@ -76,16 +76,5 @@ func DedupeSMS(ms []SMS) []SMS {
 		iccid string
 		id    int64
 	}
-	idx := make(map[key]int, len(ms))
-	out := make([]SMS, 0, len(ms))
-	for _, m := range ms {
-		k := key{m.ICCID, m.ID}
-		if i, ok := idx[k]; ok {
-			out[i] = m
-			continue
-		}
-		idx[k] = len(out)
-		out = append(out, m)
-	}
-	return out
+	return dedupeLast(ms, func(m SMS) key { return key{m.ICCID, m.ID} })
 }
