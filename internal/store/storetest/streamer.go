@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -214,7 +215,7 @@ func testSaveKeeps(t *testing.T, open StreamerOpener) {
 func sameJSON(t *testing.T, a, b []byte) bool {
 	t.Helper()
 	dec := func(x []byte) any {
-		d := json.NewDecoder(streamerBytesReader(x))
+		d := json.NewDecoder(bytes.NewReader(x))
 		d.UseNumber()
 		var v any
 		if err := d.Decode(&v); err != nil {
