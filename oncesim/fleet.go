@@ -1,6 +1,7 @@
 package oncesim
 
 import (
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -274,6 +275,7 @@ func (f *fleet) seedSIM(idx int, now int64) sim {
 	}
 	f.preUse(&s.data, usedShare, s.activated, now)
 	f.preUse(&s.sms, usedShare*unit(f.hash(uint64(idx), 4)), s.activated, now)
+	s.sms.remaining = math.Floor(s.sms.remaining) // SMS are counted in whole messages
 	if f.hash(uint64(idx), 5)%20 == 0 {
 		s.flags |= flagDisabled
 	}

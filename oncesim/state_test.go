@@ -608,3 +608,17 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("fleet has %d SIMs, want %d", n, 9000+8*3)
 	}
 }
+
+func TestSMSQuotasCountWholeMessages(t *testing.T) {
+	s, err := New(Options{Sims: 300, Seed: 7, ClientID: "id", ClientSecret: "secret", Clock: NewManualClock(time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, ic := range s.ICCIDs() {
+		st, _ := s.SIM(ic)
+		if r := st.SMS.Remaining; r != math.Trunc(r) || r < 0 {
+			t.Fatalf("SIM %s: %v SMS left, want a whole number of messages", ic, r)
+		}
+	}
+}
