@@ -247,3 +247,16 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo streamer without auth = %d, want 401", code)
 	}
 }
+
+func TestWorkerServesHealthButNoAPI(t *testing.T) {
+	c := testConfig(t)
+	c.StreamerUsername, c.StreamerPassword = "1nce", "correct-horse-battery"
+	base := start(t, c, Options{worker: true})
+	if code := getJSON(t, base+"/health/ready", nil); code != 200 {
+		t.Fatalf("worker ready = %d", code)
+	}
+	// The receiver belongs to serve replicas; a worker only applies what they stored.
+	if code := postBatch(t, base+"/api/v1/streamer/usage", "1nce", "correct-horse-battery", usageBatch); code != 404 {
+		t.Fatalf("worker accepted streamer traffic: %d", code)
+	}
+}
