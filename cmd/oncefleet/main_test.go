@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/oncefleet/oncefleet/internal/auth"
 	"github.com/oncefleet/oncefleet/internal/store/dbtest"
@@ -105,5 +110,78 @@ func TestAdminCommands(t *testing.T) {
 				t.Fatal("unknown role accepted")
 			}
 		})
+	}
+}
+
+// syncBuffer lets the test read what a running command has printed so far.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestSimulateContract(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		id   string // "" when the command generates the credentials
+	}{
+		{"given credentials", []string{"--client-id", "cid", "--client-secret", "csecret-123"}, "cid"},
+		{"generated credentials", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			var out syncBuffer
+			done := make(chan error, 1)
+			args := append([]string{"simulate", "--sims", "25", "--addr", "127.0.0.1:0", "--rate-limit", "0"}, tt.args...)
+			go func() { done <- run(ctx, args, func(string) string { return "" }, &out, io.Discard) }()
+			var base string
+			for deadline := time.Now().Add(10 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				if m := regexp.MustCompile(`base URL:\s+(\S+)`).FindStringSubmatch(out.String()); m != nil {
+					base = m[1]
+				}
+			}
+			if base == "" {
+				t.Fatalf("no base URL printed: %q", out.String())
+			}
+			id, secret := tt.id, "csecret-123"
+			if id == "" {
+				m := regexp.MustCompile(`client id:\s+(\S+)\nclient secret:\s+(\S+)`).FindStringSubmatch(out.String())
+				if m == nil {
+					t.Fatalf("generated credentials not printed: %q", out.String())
+				}
+				id, secret = m[1], m[2]
+			}
+			req, _ := http.NewRequest("POST", base+"/oauth/token", strings.NewReader(`{"grant_type":"client_credentials"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.SetBasicAuth(id, secret)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				t.Fatalf("token with the printed credentials = %d", res.StatusCode)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatalf("simulate stopped with %v", err)
+			}
+		})
+	}
+	if _, _, err := runCmd(t, nil, "simulate", "--faults", "bogus=1"); err == nil || !strings.Contains(err.Error(), "--faults") {
+		t.Fatalf("bad --faults: %v", err)
 	}
 }
