@@ -20,7 +20,7 @@ run() { # name, package, bench regexp, benchtime
 
 run store-postgres    ./internal/store/postgres/ 'BenchmarkUpsertSIMs100k|BenchmarkInsertUsage100k' 3x
 run store-sqlite      ./internal/store/sqlite/   'BenchmarkUpsertSIMs100k|BenchmarkInsertUsage100k' 3x
-run store-query-1m    ./internal/store/postgres/ 'BenchmarkListSIMs1M' 1x
+run store-query-1m    ./internal/store/postgres/ 'BenchmarkListSIMs1M' 10x
 run streamer-ingest   ./internal/streamer/       'BenchmarkIngestPostgres|BenchmarkIngestSQLite' 20x
 run streamer-parts    ./internal/streamer/       'BenchmarkSave|BenchmarkParse|BenchmarkPlan|BenchmarkApply' 10x
 run sdk-overhead      ./once/                    'BenchmarkClientOverhead|BenchmarkClientGet|BenchmarkGetSIM|BenchmarkListSIMsPage' 2s
