@@ -660,50 +660,7 @@ func BenchmarkClientGet(b *testing.B) {
 		_, _ = io.WriteString(w, body)
 	}))
 	defer srv.Close()
-	type sim struct {
-		ICCID  string `json:"iccid"`
-		Status string `json:"status"`
-	}
-
-	b.Run("baseline=net/http", func(b *testing.B) {
-		hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
-		b.ReportAllocs()
-		for b.Loop() {
-			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL+"/v2/sims", nil)
-			req.Header.Set("Authorization", "Bearer tok-1")
-			res, err := hc.Do(req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			data, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			var out []sim
-			if err := json.Unmarshal(data, &out); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	for _, bc := range []struct {
-		name string
-		opt  Option
-	}{
-		{"client/budget=off", WithRate(math.Inf(1), 0)},
-		{"client/budget=1e9/s", WithRate(1e9, 1_000_000)},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			c, err := New(testID, testSecret, WithBaseURL(srv.URL), bc.opt)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				var out []sim
-				if _, err := c.do(context.Background(), getSims(), &out); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+	benchClientVsNetHTTP(b, srv.URL, &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()})
 }
 
 // cannedTransport answers every request in memory, so BenchmarkClientOverhead measures the
@@ -726,16 +683,21 @@ func (c cannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // BenchmarkClientOverhead is BenchmarkClientGet with an in-memory transport: the difference
 // between the baseline and the client is the client's overhead alone.
 func BenchmarkClientOverhead(b *testing.B) {
+	tr := cannedTransport{body: `[{"iccid":"8988228066600000001","status":"Enabled"}]`}
+	benchClientVsNetHTTP(b, "http://1nce.invalid", &http.Client{Transport: tr})
+}
+
+// benchClientVsNetHTTP runs GET /v2/sims against baseURL through hc: once as a plain net/http
+// call (the same-run baseline), then through the client with and without a rate budget.
+func benchClientVsNetHTTP(b *testing.B, baseURL string, hc *http.Client) {
 	type sim struct {
 		ICCID  string `json:"iccid"`
 		Status string `json:"status"`
 	}
-	tr := cannedTransport{body: `[{"iccid":"8988228066600000001","status":"Enabled"}]`}
 	b.Run("baseline=net/http", func(b *testing.B) {
-		hc := &http.Client{Transport: tr}
 		b.ReportAllocs()
 		for b.Loop() {
-			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "http://1nce.invalid/v2/sims", nil)
+			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, baseURL+"/v2/sims", nil)
 			req.Header.Set("Authorization", "Bearer tok-1")
 			res, err := hc.Do(req)
 			if err != nil {
@@ -757,7 +719,7 @@ func BenchmarkClientOverhead(b *testing.B) {
 		{"client/budget=1e9/s", WithRate(1e9, 1_000_000)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			c, err := New(testID, testSecret, WithBaseURL("http://1nce.invalid"), WithHTTPClient(&http.Client{Transport: tr}), bc.opt)
+			c, err := New(testID, testSecret, WithBaseURL(baseURL), WithHTTPClient(hc), bc.opt)
 			if err != nil {
 				b.Fatal(err)
 			}
