@@ -59,12 +59,7 @@ func (h *Handler) Check(ctx context.Context) Report {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cctx, cancel := context.WithTimeout(ctx, h.timeout)
-			defer cancel()
-			res := "ok"
-			if err := p.Ping(cctx); err != nil {
-				res = err.Error()
-			}
+			res := h.ping(ctx, p)
 			mu.Lock()
 			r.Checks[name] = res
 			if res != "ok" {
@@ -79,6 +74,28 @@ func (h *Handler) Check(ctx context.Context) Report {
 		sort.Strings(r.Failed)
 	}
 	return r
+}
+
+// ping runs one check with the timeout. A dependency that ignores its context still cannot hold
+// the probe past the timeout, and an answer that arrives after it counts as a failure: a load
+// balancer must not route to a replica whose database takes longer than that.
+func (h *Handler) ping(ctx context.Context, p Pinger) string {
+	cctx, cancel := context.WithTimeout(ctx, h.timeout)
+	defer cancel()
+	done := make(chan error, 1) // buffered: a late answer must not block the goroutine forever
+	go func() { done <- p.Ping(cctx) }()
+	select {
+	case err := <-done:
+		switch {
+		case cctx.Err() != nil:
+			return "timeout after " + h.timeout.String()
+		case err != nil:
+			return err.Error()
+		}
+		return "ok"
+	case <-cctx.Done():
+		return "timeout after " + h.timeout.String()
+	}
 }
 
 // Register mounts /health, /health/live and /health/ready on mux.

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestEndpoints(t *testing.T) {
@@ -14,12 +16,7 @@ func TestEndpoints(t *testing.T) {
 	h := New("test", 0, map[string]Pinger{
 		"database": PingFunc(func(context.Context) error { return dbErr }),
 		"cache":    PingFunc(func(context.Context) error { return nil }),
-		"slow": PingFunc(func(ctx context.Context) error {
-			<-ctx.Done() // a hung dependency must not hang the probe: the timeout ends it
-			return nil
-		}),
 	})
-	h.timeout = 1 // nanosecond: the slow check's context is already done
 	mux := http.NewServeMux()
 	h.Register(mux)
 	get := func(path string) (int, Report) {
@@ -44,5 +41,26 @@ func TestEndpoints(t *testing.T) {
 	code, rep = get("/health")
 	if code != 503 || rep.Version != "test" {
 		t.Errorf("health = %d %+v", code, rep)
+	}
+}
+
+func TestHungDependencyFailsWithinTimeout(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	h := New("test", 20*time.Millisecond, map[string]Pinger{
+		// Ignores its context, like a driver stuck in a dial: the probe must still answer.
+		"hung": PingFunc(func(context.Context) error { <-block; return nil }),
+		// Answers "fine" only after the deadline: too slow counts as down.
+		"late": PingFunc(func(ctx context.Context) error { <-ctx.Done(); return nil }),
+		"db":   PingFunc(func(context.Context) error { return nil }),
+	})
+	rep := h.Check(context.Background())
+	if rep.Status != "unavailable" || len(rep.Failed) != 2 || rep.Checks["db"] != "ok" {
+		t.Fatalf("report = %+v, want hung and late failed, db ok", rep)
+	}
+	for _, name := range []string{"hung", "late"} {
+		if !strings.HasPrefix(rep.Checks[name], "timeout") {
+			t.Errorf("%s = %q, want a timeout", name, rep.Checks[name])
+		}
 	}
 }
