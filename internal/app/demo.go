@@ -18,7 +18,6 @@ import (
 // demoFleet is the in-process 1NCE simulator that `serve --demo` runs, reachable over real
 // loopback HTTP like the real API, with its Data Streamer emitter pushing to this server.
 type demoFleet struct {
-	sim     *oncesim.Simulator
 	baseURL string
 	sims    int
 }
@@ -69,7 +68,7 @@ func startDemo(a *App, cred *streamer.Credential) (*demoFleet, error) {
 			return nil
 		}
 	})
-	d := &demoFleet{sim: sim, baseURL: "http://" + ln.Addr().String(), sims: n}
+	d := &demoFleet{baseURL: "http://" + ln.Addr().String(), sims: n}
 	a.cfg.OnceBaseURL, a.cfg.OnceClientID, a.cfg.OnceClientSecret = d.baseURL, clientID, config.Secret(clientSecret)
 	return d, nil
 }
@@ -78,7 +77,7 @@ func startDemo(a *App, cred *streamer.Credential) (*demoFleet, error) {
 func (d *demoFleet) announce(w io.Writer, addr string) {
 	fmt.Fprintf(w, "oncefleet demo is running\n")
 	fmt.Fprintf(w, "  server:          http://%s  (health: /health, metrics: /metrics)\n", addr)
-	fmt.Fprintf(w, "  1NCE simulator:  %s  (%d seeded SIMs, client id %s)\n", d.baseURL, d.sims, "[generated]")
+	fmt.Fprintf(w, "  1NCE simulator:  %s  (%d seeded SIMs, generated credentials)\n", d.baseURL, d.sims)
 	fmt.Fprintf(w, "  data streamer:   the simulator pushes usage and events to http://%s%s\n", addr, streamer.Prefix)
 	fmt.Fprintf(w, "Stop with Ctrl-C.\n")
 }
