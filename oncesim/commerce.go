@@ -112,24 +112,15 @@ func (s *Simulator) listOrders(w http.ResponseWriter, r *http.Request, _ routePa
 	if len(keys) == 0 {
 		keys = []sortKey{{field: "order_number"}}
 	}
-	slices.SortStableFunc(orders, func(a, b *order) int {
-		for _, k := range keys {
-			c := 0
-			switch k.field {
-			case "order_number":
-				c = cmpInt(a.number, b.number)
-			case "order_date":
-				c = cmpInt(a.date, b.date)
-			}
-			if k.desc {
-				c = -c
-			}
-			if c != 0 {
-				return c
-			}
+	slices.SortStableFunc(orders, byKeys(keys, func(field string, a, b *order) int {
+		switch field {
+		case "order_number":
+			return cmpInt(a.number, b.number)
+		case "order_date":
+			return cmpInt(a.date, b.date)
 		}
-		return 0
-	})
+		return 0 // order_status: every order is COMPLETED
+	}))
 	from, to, pages := pageBounds(page, size, len(orders))
 	out := make([]map[string]any, 0, to-from)
 	for _, o := range orders[from:to] {

@@ -269,24 +269,15 @@ func sortEvents(evs []simEvent, keys []sortKey) {
 	if len(keys) == 0 {
 		keys = []sortKey{{field: "timestamp"}, {field: "id"}}
 	}
-	slices.SortStableFunc(evs, func(a, b simEvent) int {
-		for _, k := range keys {
-			c := 0
-			switch k.field {
-			case "timestamp":
-				c = cmpInt(a.at, b.at)
-			case "id":
-				c = cmpInt(a.id, b.id)
-			}
-			if k.desc {
-				c = -c
-			}
-			if c != 0 {
-				return c
-			}
+	slices.SortStableFunc(evs, byKeys(keys, func(field string, a, b simEvent) int {
+		switch field {
+		case "timestamp":
+			return cmpInt(a.at, b.at)
+		case "id":
+			return cmpInt(a.id, b.id)
 		}
 		return 0
-	})
+	}))
 }
 
 func cmpInt(a, b int64) int {

@@ -87,6 +87,23 @@ type sortKey struct {
 	desc  bool
 }
 
+// byKeys orders by keys in turn, each ascending or descending; field compares a and b on one
+// named field. Ties on every key compare equal, so a stable sort keeps their order.
+func byKeys[T any](keys []sortKey, field func(name string, a, b T) int) func(a, b T) int {
+	return func(a, b T) int {
+		for _, k := range keys {
+			c := field(k.field, a, b)
+			if k.desc {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
+		}
+		return 0
+	}
+}
+
 // parseSort reads a comma separated sort list ("-timestamp,id") restricted to allowed fields.
 func parseSort(s string, allowed ...string) ([]sortKey, error) {
 	if s == "" {

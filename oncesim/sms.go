@@ -283,28 +283,20 @@ func (s *Simulator) listSMS(w http.ResponseWriter, r *http.Request, p routeParam
 	var total, pages int
 	if !s.withSIM(p.iccid, func(c *simCtx) {
 		recs := smsOf(c.sh.extra[int32(c.off)], c.idx)
-		slices.SortStableFunc(recs, func(a, b *smsRecord) int {
-			for _, k := range keys {
-				x := 0
-				switch k.field {
-				case "id":
-					x = cmpInt(a.id, b.id)
-				case "submit_date":
-					x = cmpInt(a.submit, b.submit)
-				case "status":
-					sa, _, _ := a.state(c.now)
-					sb, _, _ := b.state(c.now)
-					x = cmpInt(int64(sa), int64(sb))
-				}
-				if k.desc {
-					x = -x
-				}
-				if x != 0 {
-					return x
-				}
+		// Ties fall back to ascending id.
+		slices.SortStableFunc(recs, byKeys(append(keys, sortKey{field: "id"}), func(field string, a, b *smsRecord) int {
+			switch field {
+			case "id":
+				return cmpInt(a.id, b.id)
+			case "submit_date":
+				return cmpInt(a.submit, b.submit)
+			case "status":
+				sa, _, _ := a.state(c.now)
+				sb, _, _ := b.state(c.now)
+				return cmpInt(int64(sa), int64(sb))
 			}
-			return cmpInt(a.id, b.id)
-		})
+			return 0
+		}))
 		var from, to int
 		total = len(recs)
 		from, to, pages = pageBounds(page, size, total)
