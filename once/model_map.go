@@ -53,8 +53,8 @@ func quotaLevel(q *V1QuotaStatus) QuotaLevel {
 	}
 }
 
-// volume converts a quota volume to the domain unit of its service.
-func volume(svc QuotaService, d Decimal) (int64, error) {
+// convert converts a quota volume to the domain unit of the service.
+func (svc QuotaService) convert(d Decimal) (int64, error) {
 	if svc == QuotaData {
 		return MBToBytes(d)
 	}
@@ -72,15 +72,12 @@ func QuotaFromV1(q V1Quota, svc QuotaService, now time.Time) (Quota, error) {
 		PeakThroughput:   q.PeakThroughput,
 		Source:           GenV1,
 	}
-	var err error
-	if out.Remaining, err = volume(svc, q.Volume); err != nil {
-		return Quota{}, fmt.Errorf("once: %s quota volume: %w", svc, err)
-	}
-	if out.Total, err = volume(svc, q.TotalVolume); err != nil {
-		return Quota{}, fmt.Errorf("once: %s quota total_volume: %w", svc, err)
-	}
-	if out.LastAdded, err = volume(svc, q.LastVolumeAdded); err != nil {
-		return Quota{}, fmt.Errorf("once: %s quota last_volume_added: %w", svc, err)
+	if err := convertVolumes(svc.convert, []volumeField{
+		{&out.Remaining, q.Volume, "volume"},
+		{&out.Total, q.TotalVolume, "total_volume"},
+		{&out.LastAdded, q.LastVolumeAdded, "last_volume_added"},
+	}); err != nil {
+		return Quota{}, fmt.Errorf("once: %s quota %w", svc, err)
 	}
 	out.ThresholdVolume = out.Total * int64(out.ThresholdPercent) / 100
 	switch {
@@ -113,25 +110,36 @@ func QuotaFromV2(q V2Quota, svc QuotaService) (Quota, error) {
 			out.State = map[LooseInt]QuotaState{0: QuotaExhausted, 1: QuotaActive, 2: QuotaExpired}[q.Status.ID]
 		}
 	}
-	fields := []struct {
-		dst  *int64
-		src  Decimal
-		name string
-	}{
+	if err := convertVolumes(svc.convert, []volumeField{
 		{&out.Remaining, q.Volume, "volume"},
 		{&out.Total, q.TotalVolume, "total_volume"},
 		{&out.AccumulatedTotal, q.AccumulatedTotalVolume, "accumulated_total_volume"},
 		{&out.LastAdded, q.LastVolumeAdded, "last_volume_added"},
 		{&out.ThresholdVolume, q.ThresholdVolume, "threshold_volume"},
+	}); err != nil {
+		return Quota{}, fmt.Errorf("once: %s quota %w", svc, err)
 	}
+	return out, nil
+}
+
+// volumeField is one wire volume to convert into a domain field; name is its wire name, for
+// the error.
+type volumeField struct {
+	dst  *int64
+	src  Decimal
+	name string
+}
+
+// convertVolumes converts every field with conv, stopping at the first that does not fit.
+func convertVolumes(conv func(Decimal) (int64, error), fields []volumeField) error {
 	for _, f := range fields {
-		v, err := volume(svc, f.src)
+		v, err := conv(f.src)
 		if err != nil {
-			return Quota{}, fmt.Errorf("once: %s quota %s: %w", svc, f.name, err)
+			return fmt.Errorf("%s: %w", f.name, err)
 		}
 		*f.dst = v
 	}
-	return out, nil
+	return nil
 }
 
 // SMSFromV1 maps a v1 SMS.
@@ -274,15 +282,12 @@ func UsageFromV1(u V1DailyUsage) ([]DailyUsage, error) {
 	for _, d := range u.Stats {
 		day := DailyUsage{Date: parseTimeLoose(d.Date)}
 		if d.Data != nil {
-			var err error
-			if day.DataBytes, err = MBToBytes(Decimal(d.Data.Volume)); err != nil {
-				return nil, fmt.Errorf("once: usage %s data volume: %w", d.Date, err)
-			}
-			if day.DataRxBytes, err = MBToBytes(Decimal(d.Data.VolumeRx)); err != nil {
-				return nil, fmt.Errorf("once: usage %s data volume_rx: %w", d.Date, err)
-			}
-			if day.DataTxBytes, err = MBToBytes(Decimal(d.Data.VolumeTx)); err != nil {
-				return nil, fmt.Errorf("once: usage %s data volume_tx: %w", d.Date, err)
+			if err := convertVolumes(MBToBytes, []volumeField{
+				{&day.DataBytes, Decimal(d.Data.Volume), "volume"},
+				{&day.DataRxBytes, Decimal(d.Data.VolumeRx), "volume_rx"},
+				{&day.DataTxBytes, Decimal(d.Data.VolumeTx), "volume_tx"},
+			}); err != nil {
+				return nil, fmt.Errorf("once: usage %s data %w", d.Date, err)
 			}
 			day.DataCost = string(d.Data.Cost)
 			if d.Data.Currency != nil {
@@ -290,15 +295,12 @@ func UsageFromV1(u V1DailyUsage) ([]DailyUsage, error) {
 			}
 		}
 		if d.SMS != nil {
-			var err error
-			if day.SMS, err = RoundCount(Decimal(d.SMS.Volume)); err != nil {
-				return nil, fmt.Errorf("once: usage %s sms volume: %w", d.Date, err)
-			}
-			if day.SMSMO, err = RoundCount(Decimal(d.SMS.VolumeRx)); err != nil {
-				return nil, fmt.Errorf("once: usage %s sms volume_rx: %w", d.Date, err)
-			}
-			if day.SMSMT, err = RoundCount(Decimal(d.SMS.VolumeTx)); err != nil {
-				return nil, fmt.Errorf("once: usage %s sms volume_tx: %w", d.Date, err)
+			if err := convertVolumes(RoundCount, []volumeField{
+				{&day.SMS, Decimal(d.SMS.Volume), "volume"},
+				{&day.SMSMO, Decimal(d.SMS.VolumeRx), "volume_rx"},
+				{&day.SMSMT, Decimal(d.SMS.VolumeTx), "volume_tx"},
+			}); err != nil {
+				return nil, fmt.Errorf("once: usage %s sms %w", d.Date, err)
 			}
 			day.SMSCost = string(d.SMS.Cost)
 			if day.Currency == "" && d.SMS.Currency != nil {
