@@ -136,7 +136,9 @@ func httptestServerWithLimit(t *testing.T, s streamer.Saver, limit int64) string
 }
 
 // TestPostgresStoresWhatTheParserAccepts posts values that are valid JSON but that jsonb refuses
-// as such: each batch is either stored (200) or refused with 400, never a 5xx re-send loop.
+// as such: each batch is either stored (200) or refused with 400, never a 5xx re-send loop, and
+// every stored payload (TEXT since migration 00012) still casts to jsonb, as the applier's event
+// details need.
 func TestPostgresStoresWhatTheParserAccepts(t *testing.T) {
 	s, db := openBackend(t, "postgres")
 	srv, _ := newServer(t, s, cred)
@@ -162,6 +164,9 @@ func TestPostgresStoresWhatTheParserAccepts(t *testing.T) {
 	}
 	if n := count(t, db, `SELECT count(*) FROM streamer_records`); n != 6 {
 		t.Errorf("stored %d records, want 6", n)
+	}
+	if n := count(t, db, `SELECT count(payload::jsonb) FROM streamer_records`); n != 6 {
+		t.Errorf("%d stored payloads cast to jsonb, want 6", n)
 	}
 }
 
