@@ -52,14 +52,11 @@ type Config struct {
 	StreamerSilentAfter string `name:"streamer-silent-after" env:"ONCEFLEET_STREAMER_SILENT_AFTER" default:"30m" help:"Raise a stream-silent event when a Data Streamer stream type delivers nothing for this long."`
 	StreamerRetention   string `name:"streamer-retention" env:"ONCEFLEET_STREAMER_RETENTION" default:"192h" help:"Keep applied Data Streamer records this long for de-duplication (at least 192h: 1NCE re-delivers up to 7 days)."`
 
-	JWTKey Secret `name:"jwt-key" env:"ONCEFLEET_JWT_KEY" help:"HMAC key for session tokens (or ONCEFLEET_JWT_KEY_FILE); generated into the data dir when empty."`
-
 	LogLevel  string `name:"log-level" env:"ONCEFLEET_LOG_LEVEL" default:"info" help:"debug, info, warn or error."`
 	LogFormat string `name:"log-format" env:"ONCEFLEET_LOG_FORMAT" default:"json" help:"json or text."`
 
 	MigrateOnStart  bool   `name:"migrate-on-start" env:"ONCEFLEET_MIGRATE_ON_START" default:"true" negatable:"" help:"Apply pending migrations when serve starts."`
 	ShutdownTimeout string `name:"shutdown-timeout" env:"ONCEFLEET_SHUTDOWN_TIMEOUT" default:"30s" help:"How long to drain in-flight requests on SIGINT/SIGTERM."`
-	MetricsPublic   bool   `name:"metrics-public" env:"ONCEFLEET_METRICS_PUBLIC" default:"true" negatable:"" help:"Serve /metrics without authentication."`
 }
 
 // Resolved is a validated Config with parsed values.
@@ -82,7 +79,6 @@ func (c *Config) secretFiles() map[string]*Secret {
 		"ONCEFLEET_REDIS_URL_FILE":          &c.RedisURL,
 		"ONCEFLEET_ONCE_CLIENT_SECRET_FILE": &c.OnceClientSecret,
 		"ONCEFLEET_STREAMER_PASSWORD_FILE":  &c.StreamerPassword,
-		"ONCEFLEET_JWT_KEY_FILE":            &c.JWTKey,
 	}
 }
 
@@ -148,9 +144,6 @@ func (c Config) Resolve(getenv func(string) string) (*Resolved, error) {
 	}
 	if c.StreamerPassword != "" && len(c.StreamerPassword) < 12 {
 		bad("ONCEFLEET_STREAMER_PASSWORD", "streamer-password", "must be at least 12 characters")
-	}
-	if c.JWTKey != "" && len(c.JWTKey) < 32 {
-		bad("ONCEFLEET_JWT_KEY", "jwt-key", "must be at least 32 bytes")
 	}
 	if err := r.Level.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		bad("ONCEFLEET_LOG_LEVEL", "log-level", "want debug, info, warn or error, got %q", c.LogLevel)
