@@ -33,7 +33,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}, []string{"stream"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "streamer_records_rejected_total",
-			Help: "Data Streamer records refused: the bad record of a 400 batch, or every record of a 413 batch counted so far (stream=unknown when it cannot be told).",
+			Help: "Data Streamer records refused: 1 for a malformed batch or a body over the byte limit, every record of a batch the database refused, the limit plus one for a batch over the record limit; labelled with the endpoint's stream (unknown on the combined endpoint).",
 		}, []string{"stream"}),
 		applied: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "streamer_records_applied_total",

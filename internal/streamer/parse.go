@@ -82,9 +82,9 @@ var ErrTooManyRecords = fmt.Errorf("batch holds more than %d records", MaxRecord
 //
 // It returns ErrTooManyRecords past MaxRecords, the reader's own error (e.g.
 // *http.MaxBytesError) when reading fails, or a *BatchError for bad input. The one change
-// made to a record's bytes: escapes that are valid JSON but that PostgreSQL cannot hold in text
-// or jsonb (\u0000, unpaired surrogates) become \ufffd, so such a record is stored and applied
-// rather than refused on every re-send.
+// made to a record's bytes: escapes that are valid JSON but whose decoded text PostgreSQL
+// cannot hold in text or jsonb columns (\u0000, unpaired surrogates) become \ufffd, so such a
+// record is applied rather than failing the applier's transaction after it was acknowledged.
 func ParseBatch(r io.Reader, def record.Stream) ([]Record, error) {
 	hint := 0
 	if l, ok := r.(interface{ Len() int }); ok {
@@ -383,8 +383,9 @@ func hex4(h []byte) (rune, bool) {
 }
 
 // maxNumberLen and the four exponent digits bound number literals to what PostgreSQL's numeric
-// (and so jsonb, and the applier's arithmetic) can hold. JSON sets no such limits, but a record
-// acknowledged and then refused by the database would be re-sent forever.
+// (and so jsonb, where the applier writes event details, and the applier's arithmetic) can hold.
+// JSON sets no such limits, but a record acknowledged and then refused by the database would
+// fail the applier's transaction on every retry.
 const maxNumberLen = 1000
 
 func (s *scanner) number() error {

@@ -19,7 +19,7 @@ const (
 )
 
 // Raw is one record as received: its stream, 1NCE's id (as text, so 64-bit ids keep every digit)
-// and the record's JSON exactly as sent.
+// and the record's JSON as sent, but for the one escape rewrite streamer.ParseBatch describes.
 type Raw struct {
 	Stream  Stream
 	ID      string
