@@ -64,8 +64,7 @@ func Status(code fleet.Code) int {
 // the log, not the client.
 func FromError(err error) Problem {
 	code := fleet.ErrorCode(err)
-	status := Status(code)
-	p := Problem{Title: http.StatusText(status), Status: status, Code: string(code), Detail: fleet.ErrorMessage(err)}
+	p := New(Status(code), code, fleet.ErrorMessage(err))
 	var fe *fleet.Error
 	if errors.As(err, &fe) {
 		p.Field = fe.Field
