@@ -645,6 +645,19 @@ func TestTopUpResult(t *testing.T) {
 	}
 }
 
+// TestLocationID pins how v1 SendSMS and the top-ups read an id from a Location header.
+func TestLocationID(t *testing.T) {
+	for loc, want := range map[string]string{
+		"https://api.1nce.com/management-api/v1/sims/8988/sms/42": "42",
+		"/v1/sims/8988/sms/7?x=1":                                 "7",
+		"":                                                        "",
+	} {
+		if got := locationID(loc); got != want {
+			t.Errorf("locationID(%q) = %q, want %q", loc, got, want)
+		}
+	}
+}
+
 // newFakeClient serves a FakeAPI over loopback HTTP and returns a client for it.
 func newFakeClient(t testing.TB, sims int, opts ...Option) (*Client, *FakeAPI) {
 	t.Helper()

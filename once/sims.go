@@ -90,16 +90,23 @@ func topUpResult(res *response) TopUpResult {
 	}
 	loc := res.header.Get("Location")
 	out := TopUpResult{Location: loc}
-	if loc != "" {
-		p := loc
-		if u, err := url.Parse(loc); err == nil {
-			p = u.Path
-		}
-		if n, err := strconv.ParseInt(path.Base(p), 10, 64); err == nil && n > 0 {
-			out.OrderNumber = n
-		}
+	if n, err := strconv.ParseInt(locationID(loc), 10, 64); err == nil && n > 0 {
+		out.OrderNumber = n
 	}
 	return out
+}
+
+// locationID is the last path segment of a Location header: the id of what 1NCE created
+// ("" when loc is empty).
+func locationID(loc string) string {
+	if loc == "" {
+		return ""
+	}
+	p := loc
+	if u, err := url.Parse(loc); err == nil {
+		p = u.Path
+	}
+	return path.Base(p)
 }
 
 // SIMListOptions select and walk the SIM list.

@@ -3,8 +3,6 @@ package once
 import (
 	"context"
 	"iter"
-	"net/url"
-	"path"
 )
 
 // SentSMS identifies an SMS that 1NCE accepted for delivery.
@@ -27,15 +25,7 @@ func (c *Client) SendSMS(ctx context.Context, iccid string, m SMSMessage) (SentS
 		if err != nil {
 			return SentSMS{}, err
 		}
-		out := SentSMS{Source: GenV1}
-		if loc != "" {
-			p := loc
-			if u, err := url.Parse(loc); err == nil {
-				p = u.Path
-			}
-			out.ID = path.Base(p)
-		}
-		return out, nil
+		return SentSMS{ID: locationID(loc), Source: GenV1}, nil
 	}
 	res, err := c.V2().SendSMS(ctx, iccid, m)
 	if err != nil {
