@@ -167,8 +167,8 @@ func (c *Contract) Doc(s Spec) *openapi3.T { return c.docs[s] }
 // ErrNoRoute reports a request that matches no operation of any spec.
 var ErrNoRoute = errors.New("spectest: no operation of the official specs matches")
 
-// Find returns the operation that serves method and path (path relative to the API base,
-// e.g. /v1/sims/123), trying every spec.
+// find returns the operation that serves req (its path relative to the API base, e.g.
+// /v1/sims/123), trying every spec.
 func (c *Contract) find(req *http.Request) (Spec, *routers.Route, map[string]string, error) {
 	for _, s := range Specs {
 		route, params, err := c.router[s].FindRoute(req)
