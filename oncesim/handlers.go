@@ -150,34 +150,41 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
-// indicesOf resolves ICCIDs; it returns the first unknown one when any is unknown.
-func (s *Simulator) indicesOf(iccids []string) ([]int, string) {
+// indicesOf resolves the ICCIDs of a v1 bulk operation. When one is unknown it answers 404 for
+// the first such ICCID and reports false.
+func (s *Simulator) indicesOf(w http.ResponseWriter, iccids []string) ([]int, bool) {
 	out := make([]int, 0, len(iccids))
 	for _, ic := range iccids {
 		idx, ok := s.fleet.indexOf(ic)
 		if !ok {
-			return nil, ic
+			gen1.notFound(w, "SIM "+ic)
+			return nil, false
 		}
 		out = append(out, idx)
 	}
-	return out, ""
+	return out, true
 }
 
-// expiredOf lists the SIMs among idxs whose lifetime has ended.
-func (s *Simulator) expiredOf(idxs []int) []string {
+// refuseExpired answers the v1 expired error, listing every SIM among idxs whose lifetime has
+// ended, and reports whether it did: a bulk change touches no SIM when any is expired.
+func (s *Simulator) refuseExpired(w http.ResponseWriter, idxs []int) bool {
 	now := s.now()
-	var out []string
+	var exp []string
 	s.fleet.mu.RLock()
-	defer s.fleet.mu.RUnlock()
 	for _, idx := range idxs {
 		sh, off := s.fleet.locate(idx)
 		sh.mu.RLock()
 		if now >= sh.sims[off].data.expiry {
-			out = append(out, iccidOf(idx))
+			exp = append(exp, iccidOf(idx))
 		}
 		sh.mu.RUnlock()
 	}
-	return out
+	s.fleet.mu.RUnlock()
+	if len(exp) == 0 {
+		return false
+	}
+	gen1.expired(w, exp...)
+	return true
 }
 
 // paymentMethod validates the payment_method query parameter of invoicing operations.

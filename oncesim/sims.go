@@ -267,13 +267,8 @@ func (s *Simulator) v1UpdateSIMs(w http.ResponseWriter, r *http.Request, _ route
 		}
 		iccids[i] = *us[i].ICCID
 	}
-	idxs, unknown := s.indicesOf(iccids)
-	if unknown != "" {
-		gen1.notFound(w, "SIM "+unknown)
-		return
-	}
-	if exp := s.expiredOf(idxs); len(exp) > 0 {
-		gen1.expired(w, exp...)
+	idxs, ok := s.indicesOf(w, iccids)
+	if !ok || s.refuseExpired(w, idxs) {
 		return
 	}
 	for i, idx := range idxs {
@@ -402,13 +397,8 @@ func (s *Simulator) v1TopUpMulti(w http.ResponseWriter, r *http.Request, _ route
 		gen1.badRequest(w, "at least one ICCID is required")
 		return
 	}
-	idxs, unknown := s.indicesOf(iccids)
-	if unknown != "" {
-		gen1.notFound(w, "SIM "+unknown)
-		return
-	}
-	if exp := s.expiredOf(idxs); len(exp) > 0 {
-		gen1.expired(w, exp...)
+	idxs, ok := s.indicesOf(w, iccids)
+	if !ok || s.refuseExpired(w, idxs) {
 		return
 	}
 	for _, idx := range idxs {
@@ -432,13 +422,8 @@ func (s *Simulator) v1AutoTopUp(w http.ResponseWriter, r *http.Request, _ routeP
 		gen1.badRequest(w, "enabled and at least one ICCID are required")
 		return
 	}
-	idxs, unknown := s.indicesOf(req.ICCIDs)
-	if unknown != "" {
-		gen1.notFound(w, "SIM "+unknown)
-		return
-	}
-	if exp := s.expiredOf(idxs); len(exp) > 0 {
-		gen1.expired(w, exp...)
+	idxs, ok := s.indicesOf(w, req.ICCIDs)
+	if !ok || s.refuseExpired(w, idxs) {
 		return
 	}
 	for _, idx := range idxs {
@@ -482,9 +467,8 @@ func (s *Simulator) v1Transfer(w http.ResponseWriter, r *http.Request, _ routePa
 		gen1.badRequest(w, "target_organisation must be a positive organisation id")
 		return
 	}
-	idxs, unknown := s.indicesOf(req.ICCIDs)
-	if unknown != "" {
-		gen1.notFound(w, "SIM "+unknown)
+	idxs, ok := s.indicesOf(w, req.ICCIDs)
+	if !ok {
 		return
 	}
 	for _, rg := range req.Ranges {
@@ -512,8 +496,7 @@ func (s *Simulator) v1Transfer(w http.ResponseWriter, r *http.Request, _ routePa
 		gen1.badRequest(w, "iccids or iccid_ranges must name at least one SIM")
 		return
 	}
-	if exp := s.expiredOf(idxs); len(exp) > 0 {
-		gen1.expired(w, exp...)
+	if s.refuseExpired(w, idxs) {
 		return
 	}
 	for _, idx := range idxs {
@@ -556,9 +539,8 @@ func (s *Simulator) v1Extension(w http.ResponseWriter, r *http.Request, _ routeP
 		gen1.badRequest(w, "at least one ICCID is required")
 		return
 	}
-	idxs, unknown := s.indicesOf(req.ICCIDs)
-	if unknown != "" {
-		gen1.notFound(w, "SIM "+unknown)
+	idxs, ok := s.indicesOf(w, req.ICCIDs)
+	if !ok {
 		return
 	}
 	for _, idx := range idxs {

@@ -416,6 +416,14 @@ func TestExpiredSIMOnlyExtends(t *testing.T) {
 	h.login()
 	h.do("PUT", "/v1/sims/"+ic, map[string]any{"iccid": ic, "status": "Enabled"}).want(t, 422, "update expired v1")
 	h.do("PUT", "/v2/sims/"+ic, map[string]any{"label": "x"}).want(t, 409, "update expired v2")
+	// A bulk change naming an expired SIM changes none of the SIMs it names.
+	live := iccidOf(findSIM(t, h.sim, func(_ int, st *sim) bool { return st.data.expiry-t0.Unix() > 120*daySeconds }))
+	h.do("POST", "/v1/sims", []map[string]any{{"iccid": live, "status": "Enabled", "label": "bulk"}, {"iccid": ic, "status": "Enabled"}}).
+		want(t, 422, "bulk update naming an expired SIM")
+	if st, _ := h.sim.SIM(live); st.Label == "bulk" {
+		t.Error("a refused bulk update relabelled a live SIM")
+	}
+	h.do("POST", "/v1/sims/topup", []string{live, ic}).want(t, 422, "bulk top-up naming an expired SIM")
 	h.do("POST", "/v1/sims/extension", map[string]any{"iccids": []string{ic}, "productId": 1101}).want(t, 201, "extend")
 	st, _ := h.sim.SIM(ic)
 	if st.Data.Status != "ACTIVE" || !st.Data.Expiry.After(t0.AddDate(9, 0, 0)) {
