@@ -14,28 +14,13 @@ import (
 	"github.com/oncefleet/oncefleet/internal/fleet"
 	"github.com/oncefleet/oncefleet/internal/store/dbtest"
 	"github.com/oncefleet/oncefleet/internal/store/postgres"
+	"github.com/oncefleet/oncefleet/internal/store/storetest"
 )
 
 // Benchmarks compare each batched path with the obvious row-by-row baseline in the same run.
 // Record results in docs/BENCHMARKS.md with the command, e.g.
 //
 //	go test -run '^$' -bench . -benchtime 2x ./internal/store/postgres/
-
-func benchSIMs(n int) []fleet.SIM {
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	sims := make([]fleet.SIM, n)
-	for i := range sims {
-		sims[i] = fleet.SIM{
-			ICCID: fmt.Sprintf("89882806660%08d", i), ICCIDWithLuhn: fmt.Sprintf("89882806660%08d0", i),
-			IMSI: fmt.Sprintf("90140510%07d", i), CurrentIMSI: fmt.Sprintf("90140510%07d", i),
-			MSISDN: fmt.Sprintf("8822851%08d", i), Status: "Enabled", Label: fmt.Sprintf("pump-%d", i),
-			IPAddress: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), IMEI: fmt.Sprintf("35693803%07d", i),
-			ActivationDate: t0.Add(time.Duration(i) * time.Second), OrganizationID: fmt.Sprintf("org-%d", i%20),
-			DataQuotaStatus: "ACTIVE", SMSQuotaStatus: "ACTIVE",
-		}
-	}
-	return sims
-}
 
 // rowByRowSIMs is the baseline: one INSERT … ON CONFLICT round trip per SIM, in a transaction.
 func rowByRowSIMs(ctx context.Context, s *postgres.Store, sims []fleet.SIM) error {
@@ -107,7 +92,7 @@ func truncate(b *testing.B, s *postgres.Store, table string) {
 func BenchmarkUpsertSIMs100k(b *testing.B) {
 	ctx := context.Background()
 	s := dbtest.NewPostgres(b)
-	sims := benchSIMs(100_000)
+	sims := storetest.BenchSIMs(100_000)
 	for _, bc := range []struct {
 		name string
 		fn   func() error
@@ -135,7 +120,7 @@ func BenchmarkUpsertSIMs100k(b *testing.B) {
 func BenchmarkUpsertSIMPage100(b *testing.B) {
 	ctx := context.Background()
 	s := dbtest.NewPostgres(b)
-	sims := benchSIMs(10_000)
+	sims := storetest.BenchSIMs(10_000)
 	if err := s.UpsertSIMs(ctx, sims); err != nil {
 		b.Fatal(err)
 	}
@@ -162,17 +147,6 @@ func BenchmarkUpsertSIMPage100(b *testing.B) {
 	}
 }
 
-func benchUsage(n int) []fleet.Usage {
-	day0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	rows := make([]fleet.Usage, n)
-	for i := range rows {
-		rows[i] = fleet.Usage{ICCID: fmt.Sprintf("89882806660%08d", i/10), Day: day0.AddDate(0, 0, i%10),
-			VolumeRx: int64(i * 1000), VolumeTx: int64(i * 100), VolumeTotal: int64(i * 1100),
-			SMSMO: int64(i % 3), SMSMT: int64(i % 2), Cost: float64(i) / 1e6, Source: fleet.UsageFromStreamer}
-	}
-	return rows
-}
-
 func rowByRowUsage(ctx context.Context, s *postgres.Store, rows []fleet.Usage) error {
 	tx, err := s.Pool().Begin(ctx)
 	if err != nil {
@@ -197,7 +171,7 @@ func rowByRowUsage(ctx context.Context, s *postgres.Store, rows []fleet.Usage) e
 func BenchmarkInsertUsage100k(b *testing.B) {
 	ctx := context.Background()
 	s := dbtest.NewPostgres(b)
-	rows := benchUsage(100_000)
+	rows := storetest.BenchUsage(100_000)
 	for _, bc := range []struct {
 		name string
 		fn   func() error

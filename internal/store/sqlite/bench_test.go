@@ -2,13 +2,13 @@ package sqlite_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/oncefleet/oncefleet/internal/fleet"
 	"github.com/oncefleet/oncefleet/internal/store/dbtest"
 	"github.com/oncefleet/oncefleet/internal/store/sqlite"
+	"github.com/oncefleet/oncefleet/internal/store/storetest"
 )
 
 // Benchmarks compare each batched path with a row-by-row baseline (one prepared single-row
@@ -16,22 +16,6 @@ import (
 // Record results in docs/BENCHMARKS.md with the command, e.g.
 //
 //	go test -run '^$' -bench . -benchtime 2x ./internal/store/sqlite/
-
-func benchSIMs(n int) []fleet.SIM {
-	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	sims := make([]fleet.SIM, n)
-	for i := range sims {
-		sims[i] = fleet.SIM{
-			ICCID: fmt.Sprintf("89882806660%08d", i), ICCIDWithLuhn: fmt.Sprintf("89882806660%08d0", i),
-			IMSI: fmt.Sprintf("90140510%07d", i), CurrentIMSI: fmt.Sprintf("90140510%07d", i),
-			MSISDN: fmt.Sprintf("8822851%08d", i), Status: "Enabled", Label: fmt.Sprintf("pump-%d", i),
-			IPAddress: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), IMEI: fmt.Sprintf("35693803%07d", i),
-			ActivationDate: t0.Add(time.Duration(i) * time.Second), OrganizationID: fmt.Sprintf("org-%d", i%20),
-			DataQuotaStatus: "ACTIVE", SMSQuotaStatus: "ACTIVE",
-		}
-	}
-	return sims
-}
 
 const ts = "2006-01-02T15:04:05.000000Z"
 
@@ -77,7 +61,7 @@ func truncate(b *testing.B, s *sqlite.Store, table string) {
 func BenchmarkUpsertSIMs100k(b *testing.B) {
 	ctx := context.Background()
 	s := dbtest.NewSQLite(b)
-	sims := benchSIMs(100_000)
+	sims := storetest.BenchSIMs(100_000)
 	for _, bc := range []struct {
 		name string
 		fn   func() error
@@ -97,17 +81,6 @@ func BenchmarkUpsertSIMs100k(b *testing.B) {
 			b.ReportMetric(float64(len(sims)*b.N)/b.Elapsed().Seconds(), "sims/s")
 		})
 	}
-}
-
-func benchUsage(n int) []fleet.Usage {
-	day0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	rows := make([]fleet.Usage, n)
-	for i := range rows {
-		rows[i] = fleet.Usage{ICCID: fmt.Sprintf("89882806660%08d", i/10), Day: day0.AddDate(0, 0, i%10),
-			VolumeRx: int64(i * 1000), VolumeTx: int64(i * 100), VolumeTotal: int64(i * 1100),
-			SMSMO: int64(i % 3), SMSMT: int64(i % 2), Cost: float64(i) / 1e6, Source: fleet.UsageFromStreamer}
-	}
-	return rows
 }
 
 func rowByRowUsage(ctx context.Context, s *sqlite.Store, rows []fleet.Usage) error {
@@ -140,7 +113,7 @@ func rowByRowUsage(ctx context.Context, s *sqlite.Store, rows []fleet.Usage) err
 func BenchmarkInsertUsage100k(b *testing.B) {
 	ctx := context.Background()
 	s := dbtest.NewSQLite(b)
-	rows := benchUsage(100_000)
+	rows := storetest.BenchUsage(100_000)
 	for _, bc := range []struct {
 		name string
 		fn   func() error
