@@ -31,7 +31,6 @@ const DefaultBaseURL = "https://api.1nce.com/management-api"
 // between calls, so it needs no Close.
 type Client struct {
 	baseURL      string
-	host         string
 	clientID     string
 	clientSecret string
 	http         *http.Client
@@ -41,7 +40,7 @@ type Client struct {
 	tokens   tokenCache
 	budget   *budget // nil: budget off
 	commerce *rate.Limiter
-	breakers *breakers
+	breaker  *breakerT
 	retry    RetryPolicy
 	timeout  time.Duration
 	hooks    Hooks
@@ -96,7 +95,6 @@ func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
 	}
 	c := &Client{
 		baseURL:      base,
-		host:         u.Host,
 		clientID:     clientID,
 		clientSecret: clientSecret,
 		http:         cfg.httpClient,
@@ -110,7 +108,7 @@ func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
 	}
 	key := accountKey(base, clientID)
 	c.tokens = tokenCache{key: "token:" + key, store: cfg.tokenStore}
-	c.breakers = &breakers{settings: cfg.breaker, hooks: &c.hooks, byHost: map[string]*breakerT{}}
+	c.breaker = newBreaker(u.Host, cfg.breaker, &c.hooks)
 	if cfg.budgetStore == nil {
 		cfg.budgetStore = newMemoryBudget()
 	}

@@ -398,7 +398,7 @@ func TestBreakerOpensAndHalfOpens(t *testing.T) {
 	waitState := func(want string) {
 		t.Helper()
 		for range 500 {
-			if c.breakers.state(c.host) == want {
+			if c.breaker.State().String() == want {
 				return
 			}
 			time.Sleep(5 * time.Millisecond)
@@ -410,15 +410,15 @@ func TestBreakerOpensAndHalfOpens(t *testing.T) {
 	if _, err := c.do(t.Context(), getSims(), nil); err == nil || errors.Is(err, ErrUnavailable) {
 		t.Fatalf("probe: %v", err)
 	}
-	if c.breakers.state(c.host) != "open" {
-		t.Fatalf("after failed probe: %s", c.breakers.state(c.host))
+	if c.breaker.State().String() != "open" {
+		t.Fatalf("after failed probe: %s", c.breaker.State().String())
 	}
 	waitState("half-open")
 	failing.Store(false)
 	if _, err := c.do(t.Context(), getSims(), nil); err != nil {
 		t.Fatalf("probe: %v", err)
 	}
-	if st := c.breakers.state(c.host); st != "closed" {
+	if st := c.breaker.State().String(); st != "closed" {
 		t.Fatalf("after good probe: %s", st)
 	}
 	mu.Lock()
@@ -438,7 +438,7 @@ func TestBreakerIgnoresClientErrors(t *testing.T) {
 			t.Fatalf("err = %v, want ErrNotFound", err)
 		}
 	}
-	if c.breakers.state(c.host) != "closed" {
+	if c.breaker.State().String() != "closed" {
 		t.Fatal("404s opened the breaker")
 	}
 }

@@ -47,8 +47,7 @@ type attemptResult struct {
 // exchange sends one request through the host's circuit breaker and reads the whole answer
 // within the per-attempt timeout.
 func (c *Client) exchange(ctx context.Context, r *request, body []byte, tok string, attempt int) (*attemptResult, error) {
-	cb := c.breakers.get(c.host)
-	res, err := cb.Execute(func() (*attemptResult, error) {
+	res, err := c.breaker.Execute(func() (*attemptResult, error) {
 		res := c.send(ctx, r, body, tok)
 		switch {
 		case res.err != nil && ctx.Err() != nil:
