@@ -212,14 +212,21 @@ func (s *Simulator) v1ConnInfo(w http.ResponseWriter, r *http.Request, p routePa
 
 // Events.
 
-func (s *Simulator) simEvents(iccid string) ([]simEvent, int, *sim, bool) {
-	var evs []simEvent
-	var idx int
-	var st sim
+// simEventsOf is what the event handlers read of one SIM.
+type simEventsOf struct {
+	evs   []simEvent
+	idx   int
+	org   int32
+	label string
+}
+
+func (s *Simulator) simEvents(iccid string) (simEventsOf, bool) {
+	var v simEventsOf
 	ok := s.withSIM(iccid, func(c *simCtx) {
-		evs, idx, st = s.eventsOf(c.sh, c.off, c.idx, c.st), c.idx, *c.st
+		v = simEventsOf{evs: s.eventsOf(c.sh, c.off, c.idx, c.st), idx: c.idx, org: c.st.org,
+			label: labelOf(c.idx, c.st, c.sh.extra[int32(c.off)])}
 	})
-	return evs, idx, &st, ok
+	return v, ok
 }
 
 func (s *Simulator) v1Events(w http.ResponseWriter, r *http.Request, p routeParams) {
@@ -234,11 +241,12 @@ func (s *Simulator) v1Events(w http.ResponseWriter, r *http.Request, p routePara
 		gen1.badRequest(w, err.Error())
 		return
 	}
-	evs, idx, _, ok := s.simEvents(p.iccid)
+	v, ok := s.simEvents(p.iccid)
 	if !ok {
 		gen1.notFound(w, "SIM "+p.iccid)
 		return
 	}
+	evs, idx := v.evs, v.idx
 	sortEvents(evs, keys)
 	from, to, pages := pageBounds(page, size, len(evs))
 	op := operatorOf(s.fleet, idx)
@@ -296,11 +304,12 @@ func (s *Simulator) v2Events(w http.ResponseWriter, r *http.Request, p routePara
 		gen2.badRequest(w, err.Error())
 		return
 	}
-	evs, idx, st, ok := s.simEvents(p.iccid)
+	v, ok := s.simEvents(p.iccid)
 	if !ok {
 		gen2.notFound(w, "SIM "+p.iccid)
 		return
 	}
+	evs, idx := v.evs, v.idx
 	sortEvents(evs, nil)
 	from, to, pages := pageBounds(page, size, len(evs))
 	out := make([]map[string]any, 0, to-from)
@@ -315,8 +324,8 @@ func (s *Simulator) v2Events(w http.ResponseWriter, r *http.Request, p routePara
 			"timestamp": fmtRFC(e.at), "alert": info.alert, "user": user, "description": e.desc,
 			"event_source":   map[string]any{"id": info.sourceID, "description": info.source},
 			"event_severity": map[string]any{"id": info.sevID, "description": info.severity},
-			"organisation":   map[string]any{"id": max(4321, int(st.org)), "name": "oncesim"},
-			"endpoint": map[string]any{"id": idx + 1, "name": labelOrDefault(idx), "ip_address": str(appendIP, idx),
+			"organisation":   map[string]any{"id": max(4321, int(v.org)), "name": "oncesim"},
+			"endpoint": map[string]any{"id": idx + 1, "name": v.label, "ip_address": str(appendIP, idx),
 				"imei": str(appendIMEI, idx)},
 			"sim":  map[string]any{"id": idx + 1, "iccid": iccidOf(idx), "msisdn": str(appendMSISDN, idx)},
 			"imsi": map[string]any{"id": idx + 1, "imsi": str(appendIMSI, idx)},
@@ -325,8 +334,6 @@ func (s *Simulator) v2Events(w http.ResponseWriter, r *http.Request, p routePara
 	setPagingHeaders(w, len(evs), pages, page, size)
 	writeJSON(w, http.StatusOK, out)
 }
-
-func labelOrDefault(idx int) string { return str(appendDefaultLabel, idx) }
 
 // v1Usage serves GET /v1/sims/{iccid}/usage: one record per day of the period, metered days
 // from the SIM's history and zero for days without usage.

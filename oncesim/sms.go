@@ -216,7 +216,8 @@ func (s *Simulator) findSMS(iccid, id string, fn func(c *simCtx, m *smsRecord)) 
 	})
 }
 
-func (s *Simulator) smsView(idx int, m *smsRecord, now int64, g gen) map[string]any {
+func (s *Simulator) smsView(c *simCtx, m *smsRecord, g gen) map[string]any {
+	idx, now := c.idx, c.now
 	status, final, retries := m.state(now)
 	typ, typID := "MT", 1
 	if m.mo {
@@ -257,7 +258,7 @@ func (s *Simulator) smsView(idx int, m *smsRecord, now int64, g gen) map[string]
 	v["pid"] = 0
 	v["msc"] = int64(491600190000)
 	v["sim_id"] = idx + 1
-	v["endpoint"] = map[string]any{"id": idx + 1, "name": str(appendDefaultLabel, idx)}
+	v["endpoint"] = map[string]any{"id": idx + 1, "name": labelOf(idx, c.st, c.sh.extra[int32(c.off)])}
 	v["source_address_type"] = map[string]any{"id": m.srcType, "description": srcNames[m.srcType]}
 	return v
 }
@@ -302,7 +303,7 @@ func (s *Simulator) listSMS(w http.ResponseWriter, r *http.Request, p routeParam
 		from, to, pages = pageBounds(page, size, total)
 		out = make([]map[string]any, 0, to-from)
 		for _, m := range recs[from:to] {
-			out = append(out, s.smsView(c.idx, m, c.now, g))
+			out = append(out, s.smsView(c, m, g))
 		}
 	}) {
 		g.notFound(w, "SIM "+p.iccid)
@@ -316,7 +317,7 @@ func (s *Simulator) getSMS(w http.ResponseWriter, p routeParams, g gen) {
 	var v map[string]any
 	if !s.findSMS(p.iccid, p.id, func(c *simCtx, m *smsRecord) {
 		if m != nil {
-			v = s.smsView(c.idx, m, c.now, g)
+			v = s.smsView(c, m, g)
 		}
 	}) || v == nil {
 		g.notFound(w, "SMS "+p.id)

@@ -504,6 +504,29 @@ func TestLabelIsEscaped(t *testing.T) {
 	}
 }
 
+// Platform 2.0 events and SMS name their endpoint by the SIM's label, as streamed records do.
+func TestV2EndpointNameIsLabel(t *testing.T) {
+	h := newHarness(t, Options{}, spectest.Load(t))
+	h.login()
+	ic := iccidOf(1)
+	h.do("PUT", "/v2/sims/"+ic, map[string]any{"label": "pump-9"}).want(t, 200, "label")
+	h.do("POST", "/v2/sims/"+ic+"/sms", map[string]any{"payload": "ping"}).want(t, 201, "send")
+	var recs []struct {
+		Endpoint struct {
+			Name string `json:"name"`
+		} `json:"endpoint"`
+	}
+	h.do("GET", "/v2/sims/"+ic+"/events", nil).want(t, 200, "events").decode(t, &recs)
+	if len(recs) == 0 || recs[len(recs)-1].Endpoint.Name != "pump-9" {
+		t.Errorf("v2 events %+v, want endpoint name pump-9", recs)
+	}
+	recs = nil
+	h.do("GET", "/v2/sims/"+ic+"/sms", nil).want(t, 200, "sms").decode(t, &recs)
+	if len(recs) != 1 || recs[0].Endpoint.Name != "pump-9" {
+		t.Errorf("v2 SMS %+v, want endpoint name pump-9", recs)
+	}
+}
+
 func TestBadInputIs4xx(t *testing.T) {
 	h := newHarness(t, Options{}, nil)
 	h.login()
