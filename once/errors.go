@@ -117,16 +117,20 @@ type errorBody struct {
 // first.
 var requestIDHeaders = []string{"X-Request-Id", "X-Amzn-Requestid", "X-Amz-Apigw-Id", "X-Correlation-Id"}
 
+// requestID returns the first request id header of an answer ("" when none).
+func requestID(h http.Header) string {
+	for _, k := range requestIDHeaders {
+		if v := h.Get(k); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 // newAPIError builds an *APIError from a non-2xx answer. The body is parsed leniently: a
 // gateway may answer HTML or nothing, and the status alone must still make a useful error.
 func newAPIError(op string, status int, h http.Header, body []byte) *APIError {
-	e := &APIError{Op: op, Status: status}
-	for _, k := range requestIDHeaders {
-		if v := h.Get(k); v != "" {
-			e.RequestID = v
-			break
-		}
-	}
+	e := &APIError{Op: op, Status: status, RequestID: requestID(h)}
 	var eb errorBody
 	if json.Unmarshal(body, &eb) == nil {
 		e.Message = eb.Message

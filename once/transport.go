@@ -176,11 +176,8 @@ func (c *Client) observe(ctx context.Context, r *request, body []byte, res *atte
 		slog.Duration("duration", res.dur),
 		slog.String("priority", PriorityFrom(ctx).String()),
 	}
-	for _, k := range requestIDHeaders {
-		if v := res.header.Get(k); v != "" {
-			attrs = append(attrs, slog.String("request_id", v))
-			break
-		}
+	if id := requestID(res.header); id != "" {
+		attrs = append(attrs, slog.String("request_id", id))
 	}
 	if herr != nil {
 		attrs = append(attrs, slog.String("err", herr.Error()))
