@@ -158,6 +158,20 @@ type loader struct {
 	timeout time.Duration
 }
 
+// get is Get for both implementations: a lookup counted as a hit or a miss.
+func (l *loader) get(ctx context.Context, be backend, key string) ([]byte, bool, error) {
+	v, ok, _, err := be.lookup(ctx, key)
+	if err != nil {
+		return nil, false, err
+	}
+	if ok {
+		l.m.hits.Inc()
+	} else {
+		l.m.misses.Inc()
+	}
+	return v, ok, nil
+}
+
 func (l *loader) getOrLoad(ctx context.Context, be backend, key string, ttl time.Duration, load LoadFunc) ([]byte, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err

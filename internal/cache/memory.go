@@ -157,16 +157,7 @@ func (c *Memory) Len() int {
 
 // Get implements Cache. The returned slice is the caller's own copy.
 func (c *Memory) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	v, ok, _, err := c.lookup(ctx, key)
-	if err != nil {
-		return nil, false, err
-	}
-	if ok {
-		c.ld.m.hits.Inc()
-	} else {
-		c.ld.m.misses.Inc()
-	}
-	return v, ok, nil
+	return c.ld.get(ctx, c, key)
 }
 
 func (c *Memory) lookup(_ context.Context, key string) ([]byte, bool, stamp, error) {

@@ -139,16 +139,7 @@ func (c *Redis) Close() error { return nil }
 
 // Get implements Cache.
 func (c *Redis) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	v, ok, _, err := c.lookup(ctx, key)
-	if err != nil {
-		return nil, false, err
-	}
-	if ok {
-		c.ld.m.hits.Inc()
-	} else {
-		c.ld.m.misses.Inc()
-	}
-	return v, ok, nil
+	return c.ld.get(ctx, c, key)
 }
 
 func (c *Redis) lookup(ctx context.Context, key string) ([]byte, bool, stamp, error) {
