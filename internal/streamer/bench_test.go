@@ -130,16 +130,20 @@ func benchIngest(b *testing.B, saver streamer.Saver, senders int, apply streamer
 	b.ReportMetric(0, "ns/op") // per-op time is a whole request; records/s is the figure
 }
 
+// ingestCases are the ingest benchmarks run on both backends: the batched store alone, with
+// the applier draining alongside, and the row-by-row baseline.
+var ingestCases = []struct {
+	name    string
+	senders int
+	base    bool
+	apply   bool
+}{{"batched/1-stream", 1, false, false}, {"batched/4-streams", 4, false, false}, {"batched+applier/4-streams", 4, false, true}, {"baseline-row-by-row/1-stream", 1, true, false}}
+
 // BenchmarkIngestPostgres measures acknowledged ingest into PostgreSQL: the batched store
 // (one unnest INSERT per request), sequential and with 4 concurrent streams, against the
 // row-by-row baseline in the same run.
 func BenchmarkIngestPostgres(b *testing.B) {
-	for _, c := range []struct {
-		name    string
-		senders int
-		base    bool
-		apply   bool
-	}{{"batched/1-stream", 1, false, false}, {"batched/4-streams", 4, false, false}, {"batched+applier/4-streams", 4, false, true}, {"baseline-row-by-row/1-stream", 1, true, false}} {
+	for _, c := range ingestCases {
 		b.Run(c.name, func(b *testing.B) {
 			s := dbtest.NewPostgres(b)
 			var saver streamer.Saver = s
@@ -157,12 +161,7 @@ func BenchmarkIngestPostgres(b *testing.B) {
 
 // BenchmarkIngestSQLite is BenchmarkIngestPostgres on the embedded backend.
 func BenchmarkIngestSQLite(b *testing.B) {
-	for _, c := range []struct {
-		name    string
-		senders int
-		base    bool
-		apply   bool
-	}{{"batched/1-stream", 1, false, false}, {"batched/4-streams", 4, false, false}, {"batched+applier/4-streams", 4, false, true}, {"baseline-row-by-row/1-stream", 1, true, false}} {
+	for _, c := range ingestCases {
 		b.Run(c.name, func(b *testing.B) {
 			s := dbtest.NewSQLite(b)
 			var saver streamer.Saver = s

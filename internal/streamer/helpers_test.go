@@ -36,9 +36,7 @@ func openBackend(t testing.TB, name string) (backendStore, *sql.DB) {
 	switch name {
 	case "postgres":
 		s := dbtest.NewPostgres(t)
-		db := stdlib.OpenDBFromPool(s.Pool())
-		t.Cleanup(func() { db.Close() })
-		return s, db
+		return s, sqlDB(t, s)
 	case "sqlite":
 		s := dbtest.NewSQLite(t)
 		return s, s.DB()
