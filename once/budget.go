@@ -148,7 +148,7 @@ func (q *waitQueue) Pop() any {
 	return w
 }
 
-// currentRate is the adaptive rate at now. Caller holds b.mu.
+// currentRateLocked is the adaptive rate at now. Caller holds b.mu.
 func (b *budget) currentRateLocked(now time.Time) float64 {
 	f := b.factor
 	if f < 1 {

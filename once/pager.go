@@ -96,7 +96,7 @@ func paginate[T any](ctx context.Context, opts ListOptions, maxSize int, fetch p
 				if page > pg.TotalPages {
 					return
 				}
-			} else if len(items) < size || len(items) == 0 {
+			} else if len(items) < size { // size ≥ 1, so this covers an empty page too
 				return
 			}
 			total := pg.TotalPages
