@@ -165,16 +165,12 @@ func (c *Client) obtainToken(ctx context.Context) (Token, error) {
 	return t, nil
 }
 
-// tokenResponse accepts both spellings 1NCE documents: userId/scope in the schema and
-// user_id/score in the example.
+// tokenResponse is what the client needs of 1NCE's token answer. The rest (token_type, and
+// userId/scope, which 1NCE's own example spells user_id/score) is not used, so either
+// spelling decodes.
 type tokenResponse struct {
 	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
 	ExpiresIn   int64  `json:"expires_in"`
-	UserID      string `json:"userId"`
-	UserIDAlt   string `json:"user_id"`
-	Scope       string `json:"scope"`
-	ScopeAlt    string `json:"score"`
 }
 
 // fetchToken asks 1NCE for a new token (client credentials, HTTP Basic).
