@@ -231,20 +231,9 @@ func (s *Simulator) updateSIM(w http.ResponseWriter, r *http.Request, p routePar
 		g.badRequest(w, "iccid in the body does not match the path")
 		return
 	}
-	var expired bool
-	if !s.withSIM(p.iccid, func(c *simCtx) {
-		if expired = c.expired(); !expired {
-			c.apply(&u)
-		}
-	}) {
-		g.notFound(w, "SIM "+p.iccid)
-		return
+	if s.changeSIM(w, g, p.iccid, func(c *simCtx) { c.apply(&u) }) {
+		writeEmpty(w, http.StatusOK)
 	}
-	if expired {
-		g.expired(w, p.iccid)
-		return
-	}
-	writeEmpty(w, http.StatusOK)
 }
 
 // v1UpdateSIMs serves POST /v1/sims. 1NCE queues the changes; the simulator applies them at
@@ -278,23 +267,13 @@ func (s *Simulator) v1UpdateSIMs(w http.ResponseWriter, r *http.Request, _ route
 }
 
 func (s *Simulator) reset(w http.ResponseWriter, p routeParams, g gen) {
-	var expired bool
-	if !s.withSIM(p.iccid, func(c *simCtx) {
-		if expired = c.expired(); expired {
-			return
-		}
+	if s.changeSIM(w, g, p.iccid, func(c *simCtx) {
 		c.st.resetAt = c.now
 		c.event(evDeletePDP, "PDP context deleted by connectivity reset")
 		c.event(evCreatePDP, "PDP context created after connectivity reset")
 	}) {
-		g.notFound(w, "SIM "+p.iccid)
-		return
+		writeEmpty(w, http.StatusCreated)
 	}
-	if expired {
-		g.expired(w, p.iccid)
-		return
-	}
-	writeEmpty(w, http.StatusCreated)
 }
 
 func (s *Simulator) quota(w http.ResponseWriter, p routeParams, g gen, sms bool) {

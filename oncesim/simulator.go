@@ -375,6 +375,26 @@ func (s *Simulator) withSIM(iccid string, fn func(*simCtx)) bool {
 	return true
 }
 
+// changeSIM runs fn on the SIM with the given ICCID, as withSIM does, unless its lifetime has
+// ended: only an extension may change an expired SIM. It answers the not-found or expired error
+// of generation g itself and reports whether fn ran.
+func (s *Simulator) changeSIM(w http.ResponseWriter, g gen, iccid string, fn func(*simCtx)) bool {
+	var expired bool
+	if !s.withSIM(iccid, func(c *simCtx) {
+		if expired = c.expired(); !expired {
+			fn(c)
+		}
+	}) {
+		g.notFound(w, "SIM "+iccid)
+		return false
+	}
+	if expired {
+		g.expired(w, iccid)
+		return false
+	}
+	return true
+}
+
 func (s *Simulator) withIndex(idx int, fn func(*simCtx)) {
 	s.fleet.mu.RLock()
 	sh, off := s.fleet.locate(idx)

@@ -159,12 +159,8 @@ func (s *Simulator) sendSMS(w http.ResponseWriter, r *http.Request, p routeParam
 		g.badRequest(w, err.Error())
 		return
 	}
-	var expired bool
 	var id int64
-	if !s.withSIM(p.iccid, func(c *simCtx) {
-		if expired = c.expired(); expired {
-			return
-		}
+	if !s.changeSIM(w, g, p.iccid, func(c *simCtx) {
 		rec := &smsRecord{id: s.smsIDs.Add(1), submit: c.now, expiry: expiry, payload: msg.Payload,
 			source: msg.SourceAddress, udh: msg.UDH, srcType: srcType}
 		if msg.DCS != nil {
@@ -182,11 +178,6 @@ func (s *Simulator) sendSMS(w http.ResponseWriter, r *http.Request, p routeParam
 		// Otherwise the device is unreachable: the SMSC retries until the SMS expires.
 		s.storeSMS(c.sh, c.off, rec)
 	}) {
-		g.notFound(w, "SIM "+p.iccid)
-		return
-	}
-	if expired {
-		g.expired(w, p.iccid)
 		return
 	}
 	if g == gen2 {

@@ -416,6 +416,8 @@ func TestExpiredSIMOnlyExtends(t *testing.T) {
 	h.login()
 	h.do("PUT", "/v1/sims/"+ic, map[string]any{"iccid": ic, "status": "Enabled"}).want(t, 422, "update expired v1")
 	h.do("PUT", "/v2/sims/"+ic, map[string]any{"label": "x"}).want(t, 409, "update expired v2")
+	h.do("POST", "/v2/sims/"+ic+"/reset", nil).want(t, 409, "reset expired v2")
+	h.do("POST", "/v1/sims/"+ic+"/sms", map[string]any{"source_address": "1234", "payload": "hi"}).want(t, 422, "SMS to expired v1")
 	// A bulk change naming an expired SIM changes none of the SIMs it names.
 	live := iccidOf(findSIM(t, h.sim, func(_ int, st *sim) bool { return st.data.expiry-t0.Unix() > 120*daySeconds }))
 	h.do("POST", "/v1/sims", []map[string]any{{"iccid": live, "status": "Enabled", "label": "bulk"}, {"iccid": ic, "status": "Enabled"}}).
