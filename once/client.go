@@ -27,8 +27,9 @@ import (
 // DefaultBaseURL is 1NCE's production Management API.
 const DefaultBaseURL = "https://api.1nce.com/management-api"
 
-// Client calls the 1NCE Management API. It is safe for concurrent use and holds no goroutines
-// between calls, so it needs no Close.
+// Client calls the 1NCE Management API. It is safe for concurrent use and needs no Close: the
+// only goroutine it starts, a shared token fetch, ends by itself (at most a minute after the
+// callers waiting for it gave up).
 type Client struct {
 	baseURL      string
 	clientID     string

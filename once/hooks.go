@@ -2,8 +2,10 @@ package once
 
 import "time"
 
-// Hooks are observability callbacks. Any field may be nil. They run synchronously on the
-// calling goroutine, so they must be fast and must not call the Client. The server implements
+// Hooks are observability callbacks. Any field may be nil. They run synchronously, on the
+// calling goroutine except for the token fetch (Request for oauth.token and TokenRefresh),
+// which runs on a goroutine of its own shared by the callers waiting for the token; so they
+// must be fast, safe for concurrent use, and must not call the Client. The server implements
 // them with Prometheus; this package does not import a metrics library.
 type Hooks struct {
 	// Request runs after every HTTP exchange with 1NCE (each attempt, token fetches included).
