@@ -2,6 +2,7 @@ package oncesim
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -185,11 +186,11 @@ func NewEmitter(opts EmitterOptions, seed int64) (*Emitter, error) {
 	if opts.FlushInterval < 0 || opts.RetryInitial < 0 || opts.RetryMax < 0 || opts.RequestTimeout < 0 || opts.BufferSize < 0 {
 		return nil, errors.New("oncesim: emitter: durations and buffer size must not be negative")
 	}
-	opts.FlushInterval = cmpOr(opts.FlushInterval, defaultFlushInterval)
-	opts.RetryInitial = cmpOr(opts.RetryInitial, defaultRetryInitial)
-	opts.RetryMax = max(cmpOr(opts.RetryMax, defaultRetryMax), opts.RetryInitial)
-	opts.RequestTimeout = cmpOr(opts.RequestTimeout, defaultRequestTimeout)
-	opts.BufferSize = cmpOr(opts.BufferSize, 4*opts.BatchSize)
+	opts.FlushInterval = cmp.Or(opts.FlushInterval, defaultFlushInterval)
+	opts.RetryInitial = cmp.Or(opts.RetryInitial, defaultRetryInitial)
+	opts.RetryMax = max(cmp.Or(opts.RetryMax, defaultRetryMax), opts.RetryInitial)
+	opts.RequestTimeout = cmp.Or(opts.RequestTimeout, defaultRequestTimeout)
+	opts.BufferSize = cmp.Or(opts.BufferSize, 4*opts.BatchSize)
 
 	// A copy, so that replacing the redirect policy does not change the caller's client.
 	var client http.Client
@@ -224,14 +225,6 @@ func NewEmitter(opts EmitterOptions, seed int64) (*Emitter, error) {
 		}
 	}
 	return e, nil
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // Publish queues a for its stream. It returns at once unless the stream's buffer is full, in
