@@ -5,8 +5,8 @@
 // Delivery semantics: each subscriber has its own bounded queue and goroutine, so a slow
 // subscriber never delays another or the publisher for long. Publish enqueues the event for
 // every subscriber in publication order; when a queue is full it waits at most the bus's
-// publish timeout (or until ctx ends) and then drops the event for that subscriber, counting
-// the drop. Delivery is therefore at most once, in order per subscriber, and only within this
+// publish timeout, counted once per Publish (or until ctx ends), and then drops the event for
+// that subscriber, counting the drop. Delivery is therefore at most once, in order per subscriber, and only within this
 // process: the database is the durable record, and events are notifications that let
 // consumers react quickly, not the source of truth.
 package bus
@@ -94,9 +94,9 @@ func (b *Bus) Subscribe(h Handler) (unsubscribe func()) {
 	}
 }
 
-// Publish delivers e to every current subscriber's queue, waiting on a full queue at most the
-// publish timeout or until ctx ends, then dropping e for that subscriber. It returns how many
-// subscribers e was dropped for.
+// Publish delivers e to every current subscriber's queue, waiting on full queues at most the
+// publish timeout in all (or until ctx ends), then dropping e for each subscriber whose queue
+// is still full. It returns how many subscribers e was dropped for.
 func (b *Bus) Publish(ctx context.Context, e Event) int {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -104,12 +104,19 @@ func (b *Bus) Publish(ctx context.Context, e Event) int {
 		return 0
 	}
 	dropped := 0
+	// One timer bounds the whole call; once it has fired (or ctx ended), every further full
+	// queue drops at once: its channel has no second tick to wait for.
 	var timer *time.Timer
+	expired := false
 	for _, s := range b.subs {
 		select {
 		case s.ch <- e:
 			continue
 		default:
+		}
+		if expired {
+			dropped++
+			continue
 		}
 		if timer == nil {
 			timer = time.NewTimer(b.opts.PublishTimeout)
@@ -119,8 +126,10 @@ func (b *Bus) Publish(ctx context.Context, e Event) int {
 		case s.ch <- e:
 		case <-timer.C:
 			dropped++
+			expired = true
 		case <-ctx.Done():
 			dropped++
+			expired = true
 		}
 	}
 	b.dropped.Add(int64(dropped))

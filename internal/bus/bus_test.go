@@ -104,3 +104,30 @@ func TestUnsubscribeAndClose(t *testing.T) {
 	}
 	b.Subscribe(func(context.Context, bus.Event) { t.Error("handler called after close") })
 }
+
+// TestTwoStuckSubscribersDoNotBlockPublish: the publish timeout bounds the whole call, so once it
+// has run out on one full queue, the next full queue drops at once instead of waiting forever.
+func TestTwoStuckSubscribersDoNotBlockPublish(t *testing.T) {
+	b := bus.New(bus.Options{QueueSize: 1, PublishTimeout: time.Millisecond})
+	release := make(chan struct{})
+	started := make(chan struct{}, 4)
+	for range 2 {
+		b.Subscribe(func(context.Context, bus.Event) { started <- struct{}{}; <-release })
+	}
+	b.Publish(context.Background(), ping{0})
+	<-started
+	<-started                                // both handlers hold event 0
+	b.Publish(context.Background(), ping{1}) // both queues now full
+	done := make(chan int, 1)
+	go func() { done <- b.Publish(context.Background(), ping{2}) }()
+	select {
+	case d := <-done:
+		if d != 2 {
+			t.Errorf("dropped %d, want 2", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("Publish blocked on the second full queue after the timeout ran out")
+	}
+	close(release)
+	b.Close()
+}
