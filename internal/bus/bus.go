@@ -6,9 +6,9 @@
 // subscriber never delays another or the publisher for long. Publish enqueues the event for
 // every subscriber in publication order; when a queue is full it waits at most the bus's
 // publish timeout, counted once per Publish (or until ctx ends), and then drops the event for
-// that subscriber, counting the drop. Delivery is therefore at most once, in order per subscriber, and only within this
-// process: the database is the durable record, and events are notifications that let
-// consumers react quickly, not the source of truth.
+// that subscriber, counting the drop. Delivery is therefore at most once, in order per
+// subscriber, and only within this process: the database is the durable record, and events
+// are notifications that let consumers react quickly, not the source of truth.
 package bus
 
 import (
