@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"time"
@@ -137,6 +138,23 @@ func validateObject(raw json.RawMessage) error {
 		return Errorf(CodeInvalid, "must be a JSON object")
 	}
 	return nil
+}
+
+// CompactObject returns the canonical stored text of a metadata or detail object, "{}" for
+// none: compact text makes "{}" recognisable as "not given" and keeps equal objects equal in
+// the stores' change tests. Both stores write it.
+func CompactObject(raw json.RawMessage) (string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "{}", nil
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return "", Invalid("metadata", "not valid JSON")
+	}
+	if b.String() == "null" {
+		return "{}", nil
+	}
+	return b.String(), nil
 }
 
 // SIMUpdate changes selected fields of one SIM; nil fields stay as they are.

@@ -174,3 +174,18 @@ func TestDedupeSIMs(t *testing.T) {
 		t.Error("nil input")
 	}
 }
+
+func TestCompactObject(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", "{}"}, {"null", "{}"}, {" null ", "{}"}, {"{}", "{}"},
+		{"{ \"a\" : [1, 2] ,\n \"b\": {} }", `{"a":[1,2],"b":{}}`},
+	} {
+		got, err := CompactObject(json.RawMessage(tc.in))
+		if err != nil || got != tc.want {
+			t.Errorf("CompactObject(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	if _, err := CompactObject(json.RawMessage(`{"a":`)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("truncated JSON: err = %v, want ErrInvalid", err)
+	}
+}

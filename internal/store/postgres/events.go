@@ -45,7 +45,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []fleet.Event) (int64, 
 		iccid, typ, src, sev, desc, country, op, detail, ext := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		at, alert := make([]pgtype.Timestamptz, n), make([]bool, n)
 		for i, e := range b {
-			d, err := compactMetadata(e.Detail)
+			d, err := fleet.CompactObject(e.Detail)
 			if err != nil {
 				return fmt.Errorf("event %d: %w", start+i, err)
 			}

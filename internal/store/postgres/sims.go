@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -94,21 +93,6 @@ FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text
 ON CONFLICT (iccid) DO UPDATE SET
 	` + simUpsertSet()
 
-// compactMetadata returns the canonical text of a metadata object, "{}" for none.
-func compactMetadata(raw json.RawMessage) (string, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return "{}", nil
-	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		return "", fleet.Invalid("metadata", "not valid JSON")
-	}
-	if b.String() == "null" {
-		return "{}", nil
-	}
-	return b.String(), nil
-}
-
 // UpsertSIMs inserts or updates SIMs in batches inside one transaction: all or nothing.
 //
 // Merge rules for an existing SIM: the sync-owned columns are replaced; empty quota statuses,
@@ -145,7 +129,7 @@ func simArrays(sims []fleet.SIM, ts pgtype.Timestamptz) ([]any, error) {
 		dvl, smsl                                            = make([]pgtype.Int8, n), make([]pgtype.Int8, n)
 	)
 	for i, s := range sims {
-		m, err := compactMetadata(s.Metadata)
+		m, err := fleet.CompactObject(s.Metadata)
 		if err != nil {
 			return nil, fmt.Errorf("sim %s: %w", s.ICCID, err)
 		}
@@ -326,7 +310,7 @@ func (s *Store) UpdateSIM(ctx context.Context, iccid string, u fleet.SIMUpdate) 
 	}
 	var meta *string
 	if u.Metadata != nil {
-		m, err := compactMetadata(u.Metadata)
+		m, err := fleet.CompactObject(u.Metadata)
 		if err != nil {
 			return fleet.SIM{}, fmt.Errorf("update sim %s: %w", iccid, err)
 		}

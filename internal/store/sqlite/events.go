@@ -31,7 +31,7 @@ func (s *Store) InsertEvents(ctx context.Context, events []fleet.Event) (int64, 
 	}
 	detail := make([]string, len(events))
 	for i, e := range events {
-		d, err := compactMetadata(e.Detail)
+		d, err := fleet.CompactObject(e.Detail)
 		if err != nil {
 			return 0, fmt.Errorf("insert events: event %d: %w", i, err)
 		}

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -75,22 +74,6 @@ var (
 	` + simUpsertSet()
 )
 
-// compactMetadata returns the canonical text of a metadata object, "{}" for none: compact
-// text makes "{}" recognisable as "not given" and keeps equal objects equal in the change test.
-func compactMetadata(raw json.RawMessage) (string, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return "{}", nil
-	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, raw); err != nil {
-		return "", fleet.Invalid("metadata", "not valid JSON")
-	}
-	if b.String() == "null" {
-		return "{}", nil
-	}
-	return b.String(), nil
-}
-
 // UpsertSIMs inserts or updates SIMs with multi-row statements in one transaction: all or
 // nothing. The merge rules are those of the PostgreSQL store: sync-owned columns are replaced;
 // empty quota statuses, nil DataVolumeLeft/SMSLeft and nil or empty Metadata keep the stored
@@ -107,7 +90,7 @@ func (s *Store) UpsertSIMs(ctx context.Context, sims []fleet.SIM) error {
 	}
 	meta := make([]string, len(sims))
 	for i, sim := range sims {
-		m, err := compactMetadata(sim.Metadata)
+		m, err := fleet.CompactObject(sim.Metadata)
 		if err != nil {
 			return fmt.Errorf("upsert sims: sim %s: %w", sim.ICCID, err)
 		}
@@ -260,7 +243,7 @@ func (s *Store) UpdateSIM(ctx context.Context, iccid string, u fleet.SIMUpdate) 
 	}
 	var meta any
 	if u.Metadata != nil {
-		m, err := compactMetadata(u.Metadata)
+		m, err := fleet.CompactObject(u.Metadata)
 		if err != nil {
 			return fleet.SIM{}, fmt.Errorf("update sim %s: %w", iccid, err)
 		}
