@@ -41,7 +41,8 @@ type ApplierConfig struct {
 	// Consumers deduplicate on bus.SIMEvent.RecordID and the (ICCID, Day) of usage.
 	Bus Publisher
 	// OutboxGrace is how old an unpublished notification must be before another applier
-	// publishes it in place of the one that wrote it (default 1 minute).
+	// publishes it in place of the one that wrote it (default 1 minute). Run looks for such
+	// notifications when it starts and then every OutboxGrace/2.
 	OutboxGrace time.Duration
 	// BatchSize is the most records claimed per transaction (default 1000).
 	BatchSize int
@@ -91,11 +92,15 @@ func (a *Applier) Run(ctx context.Context) error {
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval = 100 * time.Millisecond
 	bo.MaxInterval = 30 * time.Second
+	// Nothing younger than OutboxGrace can be recovered, so looking on every round (a
+	// transaction per batch applied) would only repeat an empty query.
+	var nextRecover time.Time
 	for {
-		if a.cfg.Bus != nil {
+		if a.cfg.Bus != nil && !time.Now().Before(nextRecover) {
 			if _, err := a.RecoverOutbox(ctx); err != nil && ctx.Err() == nil {
 				a.cfg.Logger.ErrorContext(ctx, "streamer: publish recovered notifications", "err", err)
 			}
+			nextRecover = time.Now().Add(a.cfg.OutboxGrace / 2)
 		}
 		n, err := a.ApplyOnce(ctx)
 		if ctx.Err() != nil {

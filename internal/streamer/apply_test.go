@@ -236,3 +236,44 @@ func TestNotificationsSurviveACrashBetweenCommitAndPublish(t *testing.T) {
 		})
 	}
 }
+
+// TestRunRecoversNotificationsOnStart: an applier started after a crash between commit and
+// publish publishes the dead applier's notifications from Run, without being told to.
+func TestRunRecoversNotificationsOnStart(t *testing.T) {
+	s, _ := openBackend(t, "sqlite")
+	srv, _ := newServer(t, s, cred)
+	if r := post(t, srv.URL+streamer.Prefix+"/events", cred.Username, cred.Password, fixture(t, "v1_event.json")); r.status != 200 {
+		t.Fatal(r.body)
+	}
+	if res, err := s.ApplyStreamerBatch(context.Background(), 100, streamer.Plan); err != nil || len(res.Plan.Outbox) != 2 {
+		t.Fatalf("crashed apply: %d notifications, %v", len(res.Plan.Outbox), err)
+	}
+	time.Sleep(2 * time.Millisecond) // let the entries age past the (tiny) grace period
+	bs := bus.New(bus.Options{})
+	var mu sync.Mutex
+	var got []bus.Event
+	bs.Subscribe(func(_ context.Context, e bus.Event) { mu.Lock(); got = append(got, e); mu.Unlock() })
+	a := streamer.NewApplier(streamer.ApplierConfig{Store: s, Bus: bs, OutboxGrace: time.Nanosecond, Idle: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Run published %d recovered notifications, want 2", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	bs.Close()
+	if len(got) != 2 {
+		t.Fatalf("published %d notifications, want 2", len(got))
+	}
+}
