@@ -163,6 +163,10 @@ func New(ctx context.Context, cfg *config.Resolved, log *slog.Logger, opts Optio
 		return nil, err
 	}
 	a.bus = bus.New(bus.Options{})
+	// Delivery is at most once: a notification dropped for a slow subscriber must be visible.
+	a.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "bus_events_dropped_total", Help: "In-process notifications dropped because a subscriber's queue stayed full.",
+	}, func() float64 { return float64(a.bus.Dropped()) }))
 	a.closers = append(a.closers, func() error { a.bus.Close(); return nil })
 
 	ln, err := net.Listen("tcp", cfg.Addr)

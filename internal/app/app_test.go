@@ -92,7 +92,7 @@ func TestServeHealthAndMetrics(t *testing.T) {
 			}
 			body, _ := io.ReadAll(res.Body)
 			res.Body.Close()
-			if res.StatusCode != 200 || !strings.Contains(string(body), "go_goroutines") {
+			if res.StatusCode != 200 || !strings.Contains(string(body), "go_goroutines") || !strings.Contains(string(body), "bus_events_dropped_total 0") {
 				t.Fatalf("metrics = %d", res.StatusCode)
 			}
 		})
