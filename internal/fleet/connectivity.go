@@ -17,6 +17,14 @@ type Connectivity struct {
 	Source         string `json:"source"` // api | streamer
 }
 
+// ValidateConnectivityLimit checks how many observations a stores' ListConnectivity may return.
+func ValidateConnectivityLimit(limit int) error {
+	if limit < 1 || limit > MaxPageSize {
+		return Invalid("limit", "must be between 1 and %d", MaxPageSize)
+	}
+	return nil
+}
+
 // Validate checks the observation can be stored.
 func (c Connectivity) Validate() error {
 	if err := ValidateICCID("iccid", c.ICCID); err != nil {

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -21,6 +22,19 @@ func TestConnectivityValidate(t *testing.T) {
 		mut(&c)
 		if ErrorCode(c.Validate()) != CodeInvalid {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestValidateConnectivityLimit(t *testing.T) {
+	for _, n := range []int{1, MaxPageSize} {
+		if err := ValidateConnectivityLimit(n); err != nil {
+			t.Errorf("ValidateConnectivityLimit(%d) = %v", n, err)
+		}
+	}
+	for _, n := range []int{0, -1, MaxPageSize + 1} {
+		if err := ValidateConnectivityLimit(n); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ValidateConnectivityLimit(%d) = %v, want ErrInvalid", n, err)
 		}
 	}
 }

@@ -14,6 +14,26 @@ const (
 // Valid reports whether k is a known kind.
 func (k QuotaKind) Valid() bool { return k == QuotaData || k == QuotaSMS }
 
+// Validate reports an unknown kind as invalid input.
+func (k QuotaKind) Validate() error {
+	if !k.Valid() {
+		return Invalid("kind", "unknown quota kind %q", k)
+	}
+	return nil
+}
+
+// ValidateQuotasBelow checks the arguments of a stores' QuotasBelow query: a known kind and a
+// percentage threshold.
+func ValidateQuotasBelow(kind QuotaKind, pct float64) error {
+	if err := kind.Validate(); err != nil {
+		return err
+	}
+	if pct < 0 || pct > 100 {
+		return Invalid("threshold", "must be between 0 and 100")
+	}
+	return nil
+}
+
 // Quota is a SIM's data or SMS quota as 1NCE last reported it (the sim_quotas table).
 type Quota struct {
 	ICCID string    `json:"iccid"`

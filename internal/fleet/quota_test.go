@@ -1,6 +1,9 @@
 package fleet
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 func TestQuota(t *testing.T) {
 	q := Quota{ICCID: "a", Kind: QuotaData, Volume: 25, TotalVolume: 200}
@@ -28,5 +31,21 @@ func TestQuota(t *testing.T) {
 	got := DedupeQuotas([]Quota{{ICCID: "a", Kind: QuotaData, Volume: 1}, {ICCID: "a", Kind: QuotaSMS}, {ICCID: "a", Kind: QuotaData, Volume: 2}})
 	if len(got) != 2 || got[0].Volume != 2 || got[1].Kind != QuotaSMS {
 		t.Errorf("dedupe = %+v", got)
+	}
+}
+
+func TestValidateQuotasBelow(t *testing.T) {
+	for _, tc := range []struct {
+		kind QuotaKind
+		pct  float64
+		ok   bool
+	}{
+		{QuotaData, 0, true}, {QuotaSMS, 100, true}, {QuotaData, 20.5, true},
+		{"", 20, false}, {"voice", 20, false}, {QuotaData, -1, false}, {QuotaSMS, 100.1, false},
+	} {
+		err := ValidateQuotasBelow(tc.kind, tc.pct)
+		if tc.ok != (err == nil) || (err != nil && !errors.Is(err, ErrInvalid)) {
+			t.Errorf("ValidateQuotasBelow(%q, %v) = %v, want ok %v", tc.kind, tc.pct, err, tc.ok)
+		}
 	}
 }

@@ -66,6 +66,15 @@ func (s TopUpState) CanMoveTo(next TopUpState) bool {
 	return false
 }
 
+// ValidateTopUpMark reports a state no top-up can be marked with: an unknown one, or pending,
+// where every top-up starts and none returns to.
+func ValidateTopUpMark(state TopUpState) error {
+	if !state.Valid() || state == TopUpPending {
+		return Invalid("state", "cannot mark a top-up %q", string(state))
+	}
+	return nil
+}
+
 // TopUpSourcesFrom lists the states from which a top-up may move to next.
 func TopUpSourcesFrom(next TopUpState) []TopUpState {
 	var out []TopUpState

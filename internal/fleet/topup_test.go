@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -61,6 +62,19 @@ func TestTopUpValidate(t *testing.T) {
 	for _, p := range []TopUpPolicy{{ICCID: "*", ThresholdPct: 101}, {ICCID: "*", MaxPerMonth: -1}, {ThresholdPct: 1}} {
 		if ErrorCode(p.Validate()) != CodeInvalid {
 			t.Errorf("policy %+v accepted", p)
+		}
+	}
+}
+
+func TestValidateTopUpMark(t *testing.T) {
+	for _, st := range []TopUpState{TopUpSent, TopUpFailed, TopUpUnknown} {
+		if err := ValidateTopUpMark(st); err != nil {
+			t.Errorf("ValidateTopUpMark(%q) = %v", st, err)
+		}
+	}
+	for _, st := range []TopUpState{TopUpPending, "", "done"} {
+		if err := ValidateTopUpMark(st); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ValidateTopUpMark(%q) = %v, want ErrInvalid", st, err)
 		}
 	}
 }

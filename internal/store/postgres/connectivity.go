@@ -84,8 +84,8 @@ func (s *Store) LatestConnectivity(ctx context.Context, iccid string) (fleet.Con
 
 // ListConnectivity returns up to limit of the SIM's observations, newest first.
 func (s *Store) ListConnectivity(ctx context.Context, iccid string, limit int) ([]fleet.Connectivity, error) {
-	if limit < 1 || limit > fleet.MaxPageSize {
-		return nil, fmt.Errorf("list connectivity: %w", fleet.Invalid("limit", "must be between 1 and %d", fleet.MaxPageSize))
+	if err := fleet.ValidateConnectivityLimit(limit); err != nil {
+		return nil, fmt.Errorf("list connectivity: %w", err)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+connectivityColumns+` FROM sim_connectivity
 		WHERE iccid = $1 ORDER BY observed_at DESC, id DESC LIMIT $2`, iccid, limit)

@@ -106,8 +106,8 @@ func scanQuota(r pgx.CollectableRow) (fleet.Quota, error) {
 // GetQuota returns one SIM's quota of the given kind; none stored is a not-found error.
 func (s *Store) GetQuota(ctx context.Context, iccid string, kind fleet.QuotaKind) (fleet.Quota, error) {
 	what := fmt.Sprintf("get %s quota %s", kind, iccid)
-	if !kind.Valid() {
-		return fleet.Quota{}, fmt.Errorf("%s: %w", what, fleet.Invalid("kind", "unknown quota kind %q", kind))
+	if err := kind.Validate(); err != nil {
+		return fleet.Quota{}, fmt.Errorf("%s: %w", what, err)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+quotaColumns+` FROM sim_quotas WHERE iccid = $1 AND kind = $2`, iccid, string(kind))
 	if err != nil {
@@ -123,11 +123,8 @@ func (s *Store) GetQuota(ctx context.Context, iccid string, kind fleet.QuotaKind
 // QuotasBelow returns the quotas of kind whose remaining share of the total is below pct
 // percent (quotas without a total are skipped), ordered by ICCID: the quota check's input.
 func (s *Store) QuotasBelow(ctx context.Context, kind fleet.QuotaKind, pct float64) ([]fleet.Quota, error) {
-	if !kind.Valid() {
-		return nil, fmt.Errorf("quotas below: %w", fleet.Invalid("kind", "unknown quota kind %q", kind))
-	}
-	if pct < 0 || pct > 100 {
-		return nil, fmt.Errorf("quotas below: %w", fleet.Invalid("threshold", "must be between 0 and 100"))
+	if err := fleet.ValidateQuotasBelow(kind, pct); err != nil {
+		return nil, fmt.Errorf("quotas below: %w", err)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+quotaColumns+` FROM sim_quotas
 		WHERE kind = $1 AND total_volume > 0 AND volume::float8 * 100 < $2 * total_volume::float8

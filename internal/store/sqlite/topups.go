@@ -138,8 +138,8 @@ func (s *Store) TopUpByKey(ctx context.Context, key string) (*fleet.TopUp, error
 // state machine forbids (e.g. sent → failed) is a conflict and changes nothing; marking the
 // state it already has is a no-op, so a retried worker step is harmless.
 func (s *Store) MarkTopUp(ctx context.Context, key string, state fleet.TopUpState, errMsg string) (*fleet.TopUp, error) {
-	if !state.Valid() || state == fleet.TopUpPending {
-		return nil, fleet.Invalid("state", "cannot mark a top-up %q", string(state))
+	if err := fleet.ValidateTopUpMark(state); err != nil {
+		return nil, err
 	}
 	args := []any{key, string(state), errMsg, formatTime(clockNow())}
 	var marks []string
