@@ -69,16 +69,7 @@ func (s *Store) ListUsers(ctx context.Context) ([]fleet.User, error) {
 	if err != nil {
 		return nil, translate(err, "list users")
 	}
-	defer rows.Close()
-	var out []fleet.User
-	for rows.Next() {
-		var u fleet.User
-		if err := scanUser(rows, &u); err != nil {
-			return nil, translate(err, "list users")
-		}
-		out = append(out, u)
-	}
-	return out, translate(rows.Err(), "list users")
+	return scanAll(rows, "list users", scanUser)
 }
 
 // UpdateUser saves e-mail, name, role, password hash and disabled flag of an existing user.
@@ -272,16 +263,7 @@ func (s *Store) ListAPIKeys(ctx context.Context) ([]fleet.APIKey, error) {
 	if err != nil {
 		return nil, translate(err, "list api keys")
 	}
-	defer rows.Close()
-	var out []fleet.APIKey
-	for rows.Next() {
-		var k fleet.APIKey
-		if err := scanAPIKey(rows, &k); err != nil {
-			return nil, translate(err, "list api keys")
-		}
-		out = append(out, k)
-	}
-	return out, translate(rows.Err(), "list api keys")
+	return scanAll(rows, "list api keys", scanAPIKey)
 }
 
 // RevokeAPIKey revokes a key at at; revoking twice keeps the first time.

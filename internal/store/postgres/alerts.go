@@ -62,16 +62,7 @@ func (s *Store) ListAlertRules(ctx context.Context, enabledOnly bool) ([]fleet.A
 	if err != nil {
 		return nil, translate(err, "list alert rules")
 	}
-	defer rows.Close()
-	var out []fleet.AlertRule
-	for rows.Next() {
-		var r fleet.AlertRule
-		if err := scanAlertRule(rows, &r); err != nil {
-			return nil, translate(err, "list alert rules")
-		}
-		out = append(out, r)
-	}
-	return out, translate(rows.Err(), "list alert rules")
+	return scanAll(rows, "list alert rules", scanAlertRule)
 }
 
 // UpdateAlertRule saves every field of an existing rule.
@@ -192,16 +183,11 @@ func (s *Store) ListAlerts(ctx context.Context, f fleet.AlertFilter) ([]fleet.Al
 	if err != nil {
 		return nil, 0, translate(err, "list alerts")
 	}
-	defer rows.Close()
-	var out []fleet.Alert
-	for rows.Next() {
-		var a fleet.Alert
-		if err := scanAlert(rows, &a); err != nil {
-			return nil, 0, translate(err, "list alerts")
-		}
-		out = append(out, a)
+	out, err := scanAll(rows, "list alerts", scanAlert)
+	if err != nil {
+		return nil, 0, err
 	}
-	return out, total, translate(rows.Err(), "list alerts")
+	return out, total, nil
 }
 
 // AcknowledgeAlert marks an alert seen; acknowledging twice keeps the first acknowledgement.

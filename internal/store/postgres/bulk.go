@@ -77,16 +77,11 @@ func (s *Store) ListBulkOperations(ctx context.Context, limit, offset int) ([]fl
 	if err != nil {
 		return nil, 0, translate(err, "list bulk operations")
 	}
-	defer rows.Close()
-	var out []fleet.BulkOperation
-	for rows.Next() {
-		var o fleet.BulkOperation
-		if err := scanBulkOp(rows, &o); err != nil {
-			return nil, 0, translate(err, "list bulk operations")
-		}
-		out = append(out, o)
+	out, err := scanAll(rows, "list bulk operations", scanBulkOp)
+	if err != nil {
+		return nil, 0, err
 	}
-	return out, total, translate(rows.Err(), "list bulk operations")
+	return out, total, nil
 }
 
 func scanBulkItems(rows pgx.Rows, what string) ([]fleet.BulkItem, error) {

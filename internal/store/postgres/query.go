@@ -73,6 +73,20 @@ func expectOne(rows int64, what string) error {
 	return nil
 }
 
+// scanAll reads every row with scan, in order, and closes rows; no rows is a nil slice.
+func scanAll[T any](rows pgx.Rows, what string, scan func(pgx.Row, *T) error) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		if err := scan(rows, &v); err != nil {
+			return nil, translate(err, what)
+		}
+		out = append(out, v)
+	}
+	return out, translate(rows.Err(), what)
+}
+
 // toUTC puts scanned times in UTC: pgx returns timestamptz in the process's local zone, and
 // the API promises UTC whatever the server's TZ. Nil pointers (NULL columns) are skipped.
 func toUTC(ts ...*time.Time) {

@@ -63,16 +63,11 @@ func (s *Store) ListOrders(ctx context.Context, f fleet.CommerceFilter) ([]fleet
 	if err != nil {
 		return nil, 0, translate(err, "list orders")
 	}
-	defer rows.Close()
-	var out []fleet.Order
-	for rows.Next() {
-		var o fleet.Order
-		if err := scanOrder(rows, &o); err != nil {
-			return nil, 0, translate(err, "list orders")
-		}
-		out = append(out, o)
+	out, err := scanAll(rows, "list orders", scanOrder)
+	if err != nil {
+		return nil, 0, err
 	}
-	return out, total, translate(rows.Err(), "list orders")
+	return out, total, nil
 }
 
 const productCols = `product_id, name, COALESCE(CAST(price AS TEXT), ''), currency, raw, updated_at`
@@ -118,16 +113,7 @@ func (s *Store) ListProducts(ctx context.Context) ([]fleet.Product, error) {
 	if err != nil {
 		return nil, translate(err, "list products")
 	}
-	defer rows.Close()
-	var out []fleet.Product
-	for rows.Next() {
-		var p fleet.Product
-		if err := scanProduct(rows, &p); err != nil {
-			return nil, translate(err, "list products")
-		}
-		out = append(out, p)
-	}
-	return out, translate(rows.Err(), "list products")
+	return scanAll(rows, "list products", scanProduct)
 }
 
 const supportCols = `id, subject, status, raw, created_by, created_at, updated_at`
@@ -189,14 +175,9 @@ func (s *Store) ListSupportRequests(ctx context.Context, f fleet.CommerceFilter)
 	if err != nil {
 		return nil, 0, translate(err, "list support requests")
 	}
-	defer rows.Close()
-	var out []fleet.SupportRequest
-	for rows.Next() {
-		var r fleet.SupportRequest
-		if err := scanSupport(rows, &r); err != nil {
-			return nil, 0, translate(err, "list support requests")
-		}
-		out = append(out, r)
+	out, err := scanAll(rows, "list support requests", scanSupport)
+	if err != nil {
+		return nil, 0, err
 	}
-	return out, total, translate(rows.Err(), "list support requests")
+	return out, total, nil
 }

@@ -119,6 +119,20 @@ func execEach[T any](ctx context.Context, tx *sql.Tx, what, query string, items 
 // rowScanner is what *sql.Row and *sql.Rows share, so one scan function serves both.
 type rowScanner interface{ Scan(dest ...any) error }
 
+// scanAll reads every row with scan, in order, and closes rows; no rows is a nil slice.
+func scanAll[T any](rows *sql.Rows, what string, scan func(rowScanner, *T) error) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		if err := scan(rows, &v); err != nil {
+			return nil, translate(err, what)
+		}
+		out = append(out, v)
+	}
+	return out, translate(rows.Err(), what)
+}
+
 // nullText maps "" (unknown) to NULL.
 func nullText(s string) any {
 	if s == "" {

@@ -58,16 +58,7 @@ func (s *Store) ListTopUpPolicies(ctx context.Context) ([]fleet.TopUpPolicy, err
 	if err != nil {
 		return nil, translate(err, "list top-up policies")
 	}
-	defer rows.Close()
-	var out []fleet.TopUpPolicy
-	for rows.Next() {
-		var p fleet.TopUpPolicy
-		if err := scanTopUpPolicy(rows, &p); err != nil {
-			return nil, translate(err, "list top-up policies")
-		}
-		out = append(out, p)
-	}
-	return out, translate(rows.Err(), "list top-up policies")
+	return scanAll(rows, "list top-up policies", scanTopUpPolicy)
 }
 
 // DeleteTopUpPolicy removes the policy of one ICCID.
@@ -200,14 +191,9 @@ func (s *Store) ListTopUps(ctx context.Context, f fleet.TopUpFilter) ([]fleet.To
 	if err != nil {
 		return nil, 0, translate(err, "list top-ups")
 	}
-	defer rows.Close()
-	var out []fleet.TopUp
-	for rows.Next() {
-		var t fleet.TopUp
-		if err := scanTopUp(rows, &t); err != nil {
-			return nil, 0, translate(err, "list top-ups")
-		}
-		out = append(out, t)
+	out, err := scanAll(rows, "list top-ups", scanTopUp)
+	if err != nil {
+		return nil, 0, err
 	}
-	return out, total, translate(rows.Err(), "list top-ups")
+	return out, total, nil
 }
