@@ -243,7 +243,7 @@ func (m *MemoryLocker) Lock(ctx context.Context, name string, ttl time.Duration)
 	return lockWithRetry(ctx, m.opts, name, func() (*Lock, error) { return m.TryLock(ctx, name, ttl) })
 }
 
-// held returns the live entry for name if token owns it.
+// held reports whether token owns an unexpired lock on name; the caller holds m.mu.
 func (m *MemoryLocker) held(name, token string) bool {
 	cur, ok := m.locks[name]
 	return ok && cur.token == token && time.Now().Before(cur.expires)
