@@ -63,6 +63,9 @@ type EventFilter struct {
 	PageSize int
 }
 
+// Offset is the number of matching events before the normalized filter's page.
+func (f EventFilter) Offset() int { return PageRequest{f.Page, f.PageSize}.Offset() }
+
 // Normalize applies defaults and validates the filter.
 func (f EventFilter) Normalize() (EventFilter, error) {
 	if err := ValidateICCID("iccid", f.ICCID); err != nil {

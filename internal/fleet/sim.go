@@ -295,6 +295,9 @@ func (f SIMFilter) Normalize() (SIMFilter, error) {
 	return f, nil
 }
 
+// Offset is the number of matching SIMs before the normalized filter's page.
+func (f SIMFilter) Offset() int { return PageRequest{f.Page, f.PageSize}.Offset() }
+
 // PageRequest is a validated page position.
 type PageRequest struct {
 	Page     int

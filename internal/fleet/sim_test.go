@@ -189,3 +189,15 @@ func TestCompactObject(t *testing.T) {
 		t.Errorf("truncated JSON: err = %v, want ErrInvalid", err)
 	}
 }
+
+func TestFilterOffset(t *testing.T) {
+	if got := (SIMFilter{Page: 3, PageSize: 25}).Offset(); got != 50 {
+		t.Errorf("SIMFilter page 3 of 25: offset %d, want 50", got)
+	}
+	if got := (EventFilter{Page: 1, PageSize: 10}).Offset(); got != 0 {
+		t.Errorf("EventFilter page 1: offset %d, want 0", got)
+	}
+	if got := (SMSFilter{Page: 2, PageSize: 7}).Offset(); got != 7 {
+		t.Errorf("SMSFilter page 2 of 7: offset %d, want 7", got)
+	}
+}

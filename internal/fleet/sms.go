@@ -57,6 +57,9 @@ type SMSFilter struct {
 	PageSize int
 }
 
+// Offset is the number of the SIM's messages before the normalized filter's page.
+func (f SMSFilter) Offset() int { return PageRequest{f.Page, f.PageSize}.Offset() }
+
 // Normalize applies defaults and validates the filter.
 func (f SMSFilter) Normalize() (SMSFilter, error) {
 	if err := ValidateICCID("iccid", f.ICCID); err != nil {

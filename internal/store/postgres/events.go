@@ -102,7 +102,7 @@ func (s *Store) ListEvents(ctx context.Context, f fleet.EventFilter) (fleet.Page
 		return page, translate(err, "count events "+f.ICCID)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+eventColumns+` FROM sim_events`+where+
-		fmt.Sprintf(" ORDER BY occurred_at DESC, id DESC LIMIT %d OFFSET %d", f.PageSize, (f.Page-1)*f.PageSize), args...)
+		fmt.Sprintf(" ORDER BY occurred_at DESC, id DESC LIMIT %d OFFSET %d", f.PageSize, f.Offset()), args...)
 	if err != nil {
 		return page, translate(err, "list events "+f.ICCID)
 	}

@@ -279,7 +279,7 @@ func (s *Store) ListSIMs(ctx context.Context, f fleet.SIMFilter) (fleet.Page[fle
 
 	page := fleet.Page[fleet.SIM]{Page: f.Page, PageSize: f.PageSize, Items: []fleet.SIM{}}
 	q := `SELECT ` + simColumns + ` FROM sims` + where + simOrder(f) +
-		fmt.Sprintf(" LIMIT %d OFFSET %d", f.PageSize, (f.Page-1)*f.PageSize)
+		fmt.Sprintf(" LIMIT %d OFFSET %d", f.PageSize, f.Offset())
 	rows, err := s.pool.Query(ctx, q, execArgs...)
 	if err != nil {
 		return page, translate(err, "list sims")

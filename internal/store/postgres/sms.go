@@ -91,7 +91,7 @@ func (s *Store) ListSMS(ctx context.Context, f fleet.SMSFilter) (fleet.Page[flee
 		return page, translate(err, "count sms "+f.ICCID)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+smsColumns+` FROM sms_messages WHERE iccid = $1
-		ORDER BY id DESC LIMIT $2 OFFSET $3`, f.ICCID, f.PageSize, (f.Page-1)*f.PageSize)
+		ORDER BY id DESC LIMIT $2 OFFSET $3`, f.ICCID, f.PageSize, f.Offset())
 	if err != nil {
 		return page, translate(err, "list sms "+f.ICCID)
 	}

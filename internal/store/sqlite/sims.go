@@ -215,7 +215,7 @@ func (s *Store) ListSIMs(ctx context.Context, f fleet.SIMFilter) (fleet.Page[fle
 	where, args := simWhere(f)
 	page := fleet.Page[fleet.SIM]{Page: f.Page, PageSize: f.PageSize, Items: []fleet.SIM{}}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+simColumns+` FROM sims`+where+simOrder(f)+
-		fmt.Sprintf(" LIMIT %d OFFSET %d", f.PageSize, (f.Page-1)*f.PageSize), args...)
+		fmt.Sprintf(" LIMIT %d OFFSET %d", f.PageSize, f.Offset()), args...)
 	if err != nil {
 		return page, translate(err, "list sims")
 	}

@@ -76,7 +76,7 @@ func (s *Store) ListSMS(ctx context.Context, f fleet.SMSFilter) (fleet.Page[flee
 		return page, translate(err, "count sms "+f.ICCID)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+smsColumns+` FROM sms_messages WHERE iccid = ?
-		ORDER BY id DESC LIMIT ? OFFSET ?`, f.ICCID, f.PageSize, (f.Page-1)*f.PageSize)
+		ORDER BY id DESC LIMIT ? OFFSET ?`, f.ICCID, f.PageSize, f.Offset())
 	if err != nil {
 		return page, translate(err, "list sms "+f.ICCID)
 	}
