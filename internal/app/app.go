@@ -30,6 +30,7 @@ import (
 	"github.com/oncefleet/oncefleet/internal/store/postgres"
 	"github.com/oncefleet/oncefleet/internal/store/sqlite"
 	"github.com/oncefleet/oncefleet/internal/streamer"
+	"github.com/oncefleet/oncefleet/once"
 )
 
 // Options are the start-up choices that are not configuration values.
@@ -72,6 +73,8 @@ type App struct {
 	registry *prometheus.Registry
 	store    Store
 	cache    cache.Cache
+	redis    *redis.Client // nil without ONCEFLEET_REDIS_URL
+	once     *once.Client  // nil without 1NCE client credentials
 	bus      *bus.Bus
 	mux      *http.ServeMux
 	ln       net.Listener
@@ -119,6 +122,7 @@ func (a *App) openCache(ctx context.Context) error {
 		return errors.New("ONCEFLEET_REDIS_URL: not a valid redis:// URL")
 	}
 	client := redis.NewClient(ropts)
+	a.redis = client
 	a.closers = append(a.closers, client.Close)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -187,6 +191,9 @@ func New(ctx context.Context, cfg *config.Resolved, log *slog.Logger, opts Optio
 		if demo, err = startDemo(a, &cred); err != nil {
 			return nil, err
 		}
+	}
+	if err := a.openOnce(); err != nil {
+		return nil, err
 	}
 
 	mux := http.NewServeMux()

@@ -1,0 +1,60 @@
+package app
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/oncefleet/oncefleet/internal/oncemetrics"
+	"github.com/oncefleet/oncefleet/internal/oncestore"
+	"github.com/oncefleet/oncefleet/once"
+)
+
+// redisOncePrefix namespaces the 1NCE token and budget keys in a shared Redis.
+const redisOncePrefix = "oncefleet:once:"
+
+// openOnce builds the process's one 1NCE client from the ONCEFLEET_ONCE_* settings: with
+// Redis configured, every replica shares its token and request budget through it. Without
+// client credentials the server runs without 1NCE (the mirror, streamer and local features
+// work; calls that need 1NCE answer 503) and a.once stays nil.
+func (a *App) openOnce() error {
+	if a.cfg.OnceClientID == "" {
+		a.log.Warn("no 1NCE client credentials configured (ONCEFLEET_ONCE_CLIENT_ID): calls to 1NCE are disabled")
+		return nil
+	}
+	metrics, err := oncemetrics.New(a.registry)
+	if err != nil {
+		return fmt.Errorf("1NCE client metrics: %w", err)
+	}
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return fmt.Errorf("1NCE client: http.DefaultTransport was replaced")
+	}
+	tr := t.Clone()
+	// Background sync fetches pages in parallel; keep those connections warm.
+	tr.MaxIdleConnsPerHost = 32
+	burst := once.DefaultBurst
+	if r := int(a.cfg.OnceRateValue / 2); r < burst {
+		burst = max(r, 1)
+	}
+	opts := []once.Option{
+		once.WithBaseURL(a.cfg.OnceBaseURL),
+		once.WithAPI(once.APIMode(a.cfg.OnceAPI)),
+		once.WithRate(a.cfg.OnceRateValue, burst),
+		once.WithHTTPClient(&http.Client{Transport: tr}),
+		once.WithHooks(metrics.Hooks()),
+		once.WithLogger(a.log.With("component", "once")),
+		once.WithTimeout(30 * time.Second),
+	}
+	if a.redis != nil {
+		opts = append(opts,
+			once.WithTokenStore(oncestore.NewTokenStore(a.redis, redisOncePrefix)),
+			once.WithBudget(oncestore.NewBudgetStore(a.redis, redisOncePrefix)))
+	}
+	c, err := once.New(a.cfg.OnceClientID, a.cfg.OnceClientSecret.Reveal(), opts...)
+	if err != nil {
+		return fmt.Errorf("1NCE client: %w", err)
+	}
+	a.once = c
+	return nil
+}
