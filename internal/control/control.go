@@ -126,6 +126,8 @@ type Service struct {
 	bus   Publisher
 	log   *slog.Logger
 	now   func() time.Time
+	// wake starts the bulk runner at once when this process creates a job.
+	wake chan struct{}
 }
 
 // New returns a Service.
@@ -139,7 +141,8 @@ func New(opts Options) (*Service, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{store: opts.Store, up: opts.Upstream, cache: opts.Cache, bus: opts.Bus, log: opts.Logger, now: opts.Now}, nil
+	return &Service{store: opts.Store, up: opts.Upstream, cache: opts.Cache, bus: opts.Bus, log: opts.Logger, now: opts.Now,
+		wake: make(chan struct{}, 1)}, nil
 }
 
 // HasUpstream reports whether 1NCE credentials are configured.
@@ -259,3 +262,13 @@ func hashKey(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(sum[:8])
 }
+
+// wakeBulk tells the bulk runner a job is waiting (never blocks: one pending wake-up is enough).
+func (s *Service) wakeBulk() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Service) bulkWake() <-chan struct{} { return s.wake }

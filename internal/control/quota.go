@@ -109,50 +109,101 @@ func topUpView(t *fleet.TopUp) TopUp {
 // (1NCE did not answer), the top-up is marked unknown and a CodeOutcomeUnknown error tells
 // the caller to check the orders rather than retry.
 func (s *Service) TopUp(ctx context.Context, a Actor, iccid string, r TopUpRequest) (TopUp, error) {
-	au := s.audit(a, "sim.topup", iccid)
-	if err := need(a, fleet.RoleOperator); err != nil {
-		return TopUp{}, au.done(ctx, err)
-	}
-	if err := ValidateICCID("iccid", iccid); err != nil {
-		return TopUp{}, au.done(ctx, err)
-	}
-	pm, err := ParsePaymentMethod(r.PaymentMethod)
-	if err != nil {
-		return TopUp{}, au.done(ctx, err)
-	}
-	up, err := s.upstream()
-	if err != nil {
-		return TopUp{}, au.done(ctx, err)
-	}
-	if r.Reason == "" {
-		r.Reason = fleet.TopUpManual
-	}
 	key := r.Key
 	if key == "" {
 		key = "once:" + fleet.NewRecordID()
 	}
-	au.set("key_hash", hashKey(key)).set("reason", string(r.Reason))
-	t := &fleet.TopUp{ICCID: iccid, IdempotencyKey: key, Reason: r.Reason, JobID: r.JobID, State: fleet.TopUpPending, RequestedBy: a.ID}
-	reserved, err := s.store.ReserveTopUp(ctx, t)
-	if err != nil {
-		return TopUp{}, au.done(ctx, err)
+	out := s.bookTopUps(ctx, a, []string{iccid}, func(string) string { return key }, r)
+	return out[0].TopUp, out[0].Err
+}
+
+// TopUpOutcome is the result of one SIM's top-up in a batch.
+type TopUpOutcome struct {
+	TopUp
+	Err error
+}
+
+// bookTopUps books a top-up for each SIM: each is checked and reserved under keyFor(iccid)
+// (a key used before replays that top-up), then the reserved ones are sent in one call —
+// TopUp for one SIM, 1NCE's multiple top-up (v1) for several — and each is marked and
+// audited on its own. The result has one outcome per ICCID, in order.
+func (s *Service) bookTopUps(ctx context.Context, a Actor, iccids []string, keyFor func(string) string, r TopUpRequest) []TopUpOutcome {
+	if r.Reason == "" {
+		r.Reason = fleet.TopUpManual
 	}
-	if !reserved {
-		prev, err := s.store.TopUpByKey(ctx, key)
+	out := make([]TopUpOutcome, len(iccids))
+	audits := make([]*audit, len(iccids))
+	var send []int // indexes reserved and to be sent
+	for i, iccid := range iccids {
+		out[i].ICCID = iccid
+		au := s.audit(a, "sim.topup", iccid).set("reason", string(r.Reason))
+		if r.JobID != "" {
+			au.set("job_id", r.JobID)
+		}
+		audits[i] = au
+		fail := func(err error) { out[i].Err = au.done(ctx, err) }
+		if err := need(a, fleet.RoleOperator); err != nil {
+			fail(err)
+			continue
+		}
+		if err := ValidateICCID("iccid", iccid); err != nil {
+			fail(err)
+			continue
+		}
+		if _, err := ParsePaymentMethod(r.PaymentMethod); err != nil {
+			fail(err)
+			continue
+		}
+		if _, err := s.upstream(); err != nil {
+			fail(err)
+			continue
+		}
+		key := keyFor(iccid)
+		au.set("key_hash", hashKey(key))
+		t := &fleet.TopUp{ICCID: iccid, IdempotencyKey: key, Reason: r.Reason, JobID: r.JobID, State: fleet.TopUpPending, RequestedBy: a.ID}
+		reserved, err := s.store.ReserveTopUp(ctx, t)
 		if err != nil {
-			return TopUp{}, au.done(ctx, err)
+			fail(err)
+			continue
 		}
-		if prev.ICCID != iccid {
-			return TopUp{}, au.done(ctx, &fleet.Error{Code: fleet.CodeIdempotencyReused, Message: "this idempotency key was used for a top-up of another SIM"})
+		if !reserved {
+			prev, err := s.store.TopUpByKey(ctx, key)
+			switch {
+			case err != nil:
+				fail(err)
+			case prev.ICCID != iccid:
+				fail(&fleet.Error{Code: fleet.CodeIdempotencyReused, Message: "this idempotency key was used for a top-up of another SIM"})
+			default:
+				out[i].TopUp = topUpView(prev)
+				out[i].Replayed = true
+				au.set("replayed", true).set("topup_id", prev.ID)
+				fail(replayErr(prev))
+			}
+			continue
 		}
-		v := topUpView(prev)
-		v.Replayed = true
-		au.set("replayed", true)
-		return v, au.done(ctx, replayErr(prev))
+		out[i].TopUp = topUpView(t)
+		send = append(send, i)
 	}
+	if len(send) == 0 {
+		return out
+	}
+	pm, _ := ParsePaymentMethod(r.PaymentMethod)
+	up, _ := s.upstream()
 	wctx, cancel := detach(ctx)
 	defer cancel()
-	res, callErr := up.TopUp(wctx, iccid, pm)
+	var (
+		res     once.TopUpResult
+		callErr error
+	)
+	if len(send) == 1 && len(iccids) == 1 {
+		res, callErr = up.TopUp(wctx, iccids[send[0]], pm)
+	} else {
+		batch := make([]string, len(send))
+		for j, i := range send {
+			batch[j] = iccids[i]
+		}
+		res, callErr = up.TopUpMultiple(wctx, batch, pm)
+	}
 	state, msg := fleet.TopUpSent, ""
 	if callErr != nil {
 		state, msg = fleet.TopUpFailed, callErr.Error()
@@ -160,28 +211,37 @@ func (s *Service) TopUp(ctx context.Context, a Actor, iccid string, r TopUpReque
 			state = fleet.TopUpUnknown
 		}
 	}
-	marked, err := s.store.MarkTopUp(wctx, key, state, msg)
-	if err != nil {
-		// The top-up is booked (or not) at 1NCE whatever the mirror says; the reservation stays
-		// pending, which blocks any second attempt with this key.
-		s.log.ErrorContext(ctx, "top-up outcome not recorded", "iccid", iccid, "state", state, "err", err)
-		marked = t
-		marked.State = state
+	for _, i := range send {
+		au := audits[i]
+		marked, err := s.store.MarkTopUp(wctx, keyFor(iccids[i]), state, msg)
+		if err != nil {
+			// The top-up is booked (or not) at 1NCE whatever the mirror says; the reservation
+			// stays pending, which blocks any second attempt with this key.
+			s.log.ErrorContext(ctx, "top-up outcome not recorded", "iccid", iccids[i], "state", state, "err", err)
+		} else {
+			out[i].TopUp = topUpView(marked)
+		}
+		out[i].State = state
+		out[i].OrderNumber = res.OrderNumber
+		if res.OrderNumber != 0 {
+			au.set("order_number", res.OrderNumber)
+		}
+		au.set("topup_id", out[i].ID).set("state", string(state))
+		switch state {
+		case fleet.TopUpSent:
+			out[i].Err = au.done(ctx, nil)
+		case fleet.TopUpUnknown:
+			out[i].Err = au.done(ctx, outcomeUnknown(out[i].ID, callErr))
+		default:
+			out[i].Err = au.done(ctx, upstreamErr(callErr, "booking the top-up"))
+		}
 	}
-	v := topUpView(marked)
-	v.OrderNumber = res.OrderNumber
-	if res.OrderNumber != 0 {
-		au.set("order_number", res.OrderNumber)
+	touched := make([]string, len(send))
+	for j, i := range send {
+		touched[j] = iccids[i]
 	}
-	au.set("topup_id", marked.ID).set("state", string(state))
-	s.invalidateSIM(ctx, iccid)
-	switch state {
-	case fleet.TopUpSent:
-		return v, au.done(ctx, nil)
-	case fleet.TopUpUnknown:
-		return v, au.done(ctx, outcomeUnknown(marked.ID, callErr))
-	}
-	return v, au.done(ctx, upstreamErr(callErr, "booking the top-up"))
+	s.invalidateSIM(ctx, touched...)
+	return out
 }
 
 // replayErr is the answer to a top-up key used before: nil when it was booked, otherwise an
