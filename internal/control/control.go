@@ -98,7 +98,7 @@ type Store interface {
 // Publisher delivers local events (bulk job progress, SIM changes) to in-process subscribers:
 // the dashboard's live updates and the alert engine.
 type Publisher interface {
-	Publish(ev bus.Event)
+	Publish(ctx context.Context, ev bus.Event) int
 }
 
 // Options configure a Service.
@@ -236,10 +236,11 @@ func (s *Service) Record(ctx context.Context, a Actor, action, target, result st
 	return nil
 }
 
-// publish sends ev to the bus, if there is one.
+// publish sends ev to the bus, if there is one. Delivery is best effort (the bus drops for
+// a subscriber that does not keep up, and counts it); an action never waits on a listener.
 func (s *Service) publish(ev bus.Event) {
 	if s.bus != nil {
-		s.bus.Publish(ev)
+		s.bus.Publish(context.Background(), ev)
 	}
 }
 

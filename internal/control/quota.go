@@ -27,16 +27,18 @@ func detach(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 }
 
-// Quota returns a SIM's data or SMS quota from 1NCE (cached), storing it in the mirror; with
-// 1NCE unavailable, the mirrored quota stands in.
-func (s *Service) Quota(ctx context.Context, iccid string, kind fleet.QuotaKind) (Read[fleet.Quota], error) {
+// Quota returns a SIM's data or SMS quota from 1NCE (cached; refresh skips the cache),
+// storing it in the mirror; with 1NCE unavailable, the mirrored quota stands in.
+func (s *Service) Quota(ctx context.Context, iccid string, kind fleet.QuotaKind, refresh bool) (Read[fleet.Quota], error) {
 	if err := ValidateICCID("iccid", iccid); err != nil {
 		return Read[fleet.Quota]{}, err
 	}
 	if err := kind.Validate(); err != nil {
 		return Read[fleet.Quota]{}, err
 	}
-	return readThrough(ctx, s, cache.SIMPrefix(iccid)+":quota:"+string(kind), TTLQuota, string(kind)+" quota",
+	key := cache.SIMPrefix(iccid) + ":quota:" + string(kind)
+	s.forget(ctx, key, refresh)
+	return readThrough(ctx, s, key, TTLQuota, string(kind)+" quota",
 		func(ctx context.Context) (fleet.Quota, error) { return s.refreshQuota(ctx, iccid, kind) },
 		func(ctx context.Context) (fleet.Quota, time.Time, error) {
 			q, err := s.store.GetQuota(ctx, iccid, kind)

@@ -66,3 +66,13 @@ func readThrough[T any](ctx context.Context, s *Service, key string, ttl time.Du
 	s.log.InfoContext(ctx, "serving mirrored answer: 1NCE unavailable", "read", what, "err", err)
 	return stale(v, at, err), nil
 }
+
+// forget drops key from the cache when refresh asks for a new answer from 1NCE.
+func (s *Service) forget(ctx context.Context, key string, refresh bool) {
+	if !refresh {
+		return
+	}
+	if err := s.cache.Delete(ctx, key); err != nil {
+		s.log.WarnContext(ctx, "cache delete failed", "key", key, "err", err)
+	}
+}

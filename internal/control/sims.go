@@ -248,13 +248,16 @@ func networkStatus(iccid string, c once.Connectivity) NetworkStatus {
 	}
 }
 
-// Status returns a SIM's network status from 1NCE (cached briefly), storing each answer as a
-// connectivity observation; with 1NCE unavailable, the last observation stands in.
-func (s *Service) Status(ctx context.Context, iccid string) (Read[NetworkStatus], error) {
+// Status returns a SIM's network status from 1NCE (cached briefly; refresh skips the cache),
+// storing each answer as a connectivity observation; with 1NCE unavailable, the last
+// observation stands in.
+func (s *Service) Status(ctx context.Context, iccid string, refresh bool) (Read[NetworkStatus], error) {
 	if err := ValidateICCID("iccid", iccid); err != nil {
 		return Read[NetworkStatus]{}, err
 	}
-	return readThrough(ctx, s, cache.SIMPrefix(iccid)+":status", TTLStatus, "SIM status",
+	key := cache.SIMPrefix(iccid) + ":status"
+	s.forget(ctx, key, refresh)
+	return readThrough(ctx, s, key, TTLStatus, "SIM status",
 		func(ctx context.Context) (NetworkStatus, error) {
 			up, err := s.upstream()
 			if err != nil {
@@ -285,15 +288,15 @@ func (s *Service) Status(ctx context.Context, iccid string) (Read[NetworkStatus]
 // NetworkQuery is the answer of 1NCE's live network query for a SIM (v1 connectivity info):
 // what the network's subscriber database and USSD probe say right now.
 type NetworkQuery struct {
-	ICCID           string           `json:"iccid"`
-	SubscriberOK    bool             `json:"subscriber_ok"`
-	SubscriberState string           `json:"subscriber_state,omitempty"`
-	LocationAgeMin  int              `json:"location_age_minutes,omitempty"`
-	Cell            *Cell            `json:"cell,omitempty"`
-	USSDOK          *bool            `json:"ussd_ok,omitempty"`
-	USSDError       string           `json:"ussd_error,omitempty"`
-	RequestedAt     time.Time        `json:"requested_at,omitzero"`
-	RepliedAt       time.Time        `json:"replied_at,omitzero"`
+	ICCID           string    `json:"iccid"`
+	SubscriberOK    bool      `json:"subscriber_ok"`
+	SubscriberState string    `json:"subscriber_state,omitempty"`
+	LocationAgeMin  int       `json:"location_age_minutes,omitempty"`
+	Cell            *Cell     `json:"cell,omitempty"`
+	USSDOK          *bool     `json:"ussd_ok,omitempty"`
+	USSDError       string    `json:"ussd_error,omitempty"`
+	RequestedAt     time.Time `json:"requested_at,omitzero"`
+	RepliedAt       time.Time `json:"replied_at,omitzero"`
 }
 
 // Cell is a radio cell's global id.

@@ -68,15 +68,18 @@ func (s *Service) SMSList(ctx context.Context, iccid string, page, pageSize int)
 	return Read[fleet.Page[fleet.SMS]]{Value: p, SyncedAt: refreshed.SyncedAt, Stale: refreshed.Stale, Reason: refreshed.Reason}, nil
 }
 
-// SMS returns one SMS of a SIM from 1NCE (cached briefly), storing its state in the mirror.
-func (s *Service) SMS(ctx context.Context, iccid string, id int64) (Read[fleet.SMS], error) {
+// SMS returns one SMS of a SIM from 1NCE (cached briefly; refresh skips the cache), storing
+// its state in the mirror.
+func (s *Service) SMS(ctx context.Context, iccid string, id int64, refresh bool) (Read[fleet.SMS], error) {
 	if err := ValidateICCID("iccid", iccid); err != nil {
 		return Read[fleet.SMS]{}, err
 	}
 	if id <= 0 {
 		return Read[fleet.SMS]{}, fleet.Invalid("id", "must be a positive SMS id")
 	}
-	return readThrough(ctx, s, cache.SIMPrefix(iccid)+":sms:"+strconv.FormatInt(id, 10), TTLSMS, "SMS",
+	key := cache.SIMPrefix(iccid) + ":sms:" + strconv.FormatInt(id, 10)
+	s.forget(ctx, key, refresh)
+	return readThrough(ctx, s, key, TTLSMS, "SMS",
 		func(ctx context.Context) (fleet.SMS, error) { return s.refreshSMS(ctx, iccid, id) },
 		func(ctx context.Context) (fleet.SMS, time.Time, error) {
 			m, err := s.store.GetSMS(ctx, iccid, id)
