@@ -7,9 +7,6 @@ import (
 	"mime"
 	"net/http"
 	"time"
-
-	fleetcode "github.com/oncefleet/oncefleet/internal/fleet"
-	"github.com/oncefleet/oncefleet/internal/problem"
 )
 
 // maxAdminBody caps admin request bodies; a faults document is a few hundred bytes.
@@ -131,15 +128,36 @@ func adminDecodeJSON(r *http.Request, v any) error {
 }
 
 func adminBadRequest(w http.ResponseWriter, field string, err error) {
-	p := problem.New(http.StatusBadRequest, fleetcode.CodeInvalid, err.Error())
-	p.Field = field
-	problem.Write(w, p)
+	adminProblem(w, http.StatusBadRequest, "invalid", field, err.Error())
+}
+
+// adminProblemBody is an RFC 9457 problem details body. The admin endpoint writes its own
+// rather than importing oncefleet's server packages, so that oncesim stays usable on its own;
+// code and field carry the same stable names oncefleet's API uses (invalid, not_found,
+// conflict, internal), so one client can read both.
+type adminProblemBody struct {
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	Code   string `json:"code"`
+	Field  string `json:"field,omitempty"`
+}
+
+// adminProblem answers status with a problem+json body.
+func adminProblem(w http.ResponseWriter, status int, code, field, detail string) {
+	b, _ := json.Marshal(adminProblemBody{Title: http.StatusText(status), Status: status, Detail: detail, Code: code, Field: field})
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
 }
 
 func adminWriteJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		problem.Error(w, fmt.Errorf("oncesim: admin: encoding response: %w", err))
+		// Every value written here is a plain struct; failing is a bug, not bad input.
+		adminProblem(w, http.StatusInternalServerError, "internal", "", "encoding the response failed")
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
