@@ -122,7 +122,7 @@ type simExtra struct {
 	label  string
 	imei   string
 	events []simEvent
-	net    []netEvent // network events: compact, as active devices make several a day
+	net    []netEvent   // network events: compact, as active devices make several a day
 	sms    []*smsRecord // MT SMS sent through the API
 	mo     []moRecord   // SMS the device sent: compact, as devices send many
 	days   []dayUsage
