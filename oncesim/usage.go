@@ -9,11 +9,16 @@ import (
 // at a constant rate, so metering [a,c) then [c,b) gives exactly what metering [a,b) gives:
 // looking at a SIM (or not) never changes its future.
 
-// dayBytes is the data volume a SIM's device moves on Unix day `day` when nothing stops it.
+// dayBytes is the data volume a SIM's device moves on Unix day `day` when nothing stops it
+// (with daily network activity: on a day it is active).
 func (f *fleet) dayBytes(idx int, p profile, day int64) float64 {
 	switch p {
 	case profileIdle:
-		return 0
+		if f.share <= 0 {
+			return 0
+		}
+		// With sessions, an idle device's session carries its report: 2–16 kB.
+		return float64(2<<10) + float64(f.hash(uint64(idx), 15, uint64(day))%(14<<10))
 	case profileSteady:
 		base := float64(200<<10) + float64(f.hash(uint64(idx), 10)%(3<<20)) // 200 KB–3.2 MB
 		return base * (0.8 + 0.4*unit(f.hash(uint64(idx), 11, uint64(day))))
