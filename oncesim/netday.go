@@ -188,6 +188,10 @@ func (m *meterer) netDay(pl *netPlan, day, from, to int64) {
 		})
 	}
 	if pl.sleeper && within(pl.detach, from, to) && st.flags&flagAttached != 0 {
+		if st.sess != 0 { // a session opened since (SetOnline) ends with the attachment
+			m.net(pl.detach, evDeletePDP, st.sess)
+			st.sess = 0
+		}
 		st.flags &^= flagAttached
 		m.net(pl.detach, evPurgeLocation, 0)
 	}
