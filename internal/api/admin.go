@@ -34,19 +34,15 @@ func (s *Server) registerAdmin() {
 			Password string     `json:"password,omitempty" minLength:"12" maxLength:"1024" doc:"Leave out to have one generated (returned once)."`
 		}
 	}
-	type newUser struct {
-		control.User
-		Password string `json:"password,omitempty" doc:"The generated password, shown this once."`
-	}
 	register(s, op{id: "create-user", method: http.MethodPost, path: "/users", tag: "Users", role: fleet.RoleAdmin, action: "user.create",
 		status: http.StatusCreated, summary: "Create a user"},
-		func(ctx context.Context, in *createUser) (*dataOut[newUser], error) {
+		func(ctx context.Context, in *createUser) (*dataOut[NewUser], error) {
 			b := in.Body
 			u, pw, err := m.CreateUser(ctx, actor(ctx), control.NewUser{Email: b.Email, Name: b.Name, Role: b.Role, Password: b.Password})
 			if err != nil {
 				return nil, err
 			}
-			out := newUser{User: u}
+			out := NewUser{User: u}
 			if b.Password == "" {
 				out.Password = pw
 			}
@@ -108,25 +104,15 @@ func (s *Server) registerAdmin() {
 			ExpiresAt *time.Time `json:"expires_at,omitempty" doc:"When the key stops working (default: never)."`
 		}
 	}
-	type newKey struct {
-		control.APIKey
-		Key string `json:"key" doc:"The key itself, shown this once: store it now."`
-	}
-	type keyOut struct {
-		CacheControl string `header:"Cache-Control"`
-		Body         struct {
-			Data newKey `json:"data"`
-		}
-	}
 	register(s, op{id: "create-api-key", method: http.MethodPost, path: "/api-keys", tag: "API keys", role: fleet.RoleAdmin, action: "api_key.create",
 		status: http.StatusCreated, summary: "Create an API key", description: "The key is in the answer once; only its hash is stored."},
-		func(ctx context.Context, in *createKey) (*keyOut, error) {
+		func(ctx context.Context, in *createKey) (*KeyOut, error) {
 			k, secret, err := m.CreateAPIKey(ctx, actor(ctx), control.NewAPIKey{Name: in.Body.Name, Role: in.Body.Role, ExpiresAt: in.Body.ExpiresAt})
 			if err != nil {
 				return nil, err
 			}
-			out := &keyOut{CacheControl: "no-store"}
-			out.Body.Data = newKey{APIKey: k, Key: secret}
+			out := &KeyOut{CacheControl: "no-store"}
+			out.Body.Data = NewKey{APIKey: k, Key: secret}
 			return out, nil
 		})
 
@@ -200,4 +186,24 @@ func auditView(e fleet.AuditEntry) auditEntry {
 		}
 	}
 	return out
+}
+
+// NewUser is a created user, with the generated password when one was generated.
+type NewUser struct {
+	control.User
+	Password string `json:"password,omitempty" doc:"The generated password, shown this once."`
+}
+
+// NewKey is a created API key with the key itself.
+type NewKey struct {
+	control.APIKey
+	Key string `json:"key" doc:"The key itself, shown this once: store it now."`
+}
+
+// KeyOut answers the creation of a key; it must not be cached anywhere.
+type KeyOut struct {
+	CacheControl string `header:"Cache-Control"`
+	Body         struct {
+		Data NewKey `json:"data"`
+	}
 }

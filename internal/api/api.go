@@ -100,7 +100,12 @@ func New(mux *http.ServeMux, cfg Config) (*Server, error) {
 		"bearer": {Type: "http", Scheme: "bearer", BearerFormat: "JWT", Description: "An access token from POST /api/v1/auth/login."},
 	}
 	base := humago.New(mux, hc)
-	s.api = &documented{API: base, problem: base.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[apiProblem](), true, "Problem")}
+	s.api = &documented{API: base, problem: base.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[Problem](), true, "Problem")}
+	defer func() {
+		// huma registers its own error model for every operation; ours replaced it everywhere.
+		delete(base.OpenAPI().Components.Schemas.Map(), "ErrorModel")
+		delete(base.OpenAPI().Components.Schemas.Map(), "ErrorDetail")
+	}()
 
 	s.registerSIMs()
 	s.registerQuotas()
@@ -148,9 +153,9 @@ func (d *documented) DocumentOperation(op *huma.Operation) {
 	}
 }
 
-// apiProblem is the body of every error: RFC 9457 with oncefleet's stable code, and for
+// Problem is the body of every error: RFC 9457 with oncefleet's stable code, and for
 // validation errors each offending input.
-type apiProblem struct {
+type Problem struct {
 	problem.Problem
 	Errors []fieldError `json:"errors,omitempty" doc:"Every offending input of a validation error."`
 }
@@ -162,7 +167,7 @@ type fieldError struct {
 
 // apiError is an error a handler returns; huma writes it as the response.
 type apiError struct {
-	body    apiProblem
+	body    Problem
 	headers http.Header
 }
 
@@ -206,7 +211,7 @@ func (s *Server) toAPIError(ctx context.Context, err error) error {
 	if p.Status >= 500 && fleet.ErrorCode(err) == fleet.CodeInternal {
 		s.log.ErrorContext(ctx, "request failed", "err", err)
 	}
-	e := &apiError{body: apiProblem{Problem: p}, headers: http.Header{}}
+	e := &apiError{body: Problem{Problem: p}, headers: http.Header{}}
 	if p.RetryAfter > 0 {
 		e.headers.Set("Retry-After", strconv.FormatInt(int64((p.RetryAfter+time.Second-1)/time.Second), 10))
 	}
@@ -214,7 +219,7 @@ func (s *Server) toAPIError(ctx context.Context, err error) error {
 }
 
 func newAPIError(status int, code fleet.Code, detail string) *apiError {
-	return &apiError{body: apiProblem{Problem: problem.New(status, code, detail)}, headers: http.Header{}}
+	return &apiError{body: Problem{Problem: problem.New(status, code, detail)}, headers: http.Header{}}
 }
 
 // problemTransformer turns huma's own error model (request validation, unreadable bodies)
@@ -225,7 +230,7 @@ func problemTransformer(ctx huma.Context, status string, v any) (any, error) {
 		return v, nil
 	}
 	code := codeForStatus(em.Status)
-	p := apiProblem{Problem: problem.New(em.Status, code, em.Detail)}
+	p := Problem{Problem: problem.New(em.Status, code, em.Detail)}
 	for _, d := range em.Errors {
 		if d == nil {
 			continue

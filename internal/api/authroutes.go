@@ -97,15 +97,17 @@ func (s *Server) registerAuth() {
 		})
 
 	type empty struct{}
-	type me struct {
-		Kind string     `json:"kind" doc:"user or key"`
-		ID   string     `json:"id"`
-		Name string     `json:"name"`
-		Role fleet.Role `json:"role"`
-	}
 	register(s, op{id: "me", method: http.MethodGet, path: "/auth/me", tag: "Auth", role: fleet.RoleViewer, summary: "Who am I"},
-		func(ctx context.Context, _ *empty) (*dataOut[me], error) {
+		func(ctx context.Context, _ *empty) (*dataOut[Me], error) {
 			p, _ := principalFrom(ctx)
-			return data(me{Kind: p.Kind, ID: p.ID, Name: p.Name, Role: p.Role}), nil
+			return data(Me{Kind: p.Kind, ID: p.ID, Name: p.Name, Role: p.Role}), nil
 		})
+}
+
+// Me is who the caller is.
+type Me struct {
+	Kind string     `json:"kind" doc:"user or key"`
+	ID   string     `json:"id"`
+	Name string     `json:"name"`
+	Role fleet.Role `json:"role"`
 }

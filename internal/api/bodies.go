@@ -2,6 +2,8 @@ package api
 
 import (
 	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
 	"strconv"
 	"time"
 
@@ -14,6 +16,17 @@ import (
 // SIMPath names a SIM in the path.
 type SIMPath struct {
 	ICCID string `path:"iccid" pattern:"^[0-9]{19,20}$" doc:"The SIM's ICCID: 19 digits, or 20 with the Luhn check digit." example:"8988280666000000001"`
+}
+
+// Resolve accepts the ICCID as printed on a card (20 digits with the Luhn check digit) and
+// passes on the 19-digit form 1NCE and the mirror use.
+func (p *SIMPath) Resolve(huma.Context) []error {
+	canon, err := control.CanonicalICCID("iccid", p.ICCID)
+	if err != nil {
+		return []error{&huma.ErrorDetail{Location: "path.iccid", Message: fleet.ErrorMessage(err), Value: p.ICCID}}
+	}
+	p.ICCID = canon
+	return nil
 }
 
 // FreshQuery asks to bypass the cache and mirror and read 1NCE now.

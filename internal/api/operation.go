@@ -52,6 +52,7 @@ func register[I, O any](s *Server, o op, h func(ctx context.Context, in *I) (*O,
 		hop.Security = []map[string][]string{{"apiKey": {}}, {"bearer": {}}}
 		hop.Description = joinDoc(hop.Description, "Needs the **"+string(o.role)+"** role.")
 		hop.Middlewares = huma.Middlewares{s.requireRole(o)}
+		hop.Extensions = map[string]any{"x-required-role": string(o.role)}
 	} else {
 		hop.Security = []map[string][]string{}
 	}

@@ -35,7 +35,7 @@ func (a *App) buildControl() error {
 func (a *App) mountAPI(mux *http.ServeMux) (func(http.Handler) http.Handler, error) {
 	var limiter ratelimit.Limiter
 	if a.redis != nil {
-		limiter = ratelimit.NewRedis(a.redis, ratelimit.RedisOptions{})
+		limiter = ratelimit.NewRedis(a.redis, ratelimit.RedisOptions{Prefix: a.cfg.RedisPrefix + "rl:"})
 	} else {
 		limiter = ratelimit.NewMemory(ratelimit.MemoryOptions{})
 	}

@@ -140,7 +140,7 @@ func (a *App) openCache(ctx context.Context) error {
 	if err := client.Ping(pctx).Err(); err != nil {
 		return fmt.Errorf("redis: connect to %s: %w", ropts.Addr, err)
 	}
-	rc, err := cache.NewRedis(client, cache.RedisOptions{Registerer: a.registry})
+	rc, err := cache.NewRedis(client, cache.RedisOptions{Registerer: a.registry, Prefix: a.cfg.RedisPrefix + "cache:"})
 	if err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}

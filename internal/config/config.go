@@ -40,6 +40,7 @@ type Config struct {
 	DataDir     string `name:"data-dir" env:"ONCEFLEET_DATA_DIR" default:"./oncefleet-data" help:"Local state: SQLite file, generated keys."`
 	DatabaseURL Secret `name:"database-url" env:"ONCEFLEET_DATABASE_URL" help:"Empty: SQLite in the data dir; postgres://…: PostgreSQL."`
 	RedisURL    Secret `name:"redis-url" env:"ONCEFLEET_REDIS_URL" help:"Empty: in-memory cache; redis://…: shared cache, locks and limits."`
+	RedisPrefix string `name:"redis-prefix" env:"ONCEFLEET_REDIS_PREFIX" default:"oncefleet:" help:"Prefix of every Redis key, so several deployments can share one Redis."`
 
 	OnceBaseURL      string `name:"once-base-url" env:"ONCEFLEET_ONCE_BASE_URL" default:"https://api.1nce.com/management-api" help:"1NCE Management API base URL."`
 	OnceClientID     string `name:"once-client-id" env:"ONCEFLEET_ONCE_CLIENT_ID" help:"1NCE API client id."`
@@ -136,6 +137,9 @@ func (c Config) Resolve(getenv func(string) string) (*Resolved, error) {
 	}
 	if u, err := url.Parse(c.OnceBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("ONCEFLEET_ONCE_BASE_URL", "once-base-url", "want an http(s) URL, got %q", c.OnceBaseURL)
+	}
+	if c.RedisPrefix == "" || len(c.RedisPrefix) > 64 || strings.ContainsAny(c.RedisPrefix, " \t\r\n{}") {
+		bad("ONCEFLEET_REDIS_PREFIX", "redis-prefix", "want 1 to 64 characters without spaces or braces, got %q", c.RedisPrefix)
 	}
 	if (c.OnceClientID == "") != (c.OnceClientSecret == "") {
 		bad("ONCEFLEET_ONCE_CLIENT_ID", "once-client-id", "set both ONCEFLEET_ONCE_CLIENT_ID and ONCEFLEET_ONCE_CLIENT_SECRET, or neither")

@@ -139,9 +139,11 @@ func (s *Service) Extend(ctx context.Context, a Actor, r ExtensionRequest) error
 	if err := need(a, fleet.RoleOperator); err != nil {
 		return au.done(ctx, err)
 	}
-	if err := ValidateICCIDs("iccids", r.ICCIDs, MaxBatchICCIDs); err != nil {
+	iccids, err := CanonicalICCIDs("iccids", r.ICCIDs, MaxBatchICCIDs)
+	if err != nil {
 		return au.done(ctx, err)
 	}
+	r.ICCIDs = iccids
 	if len(r.ICCIDs) == 1 {
 		au.target = r.ICCIDs[0]
 	}
@@ -193,9 +195,11 @@ func (s *Service) Transfer(ctx context.Context, a Actor, r TransferRequest) erro
 		return au.done(ctx, fleet.Invalid("iccids", "name SIMs by iccids or iccid_ranges"))
 	}
 	if len(r.ICCIDs) > 0 {
-		if err := ValidateICCIDs("iccids", r.ICCIDs, MaxBatchICCIDs); err != nil {
+		iccids, err := CanonicalICCIDs("iccids", r.ICCIDs, MaxBatchICCIDs)
+		if err != nil {
 			return au.done(ctx, err)
 		}
+		r.ICCIDs = iccids
 	}
 	if len(r.Ranges) > 100 {
 		return au.done(ctx, fleet.Invalid("iccid_ranges", "at most 100 ranges per request"))

@@ -51,7 +51,7 @@ func (s *Service) resolve(ctx context.Context, sel Selection) ([]string, error) 
 	case len(sel.ICCIDs) > 0 && sel.Filter != nil:
 		return nil, fleet.Invalid("filter", "give iccids or a filter, not both")
 	case len(sel.ICCIDs) > 0:
-		return sel.ICCIDs, ValidateICCIDs("iccids", sel.ICCIDs, MaxBulkSIMs)
+		return CanonicalICCIDs("iccids", sel.ICCIDs, MaxBulkSIMs)
 	case sel.Filter == nil:
 		return nil, fleet.Invalid("iccids", "give the SIMs as iccids or as a filter")
 	}
@@ -190,9 +190,11 @@ func (s *Service) StartBulkConfigure(ctx context.Context, a Actor, configs []SIM
 	iccids := make([]string, 0, len(configs))
 	for i, c := range configs {
 		field := fmt.Sprintf("sims[%d]", i)
-		if err := ValidateICCID(field+".iccid", c.ICCID); err != nil {
+		canon, err := CanonicalICCID(field+".iccid", c.ICCID)
+		if err != nil {
 			return Job{}, au.done(ctx, err)
 		}
+		c.ICCID = canon
 		if _, dup := changes[c.ICCID]; dup {
 			return Job{}, au.done(ctx, fleet.Invalid(field+".iccid", "SIM %s is listed twice", c.ICCID))
 		}
@@ -287,11 +289,11 @@ type BulkRunnerOptions struct {
 	// Poll is how often the runner looks for jobs another replica created (default 2s); jobs
 	// created by this process start at once.
 	Poll time.Duration
-	// Batch is how many SIMs a runner claims at a time (default 50; a v1 multiple top-up sends
-	// one batch in one request).
+	// Batch is how many SIMs one v1 multiple top-up books in one request (default 50, at
+	// most 100).
 	Batch int
-	// Concurrency is how many SIMs of a batch run at once (default 8): 1NCE answers in tens to
-	// hundreds of milliseconds, so a few calls in flight keep the budget's rate busy.
+	// Concurrency is how many SIMs run at once (default 8): 1NCE answers in tens to hundreds
+	// of milliseconds, so a few calls in flight keep the budget's rate busy.
 	Concurrency int
 	// StaleAfter is when a SIM claimed by a replica that died is taken over (default 5m). A
 	// taken-over top-up is never re-sent: its reservation answers instead.
@@ -336,7 +338,16 @@ func (s *Service) RunBulkJobs(ctx context.Context, o BulkRunnerOptions) error {
 	}
 }
 
-// runBulk works on one job until it has no unclaimed SIMs left.
+// itemTimeout bounds the work on one claimed batch once started: claimed SIMs are finished
+// even while the process shuts down (a graceful restart leaves no SIM waiting for takeover).
+const itemTimeout = 5 * time.Minute
+
+// v1TopUpBatch is how many SIMs one v1 multiple top-up books in one request.
+const v1TopUpBatch = 100
+
+// runBulk works on one job until it has no unclaimed SIMs left or ctx ends. It claims only
+// what it starts at once — a batch for one multiple top-up, else Concurrency SIMs — so that
+// nothing claimed waits behind a shutdown.
 func (s *Service) runBulk(ctx context.Context, op *fleet.BulkOperation, o BulkRunnerOptions) error {
 	var p bulkParams
 	if err := json.Unmarshal(op.Params, &p); err != nil {
@@ -344,35 +355,40 @@ func (s *Service) runBulk(ctx context.Context, op *fleet.BulkOperation, o BulkRu
 	}
 	actor := Actor{ID: op.CreatedBy, Name: p.ActorName, Role: p.Role, RequestID: "job:" + op.ID}
 	for ctx.Err() == nil {
-		items, err := s.store.ClaimBulkItems(ctx, op.ID, o.Batch, o.StaleAfter)
+		multi := op.Kind == BulkTopUp && s.up != nil && s.up.V1Available()
+		limit := o.Concurrency
+		if multi {
+			limit = min(o.Batch, v1TopUpBatch)
+		}
+		items, err := s.store.ClaimBulkItems(ctx, op.ID, limit, o.StaleAfter)
 		if err != nil {
 			return err
 		}
 		if len(items) == 0 {
 			return nil
 		}
-		iccids := make([]string, len(items))
-		for i, it := range items {
-			iccids[i] = it.ICCID
-		}
-		if op.Kind == BulkTopUp && len(iccids) > 1 && s.up != nil && s.up.V1Available() {
-			outs := s.bookTopUps(ctx, actor, iccids, bulkTopUpKey(op.ID), TopUpRequest{PaymentMethod: p.PaymentMethod, Reason: fleet.TopUpBulk, JobID: op.ID})
-			for _, out := range outs {
-				s.finishItem(ctx, op, out.ICCID, out.Err)
+		ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), itemTimeout)
+		if multi && len(items) > 1 {
+			iccids := make([]string, len(items))
+			for i, it := range items {
+				iccids[i] = it.ICCID
 			}
+			for _, out := range s.bookTopUps(ictx, actor, iccids, bulkTopUpKey(op.ID), TopUpRequest{PaymentMethod: p.PaymentMethod, Reason: fleet.TopUpBulk, JobID: op.ID}) {
+				s.finishItem(ictx, op, out.ICCID, out.Err)
+			}
+			cancel()
 			continue
 		}
-		sem := make(chan struct{}, o.Concurrency)
 		var wg sync.WaitGroup
-		for _, iccid := range iccids {
-			sem <- struct{}{}
+		for _, it := range items {
 			wg.Add(1)
 			go func() {
-				defer func() { <-sem; wg.Done() }()
-				s.finishItem(ctx, op, iccid, s.runItem(ctx, actor, op, &p, iccid))
+				defer wg.Done()
+				s.finishItem(ictx, op, it.ICCID, s.runItem(ictx, actor, op, &p, it.ICCID))
 			}()
 		}
 		wg.Wait()
+		cancel()
 	}
 	return nil
 }

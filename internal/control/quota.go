@@ -310,9 +310,11 @@ func (s *Service) AutoTopUp(ctx context.Context, a Actor, r AutoTopUpRequest) ([
 		targets, r.LocalOnly = []string{fleet.FleetDefault}, true
 		au.target = fleet.FleetDefault
 	default:
-		if err := ValidateICCIDs("iccids", r.ICCIDs, MaxBatchICCIDs); err != nil {
+		iccids, err := CanonicalICCIDs("iccids", r.ICCIDs, MaxBatchICCIDs)
+		if err != nil {
 			return nil, au.done(ctx, err)
 		}
+		r.ICCIDs, targets = iccids, iccids
 		if len(r.ICCIDs) == 1 {
 			au.target = r.ICCIDs[0]
 		}

@@ -23,22 +23,35 @@ func ValidateICCID(field, iccid string) error {
 	return nil
 }
 
-// ValidateICCIDs checks every ICCID of a list (at least one, at most max).
-func ValidateICCIDs(field string, iccids []string, max int) error {
+// CanonicalICCID validates an ICCID and returns the form 1NCE and the mirror key SIMs by:
+// 19 digits, the Luhn check digit of a 20-digit ICCID (as printed on the card) dropped.
+func CanonicalICCID(field, iccid string) (string, error) {
+	if err := ValidateICCID(field, iccid); err != nil {
+		return "", err
+	}
+	return iccid[:19], nil
+}
+
+// CanonicalICCIDs validates a list of ICCIDs (at least one, at most max) and returns their
+// canonical forms in order.
+func CanonicalICCIDs(field string, iccids []string, max int) ([]string, error) {
 	if len(iccids) == 0 {
-		return fleet.Invalid(field, "must list at least one ICCID")
+		return nil, fleet.Invalid(field, "must list at least one ICCID")
 	}
 	if len(iccids) > max {
-		return fleet.Invalid(field, "at most %d ICCIDs per request", max)
+		return nil, fleet.Invalid(field, "at most %d ICCIDs per request", max)
 	}
+	out := make([]string, len(iccids))
 	for i, c := range iccids {
-		if err := ValidateICCID(field, c); err != nil {
+		canon, err := CanonicalICCID(field, c)
+		if err != nil {
 			fe := err.(*fleet.Error)
-			fe.Message = "[" + itoa(i) + "]: " + fe.Message
-			return fe
+			fe.Field = field + "[" + itoa(i) + "]"
+			return nil, fe
 		}
+		out[i] = canon
 	}
-	return nil
+	return out, nil
 }
 
 // ValidateIMEI checks an IMEI (15 digits with a Luhn check digit) or IMEISV (16 digits).
