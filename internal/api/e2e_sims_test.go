@@ -67,7 +67,7 @@ func TestSIMs(t *testing.T) {
 		wantProblem(t, e.Do(get("/sims/"+unknownICCID, fleet.RoleViewer)), 404, "not_found")
 		wantProblem(t, e.Do(get("/sims/123", fleet.RoleViewer)), 422, "invalid")
 		wantProblem(t, e.Do(get("/sims/89882806660000000011", fleet.RoleViewer)), 422, "invalid") // bad Luhn digit
-		want(t, e.Do(get("/sims/89882806660000000010", fleet.RoleViewer)), 200)                     // with Luhn: 20 digits
+		want(t, e.Do(get("/sims/89882806660000000010", fleet.RoleViewer)), 200)                   // with Luhn: 20 digits
 
 		// Change a SIM: 1NCE first, then the mirror.
 		var upd struct {

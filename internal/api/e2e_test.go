@@ -38,7 +38,7 @@ func (c *calls) record(method, path string, _ int) {
 }
 
 type openAPIDoc struct {
-	OpenAPI string                                `json:"openapi"`
+	OpenAPI string                                 `json:"openapi"`
 	Paths   map[string]map[string]openAPIOperation `json:"paths"`
 }
 
@@ -115,7 +115,9 @@ const unknownICCID = "8988280666099999999"
 
 type req = apptest.Request
 
-func get(path string, role fleet.Role) req { return req{Method: http.MethodGet, Path: "/api/v1" + path, Role: role} }
+func get(path string, role fleet.Role) req {
+	return req{Method: http.MethodGet, Path: "/api/v1" + path, Role: role}
+}
 
 func post(path string, role fleet.Role, body any) req {
 	return req{Method: http.MethodPost, Path: "/api/v1" + path, Role: role, Body: body}
