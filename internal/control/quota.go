@@ -193,28 +193,37 @@ func (s *Service) bookTopUps(ctx context.Context, a Actor, iccids []string, keyF
 	up, _ := s.upstream()
 	wctx, cancel := detach(ctx)
 	defer cancel()
-	var (
-		res     once.TopUpResult
-		callErr error
-	)
+	// One call for all (a single top-up, or v1's multiple top-up); an account without v1
+	// refuses the multiple one before anything is booked, and then each SIM goes on its own.
+	results := make([]once.TopUpResult, len(iccids))
+	errs := make([]error, len(iccids))
 	if len(send) == 1 && len(iccids) == 1 {
-		res, callErr = up.TopUp(wctx, iccids[send[0]], pm)
+		results[send[0]], errs[send[0]] = up.TopUp(wctx, iccids[send[0]], pm)
 	} else {
 		batch := make([]string, len(send))
 		for j, i := range send {
 			batch[j] = iccids[i]
 		}
-		res, callErr = up.TopUpMultiple(wctx, batch, pm)
-	}
-	state, msg := fleet.TopUpSent, ""
-	if callErr != nil {
-		state, msg = fleet.TopUpFailed, callErr.Error()
-		if !notSent(callErr) {
-			state = fleet.TopUpUnknown
+		res, err := up.TopUpMultiple(wctx, batch, pm)
+		if errors.Is(err, once.ErrUnsupported) {
+			for _, i := range send {
+				results[i], errs[i] = up.TopUp(wctx, iccids[i], pm)
+			}
+		} else {
+			for _, i := range send {
+				results[i], errs[i] = res, err
+			}
 		}
 	}
 	for _, i := range send {
-		au := audits[i]
+		au, callErr, res := audits[i], errs[i], results[i]
+		state, msg := fleet.TopUpSent, ""
+		if callErr != nil {
+			state, msg = fleet.TopUpFailed, callErr.Error()
+			if !notSent(callErr) {
+				state = fleet.TopUpUnknown
+			}
+		}
 		marked, err := s.store.MarkTopUp(wctx, keyFor(iccids[i]), state, msg)
 		if err != nil {
 			// The top-up is booked (or not) at 1NCE whatever the mirror says; the reservation
