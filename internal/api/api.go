@@ -115,6 +115,7 @@ func New(mux *http.ServeMux, cfg Config) (*Server, error) {
 	s.registerAuth()
 	s.registerAdmin()
 	s.registerJobs()
+	mux.HandleFunc("/", s.unmatched(mux))
 	mux.HandleFunc("GET /docs", serveDocs)
 	mux.HandleFunc("GET /docs/{file}", serveDocsAsset)
 	return s, nil

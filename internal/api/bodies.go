@@ -1,7 +1,9 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
+	"reflect"
 
 	"github.com/danielgtaylor/huma/v2"
 	"strconv"
@@ -147,3 +149,20 @@ func jobAccepted(j control.Job) *jobOut {
 
 // noContent answers a change with nothing to return.
 type noContent struct{}
+
+// rawJSON is a body the control plane's cache already holds encoded (the hot reads), written
+// as is; T is what it encodes, for the OpenAPI document.
+type rawJSON[T any] struct{ raw json.RawMessage }
+
+// MarshalJSON writes the encoded body.
+func (r rawJSON[T]) MarshalJSON() ([]byte, error) { return r.raw, nil }
+
+// Schema implements huma.SchemaProvider: the body is documented as T.
+func (rawJSON[T]) Schema(reg huma.Registry) *huma.Schema {
+	return reg.Schema(reflect.TypeFor[T](), true, "")
+}
+
+// rawListOut is a page served from its cached encoding.
+type rawListOut[T any] struct {
+	Body rawJSON[listBody[T]]
+}

@@ -26,10 +26,6 @@ import (
 //   - the mux's own 404 and 405 answers become problem+json.
 func (s *Server) Wrap(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern == "" {
-			s.unmatched(w, r, mux)
-			return
-		}
 		if !strings.HasPrefix(r.URL.Path, Prefix+"/") || strings.HasPrefix(r.URL.Path, Prefix+"/streamer") {
 			mux.ServeHTTP(w, r)
 			return
@@ -106,17 +102,26 @@ func (s *Server) auditRefusal(r *http.Request, p auth.Principal, status int) {
 	_ = s.cfg.Control.Record(r.Context(), a, action, target, string(codeForStatus(status)), map[string]any{"status": status})
 }
 
-// unmatched answers what the mux has no route for, as problem+json: 405 (with Allow) when the
-// path exists with other methods, else 404.
-func (s *Server) unmatched(w http.ResponseWriter, r *http.Request, mux *http.ServeMux) {
-	probe := &statusRecorder{ResponseWriter: discardWriter{h: http.Header{}}}
-	mux.ServeHTTP(probe, r)
-	if probe.status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", probe.Header().Get("Allow"))
-		s.writeProblem(w, r, &fleet.Error{Code: fleet.CodeMethodNotAllowed, Message: r.Method + " is not allowed here; allowed: " + probe.Header().Get("Allow")})
-		return
+// unmatched answers what no route matched, as problem+json: 405 (with Allow) when the path
+// exists with other methods, else 404. It is the mux's catch-all "/" route, so the mux's own
+// text/plain 404 and 405 never reach a client, and the hot path matches routes once.
+func (s *Server) unmatched(mux *http.ServeMux) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			s.writeProblem(w, r, &fleet.Error{Code: fleet.CodeMethodNotAllowed, Message: r.Method + " is not allowed here; allowed: " + strings.Join(allow, ", ")})
+			return
+		}
+		s.writeProblem(w, r, &fleet.Error{Code: fleet.CodeNotFound, Message: "no such resource: " + r.URL.Path})
 	}
-	s.writeProblem(w, r, &fleet.Error{Code: fleet.CodeNotFound, Message: "no such resource: " + r.URL.Path})
 }
 
 // writeProblem writes err as problem+json with the API's status mapping.
@@ -246,10 +251,3 @@ func (c *capture) Write(b []byte) (int, error) {
 	c.body.Write(b)
 	return c.statusRecorder.Write(b)
 }
-
-// discardWriter swallows a probe's answer.
-type discardWriter struct{ h http.Header }
-
-func (d discardWriter) Header() http.Header         { return d.h }
-func (d discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (d discardWriter) WriteHeader(int)             {}

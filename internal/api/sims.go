@@ -110,12 +110,12 @@ func (s *Server) registerSIMs() {
 	register(s, op{id: "list-sims", method: http.MethodGet, path: "/sims", tag: "SIMs", role: fleet.RoleViewer,
 		summary:     "List SIMs from the mirror",
 		description: "Pages through the local mirror of the fleet (kept by the background sync and the Data Streamer), with filters 1NCE does not offer. Each SIM carries last_synced_at."},
-		func(ctx context.Context, in *simListQuery) (*listOut[fleet.SIM], error) {
-			p, err := c.SIMs(ctx, in.filter())
+		func(ctx context.Context, in *simListQuery) (*rawListOut[fleet.SIM], error) {
+			raw, err := c.SIMsJSON(ctx, in.filter())
 			if err != nil {
 				return nil, err
 			}
-			return pageResult(p), nil
+			return &rawListOut[fleet.SIM]{Body: rawJSON[listBody[fleet.SIM]]{raw: raw}}, nil
 		})
 
 	type getSIM struct {
@@ -125,12 +125,12 @@ func (s *Server) registerSIMs() {
 	register(s, op{id: "get-sim", method: http.MethodGet, path: "/sims/{iccid}", tag: "SIMs", role: fleet.RoleViewer,
 		summary:     "Get a SIM",
 		description: "From the mirror; a SIM the mirror does not have yet is read from 1NCE and stored. fresh=true reads 1NCE now."},
-		func(ctx context.Context, in *getSIM) (*readOut[fleet.SIM], error) {
-			r, err := c.SIM(ctx, in.ICCID, in.wantFresh())
+		func(ctx context.Context, in *getSIM) (*readOut[rawJSON[fleet.SIM]], error) {
+			r, err := c.SIMJSON(ctx, in.ICCID, in.wantFresh())
 			if err != nil {
 				return nil, err
 			}
-			return readResult(r), nil
+			return readResult(control.Read[rawJSON[fleet.SIM]]{Value: rawJSON[fleet.SIM]{raw: r.Value}, SyncedAt: r.SyncedAt, Stale: r.Stale, Reason: r.Reason}), nil
 		})
 
 	type updateSIM struct {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/oncefleet/oncefleet/internal/api"
 	"github.com/oncefleet/oncefleet/internal/auth"
-	"github.com/oncefleet/oncefleet/internal/cache"
 	"github.com/oncefleet/oncefleet/internal/control"
 	"github.com/oncefleet/oncefleet/internal/ratelimit"
 )
@@ -50,13 +49,7 @@ func (a *App) mountAPI(mux *http.ServeMux) (func(http.Handler) http.Handler, err
 	if err != nil {
 		return nil, err
 	}
-	// Principals are cached in this process only, so a revocation here takes effect at once.
-	principals, err := cache.NewMemory(cache.MemoryOptions{Name: "principals", MaxBytes: 8 << 20, Registerer: a.registry})
-	if err != nil {
-		return nil, fmt.Errorf("principal cache: %w", err)
-	}
-	a.closers = append(a.closers, principals.Close)
-	authn := auth.NewAuthenticator(a.store, signer, principals, 0, a.log)
+	authn := auth.NewAuthenticator(a.store, signer, 0, a.log)
 	sessions, err := auth.NewSessions(auth.SessionOptions{Store: a.store, Signer: signer, Limiter: limiter})
 	if err != nil {
 		return nil, err

@@ -2,13 +2,14 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/oncefleet/oncefleet/internal/cache"
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
+
 	"github.com/oncefleet/oncefleet/internal/fleet"
 )
 
@@ -40,21 +41,28 @@ const DefaultPrincipalTTL = 30 * time.Second
 type Authenticator struct {
 	store  AuthStore
 	signer *Signer
-	cache  cache.Cache
+	// cache holds resolved credentials in this process only: a revocation on this replica
+	// drops its entry at once, and a request costs no decoding.
+	cache  *lru.Cache[string, resolved]
 	ttl    time.Duration
+	flight singleflight.Group
 	now    func() time.Time
 	log    *slog.Logger
 }
 
-// NewAuthenticator returns an authenticator; c is a process-local cache for principals
-// (a revocation on this replica drops its entry at once), ttl defaults to DefaultPrincipalTTL.
-func NewAuthenticator(store AuthStore, signer *Signer, c cache.Cache, ttl time.Duration, log *slog.Logger) *Authenticator {
+// maxPrincipals bounds the credential cache (keys and users active within the TTL).
+const maxPrincipals = 100_000
+
+// NewAuthenticator returns an authenticator; ttl (default DefaultPrincipalTTL) bounds how
+// long a resolved credential is trusted.
+func NewAuthenticator(store AuthStore, signer *Signer, ttl time.Duration, log *slog.Logger) *Authenticator {
 	if ttl <= 0 {
 		ttl = DefaultPrincipalTTL
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	c, _ := lru.New[string, resolved](maxPrincipals) // only a size <= 0 fails
 	return &Authenticator{store: store, signer: signer, cache: c, ttl: ttl, now: time.Now, log: log}
 }
 
@@ -121,44 +129,50 @@ func (a *Authenticator) User(ctx context.Context, id string) (Principal, error) 
 // resolved is a cached answer: a principal, or that the credential is not valid (cached too,
 // so a flood of bad keys does not reach the database).
 type resolved struct {
-	P       Principal `json:"p"`
-	Invalid bool      `json:"invalid,omitempty"`
+	P       Principal
+	Invalid bool
+	expires time.Time
 }
 
 func (a *Authenticator) resolve(ctx context.Context, key string, load func(context.Context) (Principal, error)) (Principal, error) {
-	raw, err := a.cache.GetOrLoad(ctx, key, a.ttl, func(ctx context.Context) ([]byte, error) {
-		p, err := load(ctx)
-		if errors.Is(err, ErrUnauthenticated) {
-			return json.Marshal(resolved{Invalid: true})
-		}
+	r, ok := a.cache.Get(key)
+	if !ok || a.now().After(r.expires) {
+		// Concurrent requests with one new credential ask the database once.
+		v, err, _ := a.flight.Do(key, func() (any, error) {
+			p, err := load(ctx)
+			if errors.Is(err, ErrUnauthenticated) {
+				return resolved{Invalid: true}, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			return resolved{P: p}, nil
+		})
 		if err != nil {
-			return nil, err
+			return Principal{}, err
 		}
-		return json.Marshal(resolved{P: p})
-	})
-	if err != nil {
-		return Principal{}, err
+		r = v.(resolved)
+		r.expires = a.now().Add(a.ttl)
+		a.cache.Add(key, r)
 	}
-	var r resolved
-	if err := json.Unmarshal(raw, &r); err != nil || r.Invalid {
+	if r.Invalid {
 		return Principal{}, ErrUnauthenticated
 	}
 	return r.P, nil
 }
 
 // Forget drops what is cached about a credential ("user:<id>" or "key:<id>") on this
-// replica. Keys are cached by hash, so forgetting one key forgets them all (revocations are
+// replica. Keys are cached by hash, so forgetting one key forgets every key (revocations are
 // rare; the next request of each key reloads it).
 func (a *Authenticator) Forget(credentialID string) {
-	ctx := context.Background()
-	var err error
 	switch {
 	case strings.HasPrefix(credentialID, "user:"):
-		err = a.cache.Delete(ctx, userCachePrefix+":"+strings.TrimPrefix(credentialID, "user:"))
+		a.cache.Remove(userCachePrefix + ":" + strings.TrimPrefix(credentialID, "user:"))
 	case strings.HasPrefix(credentialID, "key:"):
-		err = a.cache.DeletePrefix(ctx, keyCachePrefix)
-	}
-	if err != nil {
-		a.log.Warn("forget credential", "credential", credentialID, "err", err)
+		for _, k := range a.cache.Keys() {
+			if strings.HasPrefix(k, keyCachePrefix+":") {
+				a.cache.Remove(k)
+			}
+		}
 	}
 }

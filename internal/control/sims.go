@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,8 +23,22 @@ const TTLStatus = 30 * time.Second
 // does not have the SIM, it reads 1NCE and stores the answer; when 1NCE cannot be asked the
 // mirrored SIM is returned marked stale.
 func (s *Service) SIM(ctx context.Context, iccid string, refresh bool) (Read[fleet.SIM], error) {
-	if err := ValidateICCID("iccid", iccid); err != nil {
+	r, err := s.SIMJSON(ctx, iccid, refresh)
+	if err != nil {
 		return Read[fleet.SIM]{}, err
+	}
+	var sim fleet.SIM
+	if err := json.Unmarshal(r.Value, &sim); err != nil {
+		return Read[fleet.SIM]{}, fmt.Errorf("sim %s: decode: %w", iccid, err)
+	}
+	return Read[fleet.SIM]{Value: sim, SyncedAt: r.SyncedAt, Stale: r.Stale, Reason: r.Reason}, nil
+}
+
+// SIMJSON is SIM with the SIM as its JSON encoding: the API's hottest read, served from the
+// cache without decoding and encoding the record again.
+func (s *Service) SIMJSON(ctx context.Context, iccid string, refresh bool) (Read[json.RawMessage], error) {
+	if err := ValidateICCID("iccid", iccid); err != nil {
+		return Read[json.RawMessage]{}, err
 	}
 	if !refresh {
 		raw, err := s.cache.GetOrLoad(ctx, cache.SIMDetailKey(iccid), cache.TTLSIMDetail, func(ctx context.Context) ([]byte, error) {
@@ -31,31 +46,39 @@ func (s *Service) SIM(ctx context.Context, iccid string, refresh bool) (Read[fle
 			if err != nil {
 				return nil, err
 			}
-			return json.Marshal(sim)
+			return stampedJSON(sim.LastSyncedAt, sim)
 		})
 		switch {
 		case err == nil:
-			var sim fleet.SIM
-			if err := json.Unmarshal(raw, &sim); err != nil {
-				return Read[fleet.SIM]{}, fmt.Errorf("sim %s: decode cached record: %w", iccid, err)
+			at, body, err := unstamp(raw)
+			if err != nil {
+				return Read[json.RawMessage]{}, fmt.Errorf("sim %s: cached record: %w", iccid, err)
 			}
-			return Read[fleet.SIM]{Value: sim, SyncedAt: sim.LastSyncedAt}, nil
+			return Read[json.RawMessage]{Value: body, SyncedAt: at}, nil
 		case !errors.Is(err, fleet.ErrNotFound):
-			return Read[fleet.SIM]{}, err
+			return Read[json.RawMessage]{}, err
 		}
 	}
 	sim, err := s.refreshSIM(ctx, iccid)
-	if err == nil {
-		return fresh(sim, sim.LastSyncedAt), nil
+	if err != nil {
+		if !degraded(err) {
+			return Read[json.RawMessage]{}, err
+		}
+		mirrored, merr := s.store.GetSIM(ctx, iccid)
+		if merr != nil {
+			return Read[json.RawMessage]{}, err
+		}
+		raw, jerr := json.Marshal(mirrored)
+		if jerr != nil {
+			return Read[json.RawMessage]{}, jerr
+		}
+		return stale(json.RawMessage(raw), mirrored.LastSyncedAt, err), nil
 	}
-	if !degraded(err) {
-		return Read[fleet.SIM]{}, err
+	raw, err := json.Marshal(sim)
+	if err != nil {
+		return Read[json.RawMessage]{}, err
 	}
-	mirrored, merr := s.store.GetSIM(ctx, iccid)
-	if merr != nil {
-		return Read[fleet.SIM]{}, err
-	}
-	return stale(mirrored, mirrored.LastSyncedAt, err), nil
+	return fresh(json.RawMessage(raw), sim.LastSyncedAt), nil
 }
 
 // refreshSIM reads one SIM from 1NCE, stores it in the mirror and returns the mirror record
@@ -79,32 +102,65 @@ func (s *Service) refreshSIM(ctx context.Context, iccid string) (fleet.SIM, erro
 // SIMs returns one page of the mirror (through the cache: SPEC §7's 5 minutes, invalidated
 // by every change oncefleet makes).
 func (s *Service) SIMs(ctx context.Context, f fleet.SIMFilter) (fleet.Page[fleet.SIM], error) {
-	f, err := f.Normalize()
-	if err != nil {
-		return fleet.Page[fleet.SIM]{}, err
-	}
-	q, err := json.Marshal(f)
-	if err != nil {
-		return fleet.Page[fleet.SIM]{}, fmt.Errorf("sim list: key: %w", err)
-	}
-	raw, err := s.cache.GetOrLoad(ctx, cache.SIMListKey(string(q)), cache.TTLSIMList, func(ctx context.Context) ([]byte, error) {
-		page, err := s.store.ListSIMs(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		return json.Marshal(page)
-	})
+	raw, err := s.SIMsJSON(ctx, f)
 	if err != nil {
 		return fleet.Page[fleet.SIM]{}, err
 	}
 	var page fleet.Page[fleet.SIM]
 	if err := json.Unmarshal(raw, &page); err != nil {
-		return fleet.Page[fleet.SIM]{}, fmt.Errorf("sim list: decode cached page: %w", err)
-	}
-	if page.Items == nil {
-		page.Items = []fleet.SIM{}
+		return fleet.Page[fleet.SIM]{}, fmt.Errorf("sim list: decode: %w", err)
 	}
 	return page, nil
+}
+
+// SIMsJSON is SIMs with the page as its JSON encoding ({"data":[…],"total","page","page_size"}).
+func (s *Service) SIMsJSON(ctx context.Context, f fleet.SIMFilter) (json.RawMessage, error) {
+	f, err := f.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	q, err := json.Marshal(f)
+	if err != nil {
+		return nil, fmt.Errorf("sim list: key: %w", err)
+	}
+	return s.cache.GetOrLoad(ctx, cache.SIMListKey(string(q)), cache.TTLSIMList, func(ctx context.Context) ([]byte, error) {
+		page, err := s.store.ListSIMs(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		if page.Items == nil {
+			page.Items = []fleet.SIM{}
+		}
+		return json.Marshal(page)
+	})
+}
+
+// stampedJSON encodes v after the time it was last confirmed with 1NCE, so a cached answer
+// is served without decoding it: 8 bytes of Unix nanoseconds, then the JSON.
+func stampedJSON(at time.Time, v any) ([]byte, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var ns int64
+	if !at.IsZero() {
+		ns = at.UnixNano()
+	}
+	out := make([]byte, 8, 8+len(raw))
+	binary.BigEndian.PutUint64(out, uint64(ns))
+	return append(out, raw...), nil
+}
+
+// unstamp splits what stampedJSON made.
+func unstamp(b []byte) (time.Time, json.RawMessage, error) {
+	if len(b) < 9 {
+		return time.Time{}, nil, errors.New("truncated cache entry")
+	}
+	var at time.Time
+	if ns := int64(binary.BigEndian.Uint64(b)); ns != 0 {
+		at = time.Unix(0, ns).UTC()
+	}
+	return at, json.RawMessage(b[8:]), nil
 }
 
 // SIMChange is what a person may change on a SIM: the 1NCE fields (status, label, IMEI lock)
