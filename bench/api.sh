@@ -87,6 +87,7 @@ wrk -t1 -c50 -d5s -s "$tmp/pages.lua" "$api" >/dev/null 2>&1
 load "baseline: static Go server, same bytes" "http://127.0.0.1:$staticport/"
 load "GET /api/v1/sims/{iccid} (random hot SIM)" -s "$tmp/sims.lua" "$api"
 load "GET /api/v1/sims?page=N&page_size=50" -s "$tmp/pages.lua" "$api"
+curl -fsS "$api/metrics" | grep -E '^cache_(hits|misses)_total' | sed 's/^/  /'
 
 # Proxied read: ?fresh=true asks the simulator on every request; the baseline asks it directly.
 tok=$(curl -fsS -u "bench:$secret" -H 'Content-Type: application/json' -d '{"grant_type":"client_credentials"}' "http://127.0.0.1:$simport/oauth/token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
