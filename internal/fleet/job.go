@@ -102,6 +102,11 @@ type JobRun struct {
 	Items      int
 	Errors     int
 	Detail     string
+	// Skipped marks a run that found nothing it could do (the account lacks the API it needs,
+	// another run of the job was still going); Detail says why. A skipped run is OK.
+	Skipped bool
+	// Counts are the run's own measures by name (pages, sims_seen, changed, gone, once_calls, …).
+	Counts map[string]int64
 }
 
 // Duration is how long the run took, or 0 while it runs.
