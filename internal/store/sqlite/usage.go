@@ -20,7 +20,7 @@ const (
 	sms_mo       = CASE WHEN excluded.source = 'api' THEN excluded.sms_mo       ELSE t.sms_mo       + excluded.sms_mo END,
 	sms_mt       = CASE WHEN excluded.source = 'api' THEN excluded.sms_mt       ELSE t.sms_mt       + excluded.sms_mt END,
 	cost         = CASE WHEN excluded.source = 'api' THEN excluded.cost         ELSE t.cost         + excluded.cost END,
-	source       = CASE WHEN excluded.source = 'api' THEN 'api' ELSE t.source END,
+	source       = excluded.source,
 	final        = CASE WHEN excluded.source = 'api' THEN excluded.final ELSE t.final END,
 	updated_at   = excluded.updated_at
 WHERE excluded.source = 'api' OR NOT t.final`
