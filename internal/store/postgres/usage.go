@@ -53,21 +53,25 @@ func (s *Store) UpsertUsage(ctx context.Context, rows []fleet.Usage) error {
 	}
 	ts := nowTS()
 	return s.inBatches(ctx, "upsert usage", len(rows), usageBatch, func(db execer, start, end int) error {
-		b := rows[start:end]
-		n := len(b)
-		iccid, source := make([]string, n), make([]string, n)
-		day := make([]pgtype.Date, n)
-		rx, tx, total, mo, mt := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		cost, final := make([]float64, n), make([]bool, n)
-		for i, u := range b {
-			iccid[i], source[i] = u.ICCID, string(u.Source)
-			day[i] = pgtype.Date{Time: u.Day, Valid: true}
-			rx[i], tx[i], total[i], mo[i], mt[i] = u.VolumeRx, u.VolumeTx, u.VolumeTotal, u.SMSMO, u.SMSMT
-			cost[i], final[i] = u.Cost, u.Final
-		}
-		_, err := db.Exec(ctx, upsertUsageSQL, iccid, day, rx, tx, total, mo, mt, cost, source, final, ts)
+		_, err := db.Exec(ctx, upsertUsageSQL, usageArgs(rows[start:end], ts)...)
 		return err
 	})
+}
+
+// usageArgs are upsertUsageSQL's arguments for merged rows b.
+func usageArgs(b []fleet.Usage, ts pgtype.Timestamptz) []any {
+	n := len(b)
+	iccid, source := make([]string, n), make([]string, n)
+	day := make([]pgtype.Date, n)
+	rx, tx, total, mo, mt := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	cost, final := make([]float64, n), make([]bool, n)
+	for i, u := range b {
+		iccid[i], source[i] = u.ICCID, string(u.Source)
+		day[i] = pgtype.Date{Time: u.Day, Valid: true}
+		rx[i], tx[i], total[i], mo[i], mt[i] = u.VolumeRx, u.VolumeTx, u.VolumeTotal, u.SMSMO, u.SMSMT
+		cost[i], final[i] = u.Cost, u.Final
+	}
+	return []any{iccid, day, rx, tx, total, mo, mt, cost, source, final, ts}
 }
 
 func scanUsage(r pgx.CollectableRow) (fleet.Usage, error) {

@@ -91,6 +91,12 @@ func (s *Store) UpsertSIMs(ctx context.Context, sims []fleet.SIM) error {
 	if len(sims) == 0 {
 		return nil
 	}
+	ts := nowText()
+	return s.inTx(ctx, "upsert sims", func(tx *sql.Tx) error { return upsertSIMsTx(ctx, tx, sims, ts) })
+}
+
+// upsertSIMsTx writes validated, de-duplicated SIMs inside tx.
+func upsertSIMsTx(ctx context.Context, tx *sql.Tx, sims []fleet.SIM, ts string) error {
 	meta := make([]string, len(sims))
 	for i, sim := range sims {
 		m, err := fleet.CompactObject(sim.Metadata)
@@ -99,22 +105,19 @@ func (s *Store) UpsertSIMs(ctx context.Context, sims []fleet.SIM) error {
 		}
 		meta[i] = m
 	}
-	ts := nowText()
-	return s.inTx(ctx, "upsert sims", func(tx *sql.Tx) error {
-		_, err := execRows(ctx, tx, upsertSIMsHead, upsertSIMsRow, upsertSIMsTail, len(sims), func(i int, dst []any) []any {
-			m := sims[i]
-			synced := nullableTime(m.LastSyncedAt)
-			if synced == nil {
-				synced = ts
-			}
-			return append(dst, m.ICCID, m.ICCIDWithLuhn, m.IMSI, m.IMSI2, m.CurrentIMSI, m.MSISDN,
-				m.Status, m.Label, m.IPAddress, m.IMEI, m.IMEILock, nullableTime(m.ActivationDate),
-				m.OrganizationID, m.DataQuotaStatus, m.SMSQuotaStatus, nullInt64(m.DataVolumeLeft),
-				nullInt64(m.SMSLeft), m.Online, nullableTime(m.LastSeenAt), meta[i], ts, ts, synced,
-				nullInt(m.DataQuotaLevel), nullInt(m.SMSQuotaLevel))
-		})
-		return err
+	_, err := execRows(ctx, tx, upsertSIMsHead, upsertSIMsRow, upsertSIMsTail, len(sims), func(i int, dst []any) []any {
+		m := sims[i]
+		synced := nullableTime(m.LastSyncedAt)
+		if synced == nil {
+			synced = ts
+		}
+		return append(dst, m.ICCID, m.ICCIDWithLuhn, m.IMSI, m.IMSI2, m.CurrentIMSI, m.MSISDN,
+			m.Status, m.Label, m.IPAddress, m.IMEI, m.IMEILock, nullableTime(m.ActivationDate),
+			m.OrganizationID, m.DataQuotaStatus, m.SMSQuotaStatus, nullInt64(m.DataVolumeLeft),
+			nullInt64(m.SMSLeft), m.Online, nullableTime(m.LastSeenAt), meta[i], ts, ts, synced,
+			nullInt(m.DataQuotaLevel), nullInt(m.SMSQuotaLevel))
 	})
+	return err
 }
 
 func scanSIM(row rowScanner) (fleet.SIM, error) {
