@@ -27,6 +27,7 @@ import (
 	"github.com/oncefleet/oncefleet/internal/config"
 	"github.com/oncefleet/oncefleet/internal/health"
 	"github.com/oncefleet/oncefleet/internal/httpmw"
+	"github.com/oncefleet/oncefleet/internal/jobs"
 	"github.com/oncefleet/oncefleet/internal/store/postgres"
 	"github.com/oncefleet/oncefleet/internal/store/sqlite"
 	"github.com/oncefleet/oncefleet/internal/streamer"
@@ -45,6 +46,8 @@ type Options struct {
 	// Out receives what a person starting the server must read (the demo login); logs go to
 	// the logger.
 	Out io.Writer
+	// NoJobs keeps serve from running background jobs (another process runs them: worker).
+	NoJobs bool
 
 	worker bool // health and background work only, no API
 }
@@ -76,6 +79,7 @@ type App struct {
 	redis    *redis.Client // nil without ONCEFLEET_REDIS_URL
 	once     *once.Client  // nil without 1NCE client credentials
 	bus      *bus.Bus
+	jobs     *jobs.Runner
 	mux      *http.ServeMux
 	ln       net.Listener
 	srv      *http.Server
@@ -193,6 +197,9 @@ func New(ctx context.Context, cfg *config.Resolved, log *slog.Logger, opts Optio
 		}
 	}
 	if err := a.openOnce(); err != nil {
+		return nil, err
+	}
+	if err := a.openJobs(); err != nil {
 		return nil, err
 	}
 

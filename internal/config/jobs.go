@@ -39,7 +39,7 @@ type Jobs struct {
 
 // JobSettings are the validated job settings. A zero interval means the job is off.
 type JobSettings struct {
-	SyncSIMs, SyncUsage, CheckQuotas, Connectivity, Retention time.Duration
+	SyncSIMsEvery, SyncUsageEvery, CheckQuotasEvery, ConnectivityEvery, RetentionEvery time.Duration
 
 	SyncConcurrency   int
 	UsageLookback     time.Duration
@@ -104,11 +104,11 @@ func (j Jobs) resolve(bad func(env, flag, format string, args ...any)) JobSettin
 		}
 		*dst = d
 	}
-	interval(j.SyncSIMs, "ONCEFLEET_JOB_SYNC_SIMS", "job-sync-sims", &r.SyncSIMs)
-	interval(j.SyncUsage, "ONCEFLEET_JOB_SYNC_USAGE", "job-sync-usage", &r.SyncUsage)
-	interval(j.CheckQuotas, "ONCEFLEET_JOB_CHECK_QUOTAS", "job-check-quotas", &r.CheckQuotas)
-	interval(j.Connectivity, "ONCEFLEET_JOB_CONNECTIVITY", "job-connectivity", &r.Connectivity)
-	interval(j.Retention, "ONCEFLEET_JOB_RETENTION", "job-retention", &r.Retention)
+	interval(j.SyncSIMs, "ONCEFLEET_JOB_SYNC_SIMS", "job-sync-sims", &r.SyncSIMsEvery)
+	interval(j.SyncUsage, "ONCEFLEET_JOB_SYNC_USAGE", "job-sync-usage", &r.SyncUsageEvery)
+	interval(j.CheckQuotas, "ONCEFLEET_JOB_CHECK_QUOTAS", "job-check-quotas", &r.CheckQuotasEvery)
+	interval(j.Connectivity, "ONCEFLEET_JOB_CONNECTIVITY", "job-connectivity", &r.ConnectivityEvery)
+	interval(j.Retention, "ONCEFLEET_JOB_RETENTION", "job-retention", &r.RetentionEvery)
 
 	if j.SyncConcurrency < 1 || j.SyncConcurrency > 32 {
 		bad("ONCEFLEET_SYNC_CONCURRENCY", "sync-concurrency", "want 1 to 32, got %d", j.SyncConcurrency)

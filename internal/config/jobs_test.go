@@ -14,8 +14,8 @@ func TestJobSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := r.JobSettings
-	if j.SyncSIMs != 15*time.Minute || j.SyncUsage != time.Hour || j.CheckQuotas != 30*time.Minute ||
-		j.Connectivity != 6*time.Hour || j.Retention != 24*time.Hour || j.SyncConcurrency != 4 ||
+	if j.SyncSIMsEvery != 15*time.Minute || j.SyncUsageEvery != time.Hour || j.CheckQuotasEvery != 30*time.Minute ||
+		j.ConnectivityEvery != 6*time.Hour || j.RetentionEvery != 24*time.Hour || j.SyncConcurrency != 4 ||
 		j.UsageLookback != 30*24*time.Hour || j.RetentionUsage != 400*24*time.Hour || j.RetentionIdempotency != 48*time.Hour ||
 		!slices.Equal(j.QuotaThresholds, []int{0, 20}) || j.ConnectivityMax != 1000 {
 		t.Fatalf("defaults = %+v", j)
@@ -26,7 +26,7 @@ func TestJobSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.JobSettings.SyncUsage != 0 || r.JobSettings.ConnectivityMax != 0 || r.JobSettings.RetentionAudit != 0 {
+	if r.JobSettings.SyncUsageEvery != 0 || r.JobSettings.ConnectivityMax != 0 || r.JobSettings.RetentionAudit != 0 {
 		t.Fatalf("off/all/forever = %+v", r.JobSettings)
 	}
 	for _, tc := range []struct {

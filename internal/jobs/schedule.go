@@ -17,4 +17,3 @@ type aligned struct{ interval time.Duration }
 func (a aligned) Next(t time.Time) time.Time {
 	return t.Truncate(a.interval).Add(a.interval)
 }
-
