@@ -66,11 +66,8 @@ func ConnectivityJob(c *ConnectivityCheck, every time.Duration) jobs.Definition 
 }
 
 // Run does one pass.
-func (c *ConnectivityCheck) Run(ctx context.Context) (ConnectivityResult, error) {
-	var (
-		res   ConnectivityResult
-		calls atomic.Int64
-	)
+func (c *ConnectivityCheck) Run(ctx context.Context) (res ConnectivityResult, err error) {
+	var calls atomic.Int64
 	now := clock(c.Now)
 	ctx = once.ObserveRequests(once.WithPriority(ctx, once.PriorityBackfill), func(once.RequestInfo) { calls.Add(1) })
 	defer func() { res.Calls = int(calls.Load()) }()

@@ -79,11 +79,8 @@ func QuotaCheckJob(q *QuotaCheck, every time.Duration) jobs.Definition {
 func DefaultQuotaThresholds() []int { return []int{0, 20} }
 
 // Run does one quota check pass.
-func (q *QuotaCheck) Run(ctx context.Context) (QuotaCheckResult, error) {
-	var (
-		res   QuotaCheckResult
-		calls atomic.Int64
-	)
+func (q *QuotaCheck) Run(ctx context.Context) (res QuotaCheckResult, err error) {
+	var calls atomic.Int64
 	now := clock(q.Now)
 	t0 := now()
 	ctx = once.ObserveRequests(ctx, func(once.RequestInfo) { calls.Add(1) })

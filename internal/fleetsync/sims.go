@@ -84,11 +84,8 @@ func SIMSyncJob(s *SIMSync, every time.Duration) jobs.Definition {
 // Run does one full sync. An error from 1NCE or the store ends it; what was written stays
 // (the next run continues from the same list), but no SIM is marked gone after an incomplete
 // walk.
-func (s *SIMSync) Run(ctx context.Context) (SIMSyncResult, error) {
-	var (
-		res   SIMSyncResult
-		calls atomic.Int64
-	)
+func (s *SIMSync) Run(ctx context.Context) (res SIMSyncResult, err error) {
+	var calls atomic.Int64
 	now := clock(s.Now)
 	batchSize := cmp.Or(s.Batch, 1000)
 	start := now()

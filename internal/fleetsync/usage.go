@@ -85,11 +85,8 @@ const maxConsecutiveErrors = 5
 const noV1 = "the 1NCE account has no Management API v1 (Platform 2.0): daily usage comes from the Data Streamer only"
 
 // Run does one gap-fill pass.
-func (u *UsageFill) Run(ctx context.Context) (UsageFillResult, error) {
-	var (
-		res   UsageFillResult
-		calls atomic.Int64
-	)
+func (u *UsageFill) Run(ctx context.Context) (res UsageFillResult, err error) {
+	var calls atomic.Int64
 	if !u.Once.V1Available() {
 		res.Skipped = noV1
 		return res, nil
