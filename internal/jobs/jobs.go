@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -139,6 +140,9 @@ type Runner struct {
 	client  riverClient
 	metrics *metrics
 	log     *slog.Logger
+
+	doneMu sync.Mutex
+	done   map[int64]time.Time // jobs this process finished, until River's row says so
 }
 
 // kind is River's job kind for every oncefleet job; the job's name is in its arguments.
@@ -169,7 +173,7 @@ func New(cfg Config, defs ...Definition) (*Runner, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	r := &Runner{cfg: cfg, defs: map[string]Definition{}, log: cfg.Logger.With("component", "jobs")}
+	r := &Runner{cfg: cfg, defs: map[string]Definition{}, log: cfg.Logger.With("component", "jobs"), done: map[int64]time.Time{}}
 	var longest time.Duration
 	for _, d := range defs {
 		switch {

@@ -34,7 +34,29 @@ func (w *worker) Work(ctx context.Context, job *river.Job[jobArgs]) error {
 	if !ok {
 		return river.JobCancel(fmt.Errorf("jobs: no job named %q in this process", job.Args.Name))
 	}
+	defer w.r.markDone(job.ID)
 	return w.r.attempt(ctx, d, job.ID, job.Attempt, job.MaxAttempts)
+}
+
+// markDone remembers that this process finished working a job: River records completion a
+// moment later (its completer batches), and until then the job still looks running.
+func (r *Runner) markDone(id int64) {
+	now := time.Now()
+	r.doneMu.Lock()
+	defer r.doneMu.Unlock()
+	r.done[id] = now
+	for k, at := range r.done {
+		if now.Sub(at) > time.Minute {
+			delete(r.done, k)
+		}
+	}
+}
+
+func (r *Runner) isDone(id int64) bool {
+	r.doneMu.Lock()
+	defer r.doneMu.Unlock()
+	_, ok := r.done[id]
+	return ok
 }
 
 // attempt runs d once and records it. It returns the run's error for River to retry.
@@ -122,7 +144,9 @@ func (r *Runner) safeRun(ctx context.Context, d Definition) (rep Report, err err
 }
 
 // runningBefore returns the id of a running job of the same name inserted before jobID (0:
-// none). Of two runs that start together, exactly the older one goes ahead.
+// none). Of two runs that start together, exactly the older one goes ahead. Jobs this process
+// already finished are not running, whatever River's row says yet; a job another replica
+// finished a few milliseconds ago can still make this run skip (the next period runs).
 func (r *Runner) runningBefore(ctx context.Context, name string, jobID int64) (int64, error) {
 	res, err := r.client.JobList(ctx, river.NewJobListParams().Kinds(kind).States(rivertype.JobStateRunning).First(1000))
 	if err != nil {
@@ -131,7 +155,7 @@ func (r *Runner) runningBefore(ctx context.Context, name string, jobID int64) (i
 	var older int64
 	for _, j := range res.Jobs {
 		var a jobArgs
-		if err := json.Unmarshal(j.EncodedArgs, &a); err != nil || a.Name != name || j.ID >= jobID {
+		if err := json.Unmarshal(j.EncodedArgs, &a); err != nil || a.Name != name || j.ID >= jobID || r.isDone(j.ID) {
 			continue
 		}
 		if older == 0 || j.ID < older {
