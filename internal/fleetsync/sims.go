@@ -92,39 +92,62 @@ func (s *SIMSync) Run(ctx context.Context) (res SIMSyncResult, err error) {
 	ctx = once.ObserveRequests(once.WithPriority(ctx, once.PrioritySync), func(once.RequestInfo) { calls.Add(1) })
 	defer func() { res.Calls = int(calls.Load()) }()
 
-	batch := make([]fleet.SIM, 0, batchSize)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		r, err := s.Store.SyncSIMs(ctx, batch)
-		if err != nil {
-			return fmt.Errorf("sync sims: store %d SIMs: %w", len(batch), err)
-		}
-		res.New += r.New
-		res.Changed += len(r.Changes)
-		s.publishChanges(ctx, r.Changes, now())
-		batch = batch[:0]
-		return nil
+	// Pages are written by a goroutine of their own while the next ones are fetched; at most
+	// two batches wait for it, so memory stays bounded while fetching and writing overlap.
+	type written struct {
+		added, changed int
+		err            error
 	}
+	batches := make(chan []fleet.SIM, 2)
+	results := make(chan written, 1)
+	walkCtx, stopWalk := context.WithCancel(ctx)
+	defer stopWalk()
+	go func() {
+		var w written
+		for b := range batches {
+			if w.err != nil {
+				continue // drain: the walk stops at its next send
+			}
+			r, err := s.Store.SyncSIMs(ctx, b)
+			if err != nil {
+				w.err = fmt.Errorf("sync sims: store %d SIMs: %w", len(b), err)
+				stopWalk()
+				continue
+			}
+			w.added += r.New
+			w.changed += len(r.Changes)
+			s.publishChanges(ctx, r.Changes, now())
+		}
+		results <- w
+	}()
+	batch := make([]fleet.SIM, 0, batchSize)
+	var walkErr error
 	opts := once.SIMListOptions{ListOptions: once.ListOptions{Concurrency: cmp.Or(s.Concurrency, 4)}}
-	for sim, err := range s.Once.ListSIMs(ctx, opts) {
+	for sim, err := range s.Once.ListSIMs(walkCtx, opts) {
 		if err != nil {
-			res.Pages = pages(res.Seen)
-			return res, fmt.Errorf("sync sims: list SIMs from 1NCE after %d: %w", res.Seen, err)
+			walkErr = fmt.Errorf("sync sims: list SIMs from 1NCE after %d: %w", res.Seen, err)
+			break
 		}
 		res.Seen++
 		batch = append(batch, FromOnce(sim, now()))
 		if len(batch) == batchSize {
-			if err := flush(); err != nil {
-				res.Pages = pages(res.Seen)
-				return res, err
-			}
+			batches <- batch
+			batch = make([]fleet.SIM, 0, batchSize)
 		}
 	}
+	if len(batch) > 0 && walkErr == nil {
+		batches <- batch
+	}
+	close(batches)
+	w := <-results
 	res.Pages = pages(res.Seen)
-	if err := flush(); err != nil {
-		return res, err
+	res.New += w.added
+	res.Changed += w.changed
+	if w.err != nil {
+		return res, w.err
+	}
+	if walkErr != nil {
+		return res, walkErr
 	}
 	gone, err := s.markGone(ctx, start, now, &res)
 	res.Gone = gone
