@@ -123,3 +123,17 @@ type ConnectivityRestored struct {
 
 // Kind implements Event.
 func (ConnectivityRestored) Kind() string { return "connectivity_restored" }
+
+// BulkProgress says a bulk job moved: an item finished, or the job started, ended or was
+// cancelled. The dashboard streams it to whoever watches the job.
+type BulkProgress struct {
+	ID        string
+	JobKind   string // topup | update | configure
+	State     string
+	Total     int
+	Succeeded int
+	Failed    int
+}
+
+// Kind implements Event.
+func (BulkProgress) Kind() string { return "bulk_progress" }
