@@ -402,3 +402,82 @@ func TestInteractiveCallWaitsAtMostOneSlot(t *testing.T) {
 	}
 	t.Logf("background grants waited per interactive call: %v", waited)
 }
+
+// TestConnectivityTransitionsPublished: snapshots publish ConnectivityLost when a SIM that was
+// connected is not any more (here: disabled in the portal, so the network blocks it) and
+// ConnectivityRestored when it is back; a SIM's first snapshot and unchanged ones publish
+// nothing.
+func TestConnectivityTransitionsPublished(t *testing.T) {
+	forEach(t, func(t *testing.T, s storetest.SyncStore) {
+		ctx := t.Context()
+		w := newWorld(t, oncesim.Options{Sims: 20, RateLimit: -1})
+		b, ev := newBus(t)
+		c := w.client(t)
+		if _, err := (&fleetsync.SIMSync{Store: s, Once: c}).Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var iccid string
+		for _, id := range w.sim.ICCIDs() {
+			if st, _ := w.sim.SIM(id); st.Status == "Enabled" && (st.Connectivity == "ONLINE" || st.Connectivity == "ATTACHED") {
+				iccid = id
+				break
+			}
+		}
+		if iccid == "" {
+			t.Fatal("no connected SIM in the fleet")
+		}
+		check := &fleetsync.ConnectivityCheck{Store: s, Once: c, Bus: b, Now: w.clock.Now}
+		step := func(want int) fleetsync.ConnectivityResult {
+			t.Helper()
+			w.clock.Advance(time.Minute) // snapshots are ordered by time
+			res, err := check.Run(ctx)
+			// Other SIMs of the fleet may come and go while the simulator moves on hours.
+			if n := res.Lost + res.Restored; err != nil || res.SIMs != 20 || n < want || (want == 0 && n != 0) {
+				t.Fatalf("check = %+v, %v; want 20 SIMs read, %d transitions", res, err, want)
+			}
+			return res
+		}
+		step(0) // first snapshots
+		step(0) // nothing changed
+		if err := c.UpdateSIM(ctx, once.SIMUpdate{ICCID: iccid, Status: once.SIMDisabled}); err != nil {
+			t.Fatal(err)
+		}
+		if res := step(1); res.Lost < 1 {
+			t.Fatalf("after disabling: %+v", res)
+		}
+		if err := c.UpdateSIM(ctx, once.SIMUpdate{ICCID: iccid, Status: once.SIMEnabled}); err != nil {
+			t.Fatal(err)
+		}
+		// Enabled again, the device attaches when it next becomes active.
+		for hours := 0; ; hours++ {
+			if st, _ := w.sim.SIM(iccid); st.Connectivity == "ONLINE" || st.Connectivity == "ATTACHED" {
+				break
+			}
+			if hours > 24*30 {
+				t.Fatalf("%s did not reattach within 30 simulated days", iccid)
+			}
+			w.sim.Advance(time.Hour)
+		}
+		if res := step(1); res.Restored < 1 {
+			t.Fatalf("after enabling: %+v", res)
+		}
+		var mine []bus.Event
+		for _, e := range ev.wait(t, 2) {
+			switch e := e.(type) {
+			case bus.ConnectivityLost:
+				if e.ICCID == iccid {
+					mine = append(mine, e)
+				}
+			case bus.ConnectivityRestored:
+				if e.ICCID == iccid {
+					mine = append(mine, e)
+				}
+			}
+		}
+		lost, ok1 := mine[0].(bus.ConnectivityLost)
+		_, ok2 := mine[len(mine)-1].(bus.ConnectivityRestored)
+		if len(mine) != 2 || !ok1 || !ok2 || lost.Since.IsZero() {
+			t.Fatalf("events of %s = %+v, want lost then restored", iccid, mine)
+		}
+	})
+}
