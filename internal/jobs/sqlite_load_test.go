@@ -43,7 +43,7 @@ func TestSQLiteCarriesJobsUnderWriteLoad(t *testing.T) {
 	var defs []jobs.Definition
 	for i := range runs {
 		defs = append(defs, jobs.Definition{Name: fmt.Sprintf("write_%d", i), Interval: time.Second, Run: func(ctx context.Context) (jobs.Report, error) {
-			sims := make([]fleet.SIM, 500)
+			sims := make([]fleet.SIM, 500/loadScale)
 			for k := range sims {
 				sims[k] = fleet.SIM{ICCID: fmt.Sprintf("89882806%02d%09d", i, k), Status: "Enabled", Label: fmt.Sprint(runs[i].Load())}
 			}
@@ -69,7 +69,7 @@ func TestSQLiteCarriesJobsUnderWriteLoad(t *testing.T) {
 				return
 			default:
 			}
-			rows := make([]fleet.Usage, 1000)
+			rows := make([]fleet.Usage, 1000/loadScale)
 			for k := range rows {
 				rows[k] = fleet.Usage{ICCID: fmt.Sprintf("8988280699%09d", k), Day: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, day%300),
 					VolumeTotal: 1, Source: fleet.UsageFromStreamer}
