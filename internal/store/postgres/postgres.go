@@ -11,6 +11,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/oncefleet/oncefleet/internal/store/riverschema"
 )
 
 //go:embed migrations/*.sql
@@ -62,7 +65,8 @@ func (s *Store) provider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: migrations: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, stdlib.OpenDBFromPool(s.pool), sub)
+	p, err := goose.NewProvider(goose.DialectPostgres, stdlib.OpenDBFromPool(s.pool), sub,
+		goose.WithGoMigrations(riverschema.Migration(riverpgxv5.New(s.pool))))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: migrations: %w", err)
 	}

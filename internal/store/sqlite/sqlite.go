@@ -11,7 +11,10 @@ import (
 	"net/url"
 
 	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/oncefleet/oncefleet/internal/store/riverschema"
 )
 
 //go:embed migrations/*.sql
@@ -60,7 +63,8 @@ func (s *Store) provider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: migrations: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.db, sub)
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.db, sub,
+		goose.WithGoMigrations(riverschema.Migration(riversqlite.New(s.db))))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: migrations: %w", err)
 	}
