@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // BulkState is where a bulk operation is in its life: queued → running → done | failed, or
@@ -154,4 +155,33 @@ func ParseJobRunCounts(s string) (map[string]int64, error) {
 		return nil, nil
 	}
 	return c, nil
+}
+
+// Report is a stored fleet report (the daily report: SIMs by status, top consumers, quota
+// risks, top-ups, streamer health) in JSON and CSV.
+type Report struct {
+	ID          string
+	Kind        string // daily
+	PeriodStart time.Time
+	PeriodEnd   time.Time
+	CreatedAt   time.Time
+	JSON        json.RawMessage
+	CSV         string
+}
+
+// Validate checks a report before it is stored.
+func (r *Report) Validate() error {
+	if strings.TrimSpace(r.Kind) == "" {
+		return Invalid("kind", "must not be empty")
+	}
+	if r.PeriodStart.IsZero() || !r.PeriodEnd.After(r.PeriodStart) {
+		return Invalid("period", "end must be after start")
+	}
+	if len(r.JSON) == 0 || !json.Valid(r.JSON) {
+		return Invalid("json", "must be valid JSON")
+	}
+	if !utf8.ValidString(r.CSV) || strings.IndexByte(r.CSV, 0) >= 0 {
+		return Invalid("csv", "must be UTF-8 text without NUL")
+	}
+	return nil
 }

@@ -157,13 +157,13 @@ func (s *Store) MarkTopUp(ctx context.Context, key string, state fleet.TopUpStat
 	return nil, fmt.Errorf("mark top-up: %w", fleet.Errorf(fleet.CodeConflict, "top-up is %s, cannot become %s", cur.State, state))
 }
 
-// CountTopUps counts the SIM's top-ups created in the calendar month (UTC) containing month
-// that did or may have cost money (failed ones did not), for the auto top-up monthly cap;
-// reason narrows the count when set.
+// CountTopUps counts the SIM's top-ups (the whole fleet's for an empty iccid) created in the
+// calendar month (UTC) containing month that did or may have cost money (failed ones did
+// not), for the auto top-up monthly caps; reason narrows the count when set.
 func (s *Store) CountTopUps(ctx context.Context, iccid string, month time.Time, reason fleet.TopUpReason) (int, error) {
 	start, end := fleet.MonthRange(month)
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM topups WHERE iccid = $1 AND created_at >= $2 AND created_at < $3
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM topups WHERE ($1 = '' OR iccid = $1) AND created_at >= $2 AND created_at < $3
 		AND state <> $4 AND ($5 = '' OR reason = $5)`, iccid, formatTime(start), formatTime(end), string(fleet.TopUpFailed), string(reason)).Scan(&n)
 	if err != nil {
 		return 0, translate(err, "count top-ups")

@@ -65,6 +65,11 @@ type AccountStore interface {
 	BulkOperationByID(ctx context.Context, id string) (*fleet.BulkOperation, error)
 	ListBulkOperations(ctx context.Context, limit, offset int) ([]fleet.BulkOperation, int, error)
 	ActiveBulkOperations(ctx context.Context, limit int) ([]fleet.BulkOperation, error)
+
+	PutReport(ctx context.Context, r *fleet.Report) error
+	ReportByID(ctx context.Context, id string) (*fleet.Report, error)
+	ListReports(ctx context.Context, limit, offset int) ([]fleet.Report, int, error)
+	DeleteReportsBefore(ctx context.Context, before time.Time) (int, error)
 	ListBulkItems(ctx context.Context, id string, f fleet.BulkItemFilter) ([]fleet.BulkItem, int, error)
 	ClaimBulkItems(ctx context.Context, id string, limit int, staleAfter time.Duration) ([]fleet.BulkItem, error)
 	FinishBulkItem(ctx context.Context, id, iccid string, ok bool, errMsg string) (*fleet.BulkOperation, error)

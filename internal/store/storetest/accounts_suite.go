@@ -34,6 +34,7 @@ func RunAccounts(t *testing.T, newStore func(t *testing.T) AccountStore) {
 		{"TopUpStateMachine", testTopUpStateMachine},
 		{"ReserveTopUpConcurrent", testReserveTopUpConcurrent},
 		{"BulkOperations", testBulkOperations},
+		{"Reports", testReports},
 		{"BulkConcurrentWorkers", testBulkConcurrentWorkers},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyConcurrent", testIdempotencyConcurrent},
@@ -770,6 +771,7 @@ func testTopUps(t *testing.T, s AccountStore) {
 		{"last month", "8988T", now.AddDate(0, -1, 0), "", 0},
 		{"next month", "8988T", now.AddDate(0, 1, 0), "", 0},
 		{"other SIM", "8988Z", now, "", 0},
+		{"whole fleet, auto", "", now, fleet.TopUpAuto, 3},
 	}
 	for _, tc := range cases {
 		n, err := s.CountTopUps(ctx, tc.iccid, tc.month, tc.reason)
@@ -1280,5 +1282,41 @@ func testCommerce(t *testing.T, s AccountStore) {
 	must(t, err, "list tickets")
 	if total != 2 || len(tks) != 2 || tks[0].ID != "T-2" {
 		t.Fatalf("tickets: %d %+v", total, tks)
+	}
+}
+
+func testReports(t *testing.T, s AccountStore) {
+	ctx := context.Background()
+	day := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
+	r := &fleet.Report{Kind: "daily", PeriodStart: day, PeriodEnd: day.AddDate(0, 0, 1), JSON: json.RawMessage(`{"sims":3}`), CSV: "section,key,value\nsims,total,3\n"}
+	must(t, s.PutReport(ctx, r), "put")
+	if r.ID == "" || r.CreatedAt.IsZero() {
+		t.Fatalf("put: %+v", r)
+	}
+	got, err := s.ReportByID(ctx, r.ID)
+	must(t, err, "get")
+	if got.Kind != "daily" || !got.PeriodStart.Equal(day) || got.CSV != r.CSV || string(got.JSON) == "" {
+		t.Fatalf("get: %+v", got)
+	}
+	// A re-run of the same day replaces it and keeps its id.
+	again := &fleet.Report{Kind: "daily", PeriodStart: day, PeriodEnd: day.AddDate(0, 0, 1), JSON: json.RawMessage(`{"sims":4}`)}
+	must(t, s.PutReport(ctx, again), "put again")
+	if again.ID != r.ID {
+		t.Fatalf("re-run got id %s, want %s", again.ID, r.ID)
+	}
+	must(t, s.PutReport(ctx, &fleet.Report{Kind: "daily", PeriodStart: day.AddDate(0, 0, 1), PeriodEnd: day.AddDate(0, 0, 2), JSON: json.RawMessage(`{}`)}), "next day")
+	list, total, err := s.ListReports(ctx, 10, 0)
+	must(t, err, "list")
+	if total != 2 || len(list) != 2 || len(list[0].JSON) != 0 {
+		t.Fatalf("list: %d %+v", total, list)
+	}
+	_, err = s.ReportByID(ctx, "missing")
+	wantCode(t, err, fleet.CodeNotFound, "missing")
+	wantCode(t, s.PutReport(ctx, &fleet.Report{Kind: "daily", PeriodStart: day, PeriodEnd: day, JSON: json.RawMessage(`{}`)}), fleet.CodeInvalid, "empty period")
+	wantCode(t, s.PutReport(ctx, &fleet.Report{Kind: "daily", PeriodStart: day, PeriodEnd: day.Add(time.Hour), JSON: json.RawMessage(`{`)}), fleet.CodeInvalid, "bad json")
+	n, err := s.DeleteReportsBefore(ctx, time.Now().Add(time.Hour))
+	must(t, err, "delete")
+	if n != 2 {
+		t.Fatalf("deleted %d", n)
 	}
 }

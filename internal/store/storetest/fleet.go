@@ -21,6 +21,7 @@ type FleetStore interface {
 	ListUsage(ctx context.Context, iccid string, from, to time.Time) ([]fleet.Usage, error)
 	UsageSummary(ctx context.Context, iccid string, from, to time.Time) (fleet.UsageSummary, error)
 	DailyUsageTotals(ctx context.Context, from, to time.Time) ([]fleet.DailyTotal, error)
+	TopConsumers(ctx context.Context, from, to time.Time, limit int) ([]fleet.UsageSummary, error)
 
 	UpsertQuotas(ctx context.Context, qs []fleet.Quota) error
 	GetQuota(ctx context.Context, iccid string, kind fleet.QuotaKind) (fleet.Quota, error)
@@ -37,4 +38,5 @@ type FleetStore interface {
 	GetSMS(ctx context.Context, iccid string, id int64) (fleet.SMS, error)
 	ListSMS(ctx context.Context, f fleet.SMSFilter) (fleet.Page[fleet.SMS], error)
 	DeleteSMS(ctx context.Context, iccid string, id int64) error
+	PendingSMS(ctx context.Context, limit int) ([]fleet.SMS, error)
 }

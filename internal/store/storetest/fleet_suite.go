@@ -45,6 +45,7 @@ func RunFleet(t *testing.T, newStore func(t *testing.T) FleetStore) {
 		{"Events", fleetTestEvents},
 		{"EventsBigBatch", fleetTestEventsBigBatch},
 		{"SMS", fleetTestSMS},
+		{"PendingSMSAndTopConsumers", fleetTestPendingAndTop},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -791,4 +792,38 @@ func fleetTestSIMTotalsFollowWrites(t *testing.T, s FleetStore) {
 	err = s.UpsertSIMs(ctx, []fleet.SIM{{ICCID: all[8].ICCID, Status: "Disabled"}, {}})
 	fleetWantErr(t, err, fleet.ErrInvalid, "bad batch")
 	FleetCheckTotals(t, s)
+}
+
+func fleetTestPendingAndTop(t *testing.T, s FleetStore) {
+	ctx := context.Background()
+	const a, b = "8988280666000000600", "8988280666000000601"
+	fleetMust(t, s.UpsertSMS(ctx, []fleet.SMS{
+		{ICCID: a, ID: 1, Direction: fleet.SMSMobileTerminated, Status: "PENDING", Payload: "x", SentBy: "user:ops"},
+		{ICCID: a, ID: 2, Direction: fleet.SMSMobileTerminated, Status: "DELIVERED", Payload: "y", SentBy: "user:ops"},
+		{ICCID: b, ID: 3, Direction: fleet.SMSMobileTerminated, Status: "PENDING", Payload: "z"}, // not ours
+		{ICCID: b, ID: 4, Direction: fleet.SMSMobileTerminated, Status: "PENDING", Payload: "w", SentBy: "key:k"},
+	}), "sms")
+	pending, err := s.PendingSMS(ctx, 10)
+	fleetMust(t, err, "pending")
+	if len(pending) != 2 || pending[0].SentBy == "" || pending[1].SentBy == "" {
+		t.Fatalf("pending = %+v", pending)
+	}
+	if one, err := s.PendingSMS(ctx, 1); err != nil || len(one) != 1 {
+		t.Fatalf("pending limit 1 = %+v %v", one, err)
+	}
+	day := fleet.Day(fleetBase)
+	fleetMust(t, s.UpsertUsage(ctx, []fleet.Usage{
+		{ICCID: a, Day: day, VolumeTotal: 100, Source: fleet.UsageFromAPI},
+		{ICCID: a, Day: day.AddDate(0, 0, 1), VolumeTotal: 100, Source: fleet.UsageFromAPI},
+		{ICCID: b, Day: day, VolumeTotal: 150, Source: fleet.UsageFromAPI},
+		{ICCID: b, Day: day.AddDate(0, 0, 5), VolumeTotal: 999, Source: fleet.UsageFromAPI}, // outside the range
+	}), "usage")
+	top, err := s.TopConsumers(ctx, day, day.AddDate(0, 0, 1), 10)
+	fleetMust(t, err, "top")
+	if len(top) != 2 || top[0].ICCID != a || top[0].VolumeTotal != 200 || top[0].Days != 2 || top[1].VolumeTotal != 150 {
+		t.Fatalf("top = %+v", top)
+	}
+	if one, err := s.TopConsumers(ctx, day, day.AddDate(0, 0, 1), 1); err != nil || len(one) != 1 || one[0].ICCID != a {
+		t.Fatalf("top 1 = %+v %v", one, err)
+	}
 }
