@@ -86,6 +86,7 @@ func (s *Server) registerQuotas() {
 			Enabled      bool     `json:"enabled" doc:"Switch automatic top-ups on or off."`
 			ICCIDs       []string `json:"iccids,omitempty" maxItems:"10000" doc:"The SIMs (empty with fleet_default)."`
 			FleetDefault bool     `json:"fleet_default,omitempty" doc:"Set oncefleet's policy for every SIM without one of its own (1NCE is not called)."`
+			LabelPattern string   `json:"label_pattern,omitempty" maxLength:"256" doc:"Set oncefleet's policy for the SIMs whose label matches this glob (* ? [..], case-insensitive); a SIM's own policy wins (1NCE is not called)."`
 			ThresholdPct int      `json:"threshold_pct,omitempty" minimum:"0" maximum:"100" doc:"Top up when less than this % of the data quota is left (default 10)."`
 			MaxPerMonth  int      `json:"max_per_month,omitempty" minimum:"0" maximum:"100" doc:"At most this many automatic top-ups per SIM and month (default 1)."`
 			LocalOnly    bool     `json:"local_only,omitempty" doc:"Set only oncefleet's policy and leave 1NCE's auto-reload as it is (the only choice without Management API v1)."`
@@ -96,7 +97,7 @@ func (s *Server) registerQuotas() {
 		description: "Switches 1NCE's auto-reload for the SIMs (Management API v1) and stores oncefleet's policy: the threshold and monthly cap the background quota checks apply."},
 		func(ctx context.Context, in *autoTopUp) (*dataOut[[]policyView], error) {
 			b := in.Body
-			ps, err := c.AutoTopUp(ctx, actor(ctx), control.AutoTopUpRequest{Enabled: b.Enabled, ICCIDs: b.ICCIDs, FleetDefault: b.FleetDefault,
+			ps, err := c.AutoTopUp(ctx, actor(ctx), control.AutoTopUpRequest{Enabled: b.Enabled, ICCIDs: b.ICCIDs, FleetDefault: b.FleetDefault, LabelPattern: b.LabelPattern,
 				ThresholdPct: b.ThresholdPct, MaxPerMonth: b.MaxPerMonth, LocalOnly: b.LocalOnly})
 			if err != nil {
 				return nil, err

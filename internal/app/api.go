@@ -24,6 +24,8 @@ func (a *App) buildControl() error {
 		return fmt.Errorf("control plane: %w", err)
 	}
 	a.control = svc
+	unsubscribe := a.bus.Subscribe(svc.OnEvent)
+	a.closers = append(a.closers, func() error { unsubscribe(); return nil })
 	a.background = append(a.background, func(ctx context.Context) error {
 		return svc.RunBulkJobs(ctx, control.BulkRunnerOptions{})
 	}, svc.RunMirrorWriter)

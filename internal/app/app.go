@@ -24,6 +24,7 @@ import (
 
 	"github.com/oncefleet/oncefleet/internal/api"
 	"github.com/oncefleet/oncefleet/internal/auth"
+	"github.com/oncefleet/oncefleet/internal/autotopup"
 	"github.com/oncefleet/oncefleet/internal/bus"
 	"github.com/oncefleet/oncefleet/internal/cache"
 	"github.com/oncefleet/oncefleet/internal/config"
@@ -86,6 +87,7 @@ type App struct {
 	store    Store
 	cache    cache.Cache
 	redis    *redis.Client // nil without ONCEFLEET_REDIS_URL
+	locker   autotopup.Locker // Redis locks shared by replicas, or in-process ones
 	once     *once.Client  // nil without 1NCE client credentials
 	control  *control.Service
 	api      *api.Server // nil in worker mode
@@ -130,6 +132,7 @@ func (a *App) openCache(ctx context.Context) error {
 		}
 		a.cache = m
 		a.closers = append(a.closers, m.Close)
+		a.locker = cache.NewMemoryLocker(cache.LockerOptions{})
 		return nil
 	}
 	ropts, err := redis.ParseURL(a.cfg.RedisURL.Reveal())
@@ -149,6 +152,7 @@ func (a *App) openCache(ctx context.Context) error {
 		return fmt.Errorf("cache: %w", err)
 	}
 	a.cache = rc
+	a.locker = cache.NewRedisLocker(client, cache.LockerOptions{Prefix: a.cfg.RedisPrefix + "lock:"})
 	return nil
 }
 

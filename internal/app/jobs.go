@@ -7,8 +7,10 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/oncefleet/oncefleet/internal/autotopup"
 	"github.com/oncefleet/oncefleet/internal/fleetsync"
 	"github.com/oncefleet/oncefleet/internal/jobs"
+	"github.com/oncefleet/oncefleet/internal/report"
 	"github.com/oncefleet/oncefleet/internal/retention"
 )
 
@@ -20,6 +22,8 @@ type jobStore interface {
 	fleetsync.QuotaStore
 	fleetsync.ConnectivityStore
 	retention.Store
+	autotopup.Store
+	report.Store
 }
 
 // openJobs builds the background jobs (SPEC §7) on the project database: serve and worker run
@@ -42,6 +46,7 @@ func (a *App) openJobs() error {
 	}
 	js := a.cfg.JobSettings
 	var defs []jobs.Definition
+	unsubscribe := func() {}
 	if a.once != nil {
 		if js.SyncSIMsEvery > 0 {
 			defs = append(defs, fleetsync.SIMSyncJob(&fleetsync.SIMSync{Store: st, Once: a.once, Bus: a.bus, Log: a.log,
@@ -60,10 +65,30 @@ func (a *App) openJobs() error {
 				Label: js.ConnectivityLabel, MaxSIMs: js.ConnectivityMax}, js.ConnectivityEvery))
 		}
 	}
+	if a.once != nil {
+		if js.TrackSMSEvery > 0 {
+			defs = append(defs, a.control.TrackSMSJob(js.TrackSMSEvery))
+		}
+		engine, err := autotopup.New(autotopup.Options{Store: st, Control: a.control, Locker: a.locker,
+			FleetMonthlyCap: js.AutoTopUpFleetCap, Registerer: a.registry, Logger: a.log})
+		if err != nil {
+			return err
+		}
+		if js.AutoTopUpEvery > 0 {
+			defs = append(defs, engine.Job(js.AutoTopUpEvery))
+		}
+		// Quota crossings and streamed usage trigger checks wherever they happen.
+		a.closers = append(a.closers, func() error { unsubscribe(); return nil })
+		unsubscribe = a.bus.Subscribe(engine.OnEvent)
+		a.background = append(a.background, engine.Run)
+	}
+	if js.FleetReportEvery > 0 {
+		defs = append(defs, report.Job(st, js.FleetReportEvery, nil))
+	}
 	if js.RetentionEvery > 0 {
 		defs = append(defs, retention.Job(st, retention.Policy{Usage: js.RetentionUsage, Events: js.RetentionEvents,
 			Connectivity: js.RetentionConnectivity, Audit: js.RetentionAudit, ResolvedAlerts: js.RetentionAlerts,
-			JobRuns: js.RetentionJobRuns, Idempotency: js.RetentionIdempotency}, js.RetentionEvery, nil))
+			JobRuns: js.RetentionJobRuns, Idempotency: js.RetentionIdempotency, Reports: js.RetentionReports}, js.RetentionEvery, nil))
 	}
 	r, err := jobs.New(jobs.Config{Database: db, Runs: st, Bus: a.bus, Registerer: a.registry, Logger: a.log,
 		Work: a.opts.worker || !a.opts.NoJobs, StopTimeout: min(a.cfg.ShutdownTimeout, 30*time.Second)}, defs...)

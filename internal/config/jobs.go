@@ -18,6 +18,11 @@ type Jobs struct {
 	CheckQuotas  string `name:"job-check-quotas" env:"ONCEFLEET_JOB_CHECK_QUOTAS" default:"30m" help:"Interval of the quota check, or off."`
 	Connectivity string `name:"job-connectivity" env:"ONCEFLEET_JOB_CONNECTIVITY" default:"6h" help:"Interval of the connectivity snapshots, or off."`
 	Retention    string `name:"job-retention" env:"ONCEFLEET_JOB_RETENTION" default:"24h" help:"Interval of the retention cleanup, or off."`
+	AutoTopUp    string `name:"job-auto-topup" env:"ONCEFLEET_JOB_AUTO_TOPUP" default:"1h" help:"Interval of the auto top-up sweep over SIMs below a policy's threshold, or off (quota crossings and streamed usage still trigger checks)."`
+	TrackSMS     string `name:"job-track-sms" env:"ONCEFLEET_JOB_TRACK_SMS" default:"1m" help:"Interval of the SMS delivery tracking (polls SMS sent through oncefleet until final), or off."`
+	FleetReport  string `name:"job-fleet-report" env:"ONCEFLEET_JOB_FLEET_REPORT" default:"24h" help:"Interval of the fleet report (CSV and JSON at /api/v1/reports), or off."`
+
+	AutoTopUpFleetCap int `name:"auto-topup-fleet-cap" env:"ONCEFLEET_AUTO_TOPUP_FLEET_CAP" default:"0" help:"At most this many automatic top-ups for the whole fleet per calendar month (0: no fleet cap; each policy still caps per SIM)."`
 
 	SyncConcurrency   int    `name:"sync-concurrency" env:"ONCEFLEET_SYNC_CONCURRENCY" default:"4" help:"SIM list pages the sync fetches ahead in parallel (1–32)."`
 	UsageLookback     string `name:"usage-lookback" env:"ONCEFLEET_USAGE_LOOKBACK" default:"30d" help:"How far back the usage gap-fill reads a SIM's days (at most 180d: 1NCE keeps 6 months)."`
@@ -35,11 +40,14 @@ type Jobs struct {
 	RetentionAlerts       string `name:"retention-alerts" env:"ONCEFLEET_RETENTION_ALERTS" default:"90d" help:"Keep resolved alerts this long (0: forever)."`
 	RetentionJobRuns      string `name:"retention-job-runs" env:"ONCEFLEET_RETENTION_JOB_RUNS" default:"30d" help:"Keep job run records this long (0: forever)."`
 	RetentionIdempotency  string `name:"retention-idempotency" env:"ONCEFLEET_RETENTION_IDEMPOTENCY" default:"48h" help:"Keep Idempotency-Key answers this long (at least 1h; 0: forever)."`
+	RetentionReports      string `name:"retention-reports" env:"ONCEFLEET_RETENTION_REPORTS" default:"400d" help:"Keep fleet reports this long (0: forever)."`
 }
 
 // JobSettings are the validated job settings. A zero interval means the job is off.
 type JobSettings struct {
 	SyncSIMsEvery, SyncUsageEvery, CheckQuotasEvery, ConnectivityEvery, RetentionEvery time.Duration
+	AutoTopUpEvery, TrackSMSEvery, FleetReportEvery                                    time.Duration
+	AutoTopUpFleetCap                                                                  int
 
 	SyncConcurrency   int
 	UsageLookback     time.Duration
@@ -51,8 +59,8 @@ type JobSettings struct {
 	// ConnectivityMax is the SIMs read per run; 0 reads all.
 	ConnectivityMax int
 
-	RetentionUsage, RetentionEvents, RetentionConnectivity, RetentionAudit time.Duration
-	RetentionAlerts, RetentionJobRuns, RetentionIdempotency                time.Duration
+	RetentionUsage, RetentionEvents, RetentionConnectivity, RetentionAudit    time.Duration
+	RetentionAlerts, RetentionJobRuns, RetentionIdempotency, RetentionReports time.Duration
 }
 
 // parseDuration reads a Go duration or a whole number of days ("30d").
@@ -109,6 +117,13 @@ func (j Jobs) resolve(bad func(env, flag, format string, args ...any)) JobSettin
 	interval(j.CheckQuotas, "ONCEFLEET_JOB_CHECK_QUOTAS", "job-check-quotas", &r.CheckQuotasEvery)
 	interval(j.Connectivity, "ONCEFLEET_JOB_CONNECTIVITY", "job-connectivity", &r.ConnectivityEvery)
 	interval(j.Retention, "ONCEFLEET_JOB_RETENTION", "job-retention", &r.RetentionEvery)
+	interval(j.AutoTopUp, "ONCEFLEET_JOB_AUTO_TOPUP", "job-auto-topup", &r.AutoTopUpEvery)
+	interval(j.TrackSMS, "ONCEFLEET_JOB_TRACK_SMS", "job-track-sms", &r.TrackSMSEvery)
+	interval(j.FleetReport, "ONCEFLEET_JOB_FLEET_REPORT", "job-fleet-report", &r.FleetReportEvery)
+	if j.AutoTopUpFleetCap < 0 {
+		bad("ONCEFLEET_AUTO_TOPUP_FLEET_CAP", "auto-topup-fleet-cap", "want 0 (no cap) or more, got %d", j.AutoTopUpFleetCap)
+	}
+	r.AutoTopUpFleetCap = j.AutoTopUpFleetCap
 
 	if j.SyncConcurrency < 1 || j.SyncConcurrency > 32 {
 		bad("ONCEFLEET_SYNC_CONCURRENCY", "sync-concurrency", "want 1 to 32, got %d", j.SyncConcurrency)
@@ -164,5 +179,6 @@ func (j Jobs) resolve(bad func(env, flag, format string, args ...any)) JobSettin
 	keep(j.RetentionAlerts, "ONCEFLEET_RETENTION_ALERTS", "retention-alerts", time.Hour, &r.RetentionAlerts)
 	keep(j.RetentionJobRuns, "ONCEFLEET_RETENTION_JOB_RUNS", "retention-job-runs", time.Hour, &r.RetentionJobRuns)
 	keep(j.RetentionIdempotency, "ONCEFLEET_RETENTION_IDEMPOTENCY", "retention-idempotency", time.Hour, &r.RetentionIdempotency)
+	keep(j.RetentionReports, "ONCEFLEET_RETENTION_REPORTS", "retention-reports", 24*time.Hour, &r.RetentionReports)
 	return r
 }

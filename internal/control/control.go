@@ -68,6 +68,7 @@ type Store interface {
 	UpsertSMS(ctx context.Context, msgs []fleet.SMS) error
 	GetSMS(ctx context.Context, iccid string, id int64) (fleet.SMS, error)
 	ListSMS(ctx context.Context, f fleet.SMSFilter) (fleet.Page[fleet.SMS], error)
+	PendingSMS(ctx context.Context, limit int) ([]fleet.SMS, error)
 
 	UpsertOrders(ctx context.Context, orders []fleet.Order) error
 	OrderByNumber(ctx context.Context, number string) (*fleet.Order, error)
@@ -275,3 +276,21 @@ func (s *Service) wakeBulk() {
 }
 
 func (s *Service) bulkWake() <-chan struct{} { return s.wake }
+
+// OnEvent keeps the cache in step with changes others make to the mirror: a SIM the fleet
+// sync found changed at 1NCE, or whose online state a connectivity snapshot or a streamed
+// event changed, is dropped from the cache (and with it every SIM list page).
+func (s *Service) OnEvent(ctx context.Context, ev bus.Event) {
+	switch ev := ev.(type) {
+	case bus.SIMChanged:
+		s.invalidateSIM(ctx, ev.ICCID)
+	case bus.ConnectivityLost:
+		s.invalidateSIM(ctx, ev.ICCID)
+	case bus.ConnectivityRestored:
+		s.invalidateSIM(ctx, ev.ICCID)
+	case bus.SIMEvent:
+		if ev.Online != nil {
+			s.invalidateSIM(ctx, ev.ICCID)
+		}
+	}
+}

@@ -287,6 +287,9 @@ type AutoTopUpRequest struct {
 	// FleetDefault sets the policy of every SIM without its own (ICCIDs must be empty; 1NCE
 	// is not called: its switch is per SIM).
 	FleetDefault bool
+	// LabelPattern sets the policy of the SIMs whose label matches it (a glob; ICCIDs must be
+	// empty; 1NCE is not called). A SIM's own policy wins over it.
+	LabelPattern string
 	// ThresholdPct tops up when the remaining data falls below it (default 10).
 	ThresholdPct int
 	// MaxPerMonth caps automatic top-ups per SIM and calendar month (default 1).
@@ -315,9 +318,14 @@ func (s *Service) AutoTopUp(ctx context.Context, a Actor, r AutoTopUpRequest) ([
 	switch {
 	case r.FleetDefault && len(r.ICCIDs) > 0:
 		return nil, au.done(ctx, fleet.Invalid("iccids", "must be empty with fleet_default"))
+	case r.LabelPattern != "" && (r.FleetDefault || len(r.ICCIDs) > 0):
+		return nil, au.done(ctx, fleet.Invalid("label_pattern", "give iccids, a label pattern or fleet_default, not several"))
 	case r.FleetDefault:
 		targets, r.LocalOnly = []string{fleet.FleetDefault}, true
 		au.target = fleet.FleetDefault
+	case r.LabelPattern != "":
+		targets, r.LocalOnly = []string{fleet.LabelScope(r.LabelPattern)}, true
+		au.target = targets[0]
 	default:
 		iccids, err := CanonicalICCIDs("iccids", r.ICCIDs, MaxBatchICCIDs)
 		if err != nil {

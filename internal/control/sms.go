@@ -2,13 +2,16 @@ package control
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf16"
 
 	"github.com/oncefleet/oncefleet/internal/cache"
 	"github.com/oncefleet/oncefleet/internal/fleet"
+	"github.com/oncefleet/oncefleet/internal/jobs"
 	"github.com/oncefleet/oncefleet/internal/mirror"
 	"github.com/oncefleet/oncefleet/once"
 )
@@ -286,4 +289,48 @@ func (s *Service) CancelSMS(ctx context.Context, a Actor, iccid string, id int64
 		s.log.InfoContext(ctx, "cancelled SMS not refreshed in the mirror", "iccid", iccid, "id", id, "err", err)
 	}
 	return au.done(ctx, nil)
+}
+
+// smsTrackBatch bounds the SMS one tracking run polls (one 1NCE request each).
+const smsTrackBatch = 200
+
+// TrackSMSJob polls the MT-SMS oncefleet sent until 1NCE reports a final state (delivered,
+// failed, expired), so GET /sims/{iccid}/sms/{id} and the dashboard show it without anyone
+// asking 1NCE. The least recently polled go first; 1NCE is asked at sync priority.
+func (s *Service) TrackSMSJob(every time.Duration) jobs.Definition {
+	return jobs.Definition{Name: "track_sms", Interval: every, Run: func(ctx context.Context) (jobs.Report, error) {
+		pending, err := s.store.PendingSMS(ctx, smsTrackBatch)
+		if err != nil {
+			return jobs.Report{}, fmt.Errorf("track sms: %w", err)
+		}
+		rep := jobs.Report{Counts: map[string]int64{}}
+		ctx = once.WithPriority(ctx, once.PrioritySync)
+		for _, m := range pending {
+			if ctx.Err() != nil {
+				break
+			}
+			rep.Items++
+			got, err := s.refreshSMS(ctx, m.ICCID, m.ID)
+			switch {
+			case errors.Is(err, fleet.ErrNotFound):
+				// 1NCE no longer has it: it will never become final there; stop asking.
+				got = m
+				got.Status = string(once.SMSExpired)
+				if err := s.store.UpsertSMS(ctx, []fleet.SMS{got}); err != nil {
+					rep.Errors++
+				}
+				rep.Counts["vanished"]++
+			case err != nil:
+				rep.Errors++
+				s.log.WarnContext(ctx, "track sms", "iccid", m.ICCID, "id", m.ID, "err", err)
+			case got.Status != string(once.SMSPending):
+				rep.Counts[strings.ToLower(got.Status)]++
+				if err := s.cache.DeletePrefix(context.WithoutCancel(ctx), cache.SIMPrefix(m.ICCID)+":sms"); err != nil {
+					s.log.WarnContext(ctx, "cache invalidation failed", "iccid", m.ICCID, "err", err)
+				}
+			}
+		}
+		rep.Detail = fmt.Sprintf("polled %d pending SMS", rep.Items)
+		return rep, nil
+	}}
 }

@@ -1,12 +1,15 @@
 package fleet
 
 import (
+	"path"
 	"strings"
 	"time"
 )
 
-// TopUpPolicy is the local auto top-up policy of one SIM, or of the fleet when ICCID is
-// FleetDefault. 1NCE's auto-reload is switched separately; this bounds what oncefleet spends.
+// TopUpPolicy is the local auto top-up policy of one SIM, of the SIMs whose label matches a
+// pattern (ICCID is LabelScope(pattern)), or of the fleet (ICCID is FleetDefault). 1NCE's
+// auto-reload is switched separately; this bounds what oncefleet spends. A SIM's own policy
+// wins over a label policy, which wins over the fleet default.
 type TopUpPolicy struct {
 	ICCID        string
 	Enabled      bool
@@ -19,10 +22,36 @@ type TopUpPolicy struct {
 // FleetDefault is the ICCID of the policy that applies to SIMs without one of their own.
 const FleetDefault = "*"
 
+// labelScopePrefix starts the ICCID field of a label-pattern policy.
+const labelScopePrefix = "label:"
+
+// LabelScope is the ICCID field of the policy for SIMs whose label matches pattern (a glob:
+// '*' any text, '?' one character, [abc] a class; matching ignores case).
+func LabelScope(pattern string) string { return labelScopePrefix + pattern }
+
+// LabelPattern returns the label pattern of a label policy, and false for any other policy.
+func (p *TopUpPolicy) LabelPattern() (string, bool) {
+	return strings.CutPrefix(p.ICCID, labelScopePrefix)
+}
+
+// MatchLabel reports whether label matches a label policy's pattern (ignoring case).
+func MatchLabel(pattern, label string) bool {
+	ok, err := path.Match(strings.ToLower(pattern), strings.ToLower(label))
+	return err == nil && ok
+}
+
 // Validate checks a policy before it is stored.
 func (p *TopUpPolicy) Validate() error {
 	if strings.TrimSpace(p.ICCID) == "" {
 		return Invalid("iccid", "must not be empty")
+	}
+	if pat, ok := p.LabelPattern(); ok {
+		if pat == "" || len(pat) > 256 {
+			return Invalid("label_pattern", "must have 1 to 256 characters")
+		}
+		if _, err := path.Match(pat, ""); err != nil {
+			return Invalid("label_pattern", "is not a valid pattern (use * ? and [..])")
+		}
 	}
 	if p.ThresholdPct < 0 || p.ThresholdPct > 100 {
 		return Invalid("threshold_pct", "must be between 0 and 100")

@@ -20,6 +20,7 @@ type Store interface {
 	DeleteResolvedAlertsBefore(ctx context.Context, before time.Time) (int, error)
 	DeleteJobRunsBefore(ctx context.Context, before time.Time) (int, error)
 	DeleteIdempotencyBefore(ctx context.Context, before time.Time) (int, error)
+	DeleteReportsBefore(ctx context.Context, before time.Time) (int, error)
 }
 
 // Policy is how long each table keeps its rows; 0 keeps them forever.
@@ -31,6 +32,7 @@ type Policy struct {
 	ResolvedAlerts time.Duration // alerts resolved that long ago (open alerts are kept)
 	JobRuns        time.Duration // finished job runs
 	Idempotency    time.Duration // stored Idempotency-Key answers
+	Reports        time.Duration // fleet reports
 }
 
 // DefaultPolicy is the documented default: a year and a month of usage and audit (a year-on-
@@ -39,7 +41,7 @@ type Policy struct {
 func DefaultPolicy() Policy {
 	const day = 24 * time.Hour
 	return Policy{Usage: 400 * day, Events: 90 * day, Connectivity: 30 * day, Audit: 400 * day,
-		ResolvedAlerts: 90 * day, JobRuns: 30 * day, Idempotency: 48 * time.Hour}
+		ResolvedAlerts: 90 * day, JobRuns: 30 * day, Idempotency: 48 * time.Hour, Reports: 400 * day}
 }
 
 // Result is how many rows each table lost, by table name.
@@ -62,6 +64,7 @@ func Run(ctx context.Context, s Store, p Policy, now time.Time) (Result, error) 
 		{"resolved_alerts", p.ResolvedAlerts, s.DeleteResolvedAlertsBefore},
 		{"job_runs", p.JobRuns, s.DeleteJobRunsBefore},
 		{"idempotency_keys", p.Idempotency, s.DeleteIdempotencyBefore},
+		{"reports", p.Reports, s.DeleteReportsBefore},
 	} {
 		if t.keep <= 0 {
 			continue

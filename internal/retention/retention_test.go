@@ -22,6 +22,7 @@ type store interface {
 	AppendAudit(ctx context.Context, e *fleet.AuditEntry) error
 	ListAudit(ctx context.Context, f fleet.AuditFilter) ([]fleet.AuditEntry, int, error)
 	StartJobRun(ctx context.Context, job string, at time.Time) (int64, error)
+	PutReport(ctx context.Context, r *fleet.Report) error
 	FinishJobRun(ctx context.Context, r *fleet.JobRun) error
 	ListJobRuns(ctx context.Context, job string, limit int) ([]fleet.JobRun, error)
 	BeginIdempotency(ctx context.Context, key, requestHash string) (*fleet.IdempotencyRecord, bool, error)
@@ -73,11 +74,13 @@ func testRun(t *testing.T, s store) {
 	}
 	_, _, err = s.BeginIdempotency(ctx, "key-1", "hash")
 	must(err, "idempotency")
+	// A report made now is within its 400 days.
+	must(s.PutReport(ctx, &fleet.Report{Kind: "daily", PeriodStart: fleet.Day(now), PeriodEnd: fleet.Day(now).AddDate(0, 0, 1), JSON: []byte(`{}`)}), "report")
 
 	// Idempotency keys were stored now: seen from 47h later they are still within 48h.
 	res, err := retention.Run(ctx, s, p, now.Add(47*time.Hour))
 	must(err, "run")
-	want := retention.Result{"usage": 1, "events": 1, "connectivity": 2, "audit": 1, "job_runs": 1, "idempotency_keys": 0}
+	want := retention.Result{"usage": 1, "events": 1, "connectivity": 2, "audit": 1, "job_runs": 1, "idempotency_keys": 0, "reports": 0}
 	if len(res) != len(want) {
 		t.Fatalf("result = %v, want %v", res, want)
 	}
