@@ -67,6 +67,24 @@ func (s *Store) provider() (*goose.Provider, error) {
 	return p, nil
 }
 
+// LatestMigration is the version of the newest migration this build carries: a database whose
+// schema is newer was written by a later release (restore refuses it).
+func LatestMigration() (int64, error) {
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	var latest int64
+	for _, f := range files {
+		v, err := goose.NumericComponent(f)
+		if err != nil {
+			return 0, fmt.Errorf("sqlite: migration %s: %w", f, err)
+		}
+		latest = max(latest, v)
+	}
+	return latest, nil
+}
+
 // Migrate applies every pending migration.
 func (s *Store) Migrate(ctx context.Context) error {
 	p, err := s.provider()
