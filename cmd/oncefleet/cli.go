@@ -96,18 +96,28 @@ type env struct {
 	stdout, stderr io.Writer
 }
 
-func parse(args []string, stdout, stderr io.Writer) (*cli, *kong.Context, error) {
-	var c cli
-	exited := false
-	parser, err := kong.New(&c,
+// newParser builds the command-line parser of c; docs/CONFIGURATION.md is rendered from its
+// model.
+func newParser(c *cli, stdout, stderr io.Writer, exit func(int)) (*kong.Kong, error) {
+	parser, err := kong.New(c,
 		kong.Name("oncefleet"),
 		kong.Description("Self-hosted control plane for fleets of 1NCE IoT SIMs."),
 		kong.Writers(stdout, stderr),
-		kong.Exit(func(int) { exited = true }),
+		kong.Exit(exit),
 		kong.UsageOnError(),
 	)
 	if err != nil {
-		return nil, nil, fmt.Errorf("command line: %w", err)
+		return nil, fmt.Errorf("command line: %w", err)
+	}
+	return parser, nil
+}
+
+func parse(args []string, stdout, stderr io.Writer) (*cli, *kong.Context, error) {
+	var c cli
+	exited := false
+	parser, err := newParser(&c, stdout, stderr, func(int) { exited = true })
+	if err != nil {
+		return nil, nil, err
 	}
 	kctx, err := parser.Parse(args)
 	if exited { // --help printed
