@@ -28,19 +28,19 @@ const chartDir = "helm/oncefleet"
 // kinds maps each apiVersion/kind the chart may render to its Go type; anything else is an
 // error (a typo in apiVersion would otherwise go unnoticed until install).
 var kinds = map[string]func() any{
-	"v1/ConfigMap":                               func() any { return &corev1.ConfigMap{} },
-	"v1/Secret":                                  func() any { return &corev1.Secret{} },
-	"v1/Service":                                 func() any { return &corev1.Service{} },
-	"v1/ServiceAccount":                          func() any { return &corev1.ServiceAccount{} },
-	"v1/PersistentVolumeClaim":                   func() any { return &corev1.PersistentVolumeClaim{} },
-	"apps/v1/Deployment":                         func() any { return &appsv1.Deployment{} },
-	"batch/v1/Job":                               func() any { return &batchv1.Job{} },
-	"autoscaling/v2/HorizontalPodAutoscaler":     func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
-	"policy/v1/PodDisruptionBudget":              func() any { return &policyv1.PodDisruptionBudget{} },
-	"networking.k8s.io/v1/NetworkPolicy":         func() any { return &networkingv1.NetworkPolicy{} },
-	"networking.k8s.io/v1/Ingress":               func() any { return &networkingv1.Ingress{} },
-	"monitoring.coreos.com/v1/ServiceMonitor":    func() any { return &monitoringv1.ServiceMonitor{} },
-	"monitoring.coreos.com/v1/PrometheusRule":    func() any { return &monitoringv1.PrometheusRule{} },
+	"v1/ConfigMap":                            func() any { return &corev1.ConfigMap{} },
+	"v1/Secret":                               func() any { return &corev1.Secret{} },
+	"v1/Service":                              func() any { return &corev1.Service{} },
+	"v1/ServiceAccount":                       func() any { return &corev1.ServiceAccount{} },
+	"v1/PersistentVolumeClaim":                func() any { return &corev1.PersistentVolumeClaim{} },
+	"apps/v1/Deployment":                      func() any { return &appsv1.Deployment{} },
+	"batch/v1/Job":                            func() any { return &batchv1.Job{} },
+	"autoscaling/v2/HorizontalPodAutoscaler":  func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
+	"policy/v1/PodDisruptionBudget":           func() any { return &policyv1.PodDisruptionBudget{} },
+	"networking.k8s.io/v1/NetworkPolicy":      func() any { return &networkingv1.NetworkPolicy{} },
+	"networking.k8s.io/v1/Ingress":            func() any { return &networkingv1.Ingress{} },
+	"monitoring.coreos.com/v1/ServiceMonitor": func() any { return &monitoringv1.ServiceMonitor{} },
+	"monitoring.coreos.com/v1/PrometheusRule": func() any { return &monitoringv1.PrometheusRule{} },
 }
 
 // rendered is the chart's output, every object decoded into its API type.
