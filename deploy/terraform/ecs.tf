@@ -153,12 +153,12 @@ resource "aws_ecs_task_definition" "main" {
 }
 
 resource "aws_ecs_service" "serve" {
-  name                              = "${var.name}-serve"
-  cluster                           = aws_ecs_cluster.main.id
-  task_definition                   = aws_ecs_task_definition.main["serve"].arn
-  desired_count                     = var.serve_min_count
-  launch_type                       = "FARGATE"
-  health_check_grace_period_seconds = 60
+  name                               = "${var.name}-serve"
+  cluster                            = aws_ecs_cluster.main.id
+  task_definition                    = aws_ecs_task_definition.main["serve"].arn
+  desired_count                      = var.serve_min_count
+  launch_type                        = "FARGATE"
+  health_check_grace_period_seconds  = 60
   deployment_minimum_healthy_percent = 100
   deployment_maximum_percent         = 200
   deployment_circuit_breaker {
