@@ -252,3 +252,13 @@ func TestDashboardsAreProvisionable(t *testing.T) {
 		t.Errorf("%d dashboards, want HTTP API, 1NCE upstream and Data Streamer", len(uids))
 	}
 }
+
+// TestArchitectureDiagramInSync keeps the Mermaid block of docs/ARCHITECTURE.md equal to its
+// source, docs/architecture.mmd.
+func TestArchitectureDiagramInSync(t *testing.T) {
+	src := string(readFile(t, "docs/architecture.mmd"))
+	doc := string(readFile(t, "docs/ARCHITECTURE.md"))
+	if !strings.Contains(doc, "```mermaid\n"+src+"```") {
+		t.Error("the diagram in docs/ARCHITECTURE.md differs from docs/architecture.mmd: copy the source into the mermaid block")
+	}
+}
