@@ -46,6 +46,11 @@ type Activity struct {
 	Alert       bool
 	Description string
 
+	// Session names the data session of a usage interval or a PDP context event (Platform
+	// 2.0's ipcan_session_id); empty when the activity belongs to none.
+	Session string
+
+	// Operator, Country, MCC and MNC name the network the device was on.
 	Operator string
 	Country  string
 	MCC      string

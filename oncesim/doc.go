@@ -17,20 +17,46 @@
 // SIMs; identifiers are derived from the index when written, and events, SMS and daily usage
 // live in a sparse side table, so a million SIMs start in well under a second.
 //
-// Usage is a pure function of (seed, SIM, day) per device profile — idle (no data, a rare MO
-// SMS), steady (0.2–3.2 MB a day) or bursty (a trickle and, on one day in twenty, a burst of
-// 5–50 MB) — flowing at a constant rate within a day. It is metered lazily up to "now" whenever
-// a SIM is touched, by Advance, and (with a real clock) by a sweeper every SweepInterval; a read
-// of a page meters a copy. Metering in many steps gives exactly what one step gives. Metered
-// usage drains the quotas: at 20 % left a "Threshold reached" event, at zero "Quota exhausted"
-// (no more data or MO SMS until a top-up; with auto top-up a TOPUP order refills it), at the
-// end of the lifetime "Quota expired" (the SIM then refuses changes with 422 — v2: 409 — and
-// only POST /v1/sims/extension helps). Every state change is an event, and every event and
-// usage increment is an Activity for Subscribe's subscribers and the Data Streamer emitter.
+// Usage is a pure function of (seed, SIM, day) per device profile — idle (a report of a few
+// kB and a rare MO SMS), steady (0.2–3.2 MB) or bursty (a trickle and, one time in twenty, a
+// burst of 5–50 MB). It is metered lazily up to "now" whenever a SIM is touched, by Advance,
+// and (with a real clock) by a sweeper every SweepInterval; a read of a page meters a copy and
+// records nothing. Metering in many steps gives exactly what one step gives.
+//
+// # Daily network activity
+//
+// On a simulated day a share of the devices (Options.NetworkActivity, default 30 %; which ones
+// is again a function of seed, SIM and day) is active on the network: the device attaches
+// ("Update location", source Network, with the operator and country it is on), opens one data
+// session ("Create PDP Context") — steady and bursty devices sometimes two — in which the day's
+// data flows at an even rate, closes it ("Delete PDP Context") the same day, and sends its MO
+// SMS while attached; a third of the idle devices detach afterwards ("Purge location"). On its
+// other days a device moves nothing. Connectivity follows: ONLINE while a session is open (v1
+// and v2 status then show the PDP context), ATTACHED after an attach, OFFLINE for a detached
+// device, BLOCKED for a disabled SIM. Usage records of a session carry its id (Activity.Session,
+// Platform 2.0's ipcan_session_id), as do its PDP events. The simulation starts with no session
+// open. Network events are kept compactly, the last 128 per SIM. A negative NetworkActivity
+// turns this off: usage then flows evenly over every day and no network events are made.
+//
+// Metered usage drains the quotas: at 20 % left a "Threshold reached" event, at zero "Quota
+// exhausted" (the session ends; no more data or MO SMS until a top-up; with auto top-up a
+// TOPUP order refills it), at the end of the lifetime "Quota expired" (the SIM then refuses
+// changes with 422 — v2: 409 — and only POST /v1/sims/extension helps). Every state change is
+// an event, and every event and usage increment is an Activity for Subscribe's subscribers and
+// the Data Streamer emitter.
+//
+// # Changes made outside the API
+//
+// What a colleague does in the 1NCE portal, and what devices do by themselves, a test provokes
+// with Simulator.ChangeSIM (status, label, IMEI), SetOnline (connectivity lost or restored),
+// MoveSIM (roaming to another country or operator) and AddUsage (data or MO SMS now, e.g. to
+// cross a threshold or exhaust a quota at a chosen moment), or over HTTP at /_sim/sims/{iccid}
+// (see AdminHandler). Each makes the events 1NCE would make.
 //
 // MT SMS to a reachable device (ONLINE or ATTACHED) are PENDING for 2–10 s, then DELIVERED;
-// to an unreachable one they stay PENDING, retried every 15 minutes, until they EXPIRE (after a
-// day unless expiry_date says otherwise); a pending SMS can be cancelled (then FAILED); with no
+// to an unreachable one they stay PENDING, retried every 15 minutes: DELIVERED at the first
+// retry after the device attaches again, or EXPIRED (after a day unless expiry_date says
+// otherwise); a pending SMS can be cancelled (then FAILED); with no
 // SMS quota left it FAILS. Orders of SIM products deliver enabled SIMs at once (new ICCIDs
 // continue the sequence). Support requests are OPEN, IN_PROGRESS after an hour and CLOSED after
 // a day. Global limits take these ids (GET /v1/sims/{service}/limits answers the smallest
@@ -44,7 +70,8 @@
 // # The API, as 1NCE answers it
 //
 // The handler serves the API at the root and under /management-api, the admin endpoint
-// (AdminHandler) under /_sim/, and puts the fault injector (Options.Faults) in front of the API.
+// (AdminHandler: faults, clock, tokens and the SIM changes above) under /_sim/, and puts the
+// fault injector (Options.Faults) in front of the API.
 //
 //   - OAuth: POST /oauth/token with HTTP Basic and {"grant_type":"client_credentials"}; errors
 //     are 400 {"statusCode":400,"errorCode":…,"message":…} with AuthValidationError,

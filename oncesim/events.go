@@ -1,6 +1,7 @@
 package oncesim
 
 import (
+	"slices"
 	"time"
 )
 
@@ -22,6 +23,8 @@ const (
 	evUpdateLocation
 	evTransfer
 	evExtension
+	evPurgeLocation
+	evIMEIChange
 )
 
 // eventInfo describes an eventKind: its 1NCE name, the v2 numeric ids, who raised it and how
@@ -53,6 +56,8 @@ var eventInfos = [...]eventInfo{
 	evUpdateLocation: {"Update location", 12, "Network", 0, "INFO", 0, false},
 	evTransfer:       {"SIM transfer", 13, "API", 2, "INFO", 0, false},
 	evExtension:      {"SIM extension", 14, "API", 2, "INFO", 0, false},
+	evPurgeLocation:  {"Purge location", 15, "Network", 0, "INFO", 0, false},
+	evIMEIChange:     {"IMEI change", 16, "Network", 0, "WARN", 1, true},
 }
 
 // firstEventID is the first id of stored events; ids below it are derived activation events.
@@ -63,6 +68,7 @@ type simEvent struct {
 	id   int64
 	at   int64
 	kind eventKind
+	op   uint8 // index into operators: where the device was
 	desc string
 }
 
@@ -70,7 +76,7 @@ type simEvent struct {
 // caller holds sh.mu for writing.
 func (s *Simulator) recordEvent(sh *shard, off, idx int, st *sim, at int64, k eventKind, desc string, fx *effects) {
 	e := sh.ext(off)
-	ev := simEvent{id: s.eventIDs.Add(1), at: at, kind: k, desc: desc}
+	ev := simEvent{id: s.eventIDs.Add(1), at: at, kind: k, op: uint8(s.fleet.opIndex(idx, st)), desc: desc}
 	e.events = append(e.events, ev)
 	if len(e.events) > maxEventsPerSIM {
 		e.events = append(e.events[:0], e.events[len(e.events)-maxEventsPerSIM:]...)
@@ -91,22 +97,27 @@ func (s *Simulator) recordEvent(sh *shard, off, idx int, st *sim, at int64, k ev
 func (s *Simulator) eventsOf(sh *shard, off, idx int, st *sim) []simEvent {
 	// The activation is derived, not stored; its id is the SIM's number, below every stored
 	// event id (those start at firstEventID).
-	out := []simEvent{{id: int64(idx) + 1, at: st.activated, kind: evActivated, desc: "Status of SIM changed from 'Issued' to 'Activated'"}}
+	op := uint8(s.fleet.opIndex(idx, st))
+	out := []simEvent{{id: int64(idx) + 1, at: st.activated, kind: evActivated, op: op, desc: "Status of SIM changed from 'Issued' to 'Activated'"}}
 	if e := sh.extra[int32(off)]; e != nil {
+		out = slices.Grow(out, len(e.events)+len(e.net))
 		out = append(out, e.events...)
+		for _, n := range e.net {
+			out = append(out, simEvent{id: n.id, at: n.at, kind: n.kind, op: n.op, desc: netDesc(n.kind, operators[n.op])})
+		}
 	}
 	return out
 }
 
 // activityBase fills the identity fields of an Activity for SIM idx.
 func (s *Simulator) activityBase(idx int, st *sim, e *simExtra) Activity {
-	op := operatorOf(s.fleet, idx)
+	op := s.fleet.operatorFor(idx, st)
 	return Activity{
 		SIMID:     int64(idx) + 1,
 		ICCID:     iccidOf(idx),
 		IMSI:      str(appendIMSI, idx),
 		MSISDN:    str(appendMSISDN, idx),
-		IMEI:      str(appendIMEI, idx),
+		IMEI:      imeiOf(idx, st, e),
 		IPAddress: str(appendIP, idx),
 		Label:     labelOf(idx, st, e),
 		Operator:  op.name,
@@ -114,6 +125,14 @@ func (s *Simulator) activityBase(idx int, st *sim, e *simExtra) Activity {
 		MCC:       op.mcc,
 		MNC:       op.mnc,
 	}
+}
+
+// imeiOf is the IMEI of the device the SIM is in.
+func imeiOf(idx int, st *sim, e *simExtra) string {
+	if st.flags&flagIMEISet != 0 && e != nil {
+		return e.imei
+	}
+	return str(appendIMEI, idx)
 }
 
 func labelOf(idx int, st *sim, e *simExtra) string {
@@ -150,14 +169,21 @@ type operator struct {
 	mcc, mnc  string
 }
 
+// operators are the networks a device can visit. The first defaultOperators are where the
+// seeded devices are; the rest are reachable by moving a SIM (Simulator.MoveSIM).
 var operators = [...]operator{
 	{2, "Telekom Deutschland", "Germany", 74, "de", "49", "262", "01"},
 	{3, "Vodafone", "Germany", 74, "de", "49", "262", "02"},
 	{5, "AT&T", "United States", 223, "us", "1", "310", "410"},
 	{7, "Orange", "France", 70, "fr", "33", "208", "01"},
 	{9, "Telia", "Sweden", 204, "se", "46", "240", "01"},
+	{11, "A1", "Austria", 14, "at", "43", "232", "01"},
+	{13, "Swisscom", "Switzerland", 206, "ch", "41", "228", "01"},
+	{17, "Vodafone UK", "United Kingdom", 222, "gb", "44", "234", "15"},
+	{19, "TIM", "Italy", 105, "it", "39", "222", "01"},
+	{23, "Movistar", "Spain", 195, "es", "34", "214", "07"},
+	{29, "KPN", "Netherlands", 150, "nl", "31", "204", "08"},
+	{31, "Play", "Poland", 172, "pl", "48", "260", "06"},
 }
 
-func operatorOf(f *fleet, idx int) operator {
-	return operators[f.hash(uint64(idx), 30)%uint64(len(operators))]
-}
+const defaultOperators = 5

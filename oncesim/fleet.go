@@ -57,6 +57,9 @@ const (
 	flagIMEILock
 	flagAutoTopUp
 	flagLabelSet // the label lives in simExtra.label, not derived from the index
+	flagIMEISet  // the IMEI lives in simExtra.imei: the SIM moved to another device
+	flagAttached // the device is attached to a network (daily network activity)
+	flagOffline  // the device was taken off the network (admin): no attach, data or MO SMS
 )
 
 // quota is the live state of one quota (data in MB, or SMS in messages). Times are Unix seconds,
@@ -107,15 +110,19 @@ type sim struct {
 	activated int64 // Unix seconds
 	settled   int64 // usage is metered up to this Unix second
 	resetAt   int64 // last connectivity reset
+	sess      int64 // start of the open data session (0: none)
 	org       int32 // organisation after a transfer (0: the account's own)
 	flags     uint8
 	profile   profile
+	op        uint8 // visited network: index into operators plus one (0: the SIM's default)
 }
 
 // simExtra holds the sparse, growing state of a SIM: only SIMs that were touched have one.
 type simExtra struct {
 	label  string
+	imei   string
 	events []simEvent
+	net    []netEvent   // network events: compact, as active devices make several a day
 	sms    []*smsRecord // MT SMS sent through the API
 	mo     []moRecord   // SMS the device sent: compact, as devices send many
 	days   []dayUsage
@@ -145,6 +152,7 @@ func incSat16(a uint16) uint16 {
 // Retention caps keep a long-running simulator's memory bounded.
 const (
 	maxEventsPerSIM = 1000
+	maxNetPerSIM    = 128 // network events: about 40 active days of a device
 	maxSMSPerSIM    = 200
 	maxMOPerSIM     = 100
 	maxDaysPerSIM   = maxUsageDays // what the usage endpoint can ask for
@@ -172,10 +180,18 @@ func (sh *shard) ext(i int) *simExtra {
 // fleet is every SIM of the account.
 type fleet struct {
 	seed uint64
+	// share is the fraction of SIMs active on the network per day; 0 turns daily network
+	// activity off (usage then flows all day, as before sessions were modelled).
+	share float64
 
 	mu     sync.RWMutex // guards shards (the slice) and count; SIM state is under shard locks
 	shards []*shard
 	count  int
+
+	// imeis maps IMEIs given to SIMs through Simulator.ChangeSIM to their SIM, so that the
+	// list filter finds them. imeiMu is taken last: no other lock is taken while holding it.
+	imeiMu sync.Mutex
+	imeis  map[string]int
 }
 
 // mix is SplitMix64: a cheap, well-distributed hash that makes every random choice of the
@@ -200,8 +216,8 @@ func (f *fleet) hash(parts ...uint64) uint64 {
 func unit(h uint64) float64 { return float64(h>>11) / (1 << 53) }
 
 // newFleet seeds n SIMs as of now.
-func newFleet(seed int64, n int, now int64) *fleet {
-	f := &fleet{seed: mix(uint64(seed))}
+func newFleet(seed int64, n int, now int64, share float64) *fleet {
+	f := &fleet{seed: mix(uint64(seed)), share: share}
 	f.grow(n, now, true)
 	return f
 }
@@ -279,6 +295,9 @@ func (f *fleet) seedSIM(idx int, now int64) sim {
 	if f.hash(uint64(idx), 5)%20 == 0 {
 		s.flags |= flagDisabled
 	}
+	if !f.sleeper(idx, s.profile) {
+		s.flags |= flagAttached
+	}
 	s.settled = now
 	return s
 }
@@ -301,6 +320,7 @@ func (f *fleet) preUse(q *quota, share float64, from, now int64) {
 
 func (f *fleet) orderedSIM(idx int, now int64) sim {
 	expiry := time.Unix(now, 0).UTC().AddDate(lifetimeYears, 0, 0).Unix()
+	// A new SIM is delivered to a device that is not yet on the network.
 	return sim{
 		profile:   profile(f.hash(uint64(idx), 1) % 3),
 		activated: now,

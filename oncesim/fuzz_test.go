@@ -154,3 +154,60 @@ func FuzzAppendTime(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAdminSIM sends arbitrary requests to the admin SIM endpoints: every answer is a 200 with
+// the SIM, or a 4xx problem — never a 5xx or a panic — and a refused change changes nothing.
+func FuzzAdminSIM(f *testing.F) {
+	ic := iccidOf(3)
+	for _, s := range [][3]string{
+		{"GET", "/_sim/sims/" + ic, ""},
+		{"PATCH", "/_sim/sims/" + ic, `{"status":"Disabled","label":"pump-7"}`},
+		{"PATCH", "/_sim/sims/" + ic, `{"imei":"356938035643809"}`},
+		{"PATCH", "/_sim/sims/" + ic, `{"label":null}`},
+		{"POST", "/_sim/sims/" + ic + "/offline", ""},
+		{"POST", "/_sim/sims/" + ic + "/online", ""},
+		{"POST", "/_sim/sims/" + ic + "/move", `{"mcc":"208","mnc":"01"}`},
+		{"POST", "/_sim/sims/" + ic + "/move", `{"country":"Sweden"}`},
+		{"POST", "/_sim/sims/" + ic + "/usage", `{"bytes":1048576,"sms":2}`},
+		{"POST", "/_sim/sims/" + ic + "/usage", `{"all_data":true}`},
+		{"GET", "/_sim/networks", ""},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	clock := NewManualClock(t0)
+	sim, err := New(Options{Sims: 20, Seed: 1, Clock: clock, ClientID: testID, ClientSecret: testSecret})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, method, target, body string) {
+		u, err := url.ParseRequestURI(target)
+		if err != nil || !strings.HasPrefix(u.Path, "/_sim/sims") && u.Path != "/_sim/networks" {
+			return
+		}
+		req, err := http.NewRequest(method, "http://sim"+target, strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		req.Header.Set("Content-Type", "application/json")
+		iccid := strings.Split(strings.TrimPrefix(u.Path, "/_sim/sims/"), "/")[0]
+		before, known := sim.SIM(iccid)
+		rec := httptest.NewRecorder()
+		sim.ServeHTTP(rec, req)
+		switch {
+		case rec.Code >= 500:
+			t.Fatalf("%s %s %q: status %d %s", method, target, body, rec.Code, rec.Body)
+		case rec.Code >= 400 && rec.Code != http.StatusMethodNotAllowed && rec.Code != http.StatusNotFound &&
+			rec.Header().Get("Content-Type") != "application/problem+json":
+			t.Fatalf("%s %s: %d without a problem body: %s", method, target, rec.Code, rec.Body)
+		case rec.Code >= 400 && known:
+			if after, _ := sim.SIM(iccid); after.Status != before.Status || after.Label != before.Label ||
+				after.IMEI != before.IMEI || after.Data.Remaining != before.Data.Remaining {
+				t.Fatalf("%s %s %q: refused with %d but changed the SIM: %+v → %+v", method, target, body, rec.Code, before, after)
+			}
+		}
+		if rec.Body.Len() > 0 && !json.Valid(rec.Body.Bytes()) && rec.Code != http.StatusMethodNotAllowed && rec.Code != http.StatusNotFound {
+			t.Fatalf("%s %s: body is not JSON: %s", method, target, rec.Body)
+		}
+		clock.Advance(time.Minute)
+	})
+}

@@ -10,7 +10,7 @@ import (
 // Network views of a SIM: connectivity status, location, PDP contexts, events and usage.
 
 func (s *Simulator) v1Location(idx int, st *sim, now int64) map[string]any {
-	op := operatorOf(s.fleet, idx)
+	op := s.fleet.operatorFor(idx, st)
 	seen := now - int64(s.fleet.hash(uint64(idx), 32, uint64(now/3600))%3600)
 	return map[string]any{
 		"iccid": iccidOf(idx), "imsi": str(appendIMSI, idx),
@@ -26,8 +26,12 @@ func (s *Simulator) v1Location(idx int, st *sim, now int64) map[string]any {
 	}
 }
 
-// pdpCreated is when the SIM's current data session began: the last reset, or the day's start.
-func pdpCreated(st *sim, now int64) int64 {
+// pdpCreated is when the SIM's current data session began: the open session's start with
+// daily network activity; else the last reset, or the day's start.
+func (s *Simulator) pdpCreated(st *sim, now int64) int64 {
+	if s.fleet.share > 0 && st.sess != 0 {
+		return max(st.sess, st.resetAt)
+	}
 	return max(st.resetAt, now-now%daySeconds, st.activated)
 }
 
@@ -43,8 +47,8 @@ func (s *Simulator) v1Status(w http.ResponseWriter, _ *http.Request, p routePara
 			body["location"] = s.v1Location(c.idx, c.st, c.now)
 		}
 		if conn == "ONLINE" {
-			op := operatorOf(s.fleet, c.idx)
-			created := pdpCreated(c.st, c.now)
+			op := s.fleet.operatorFor(c.idx, c.st)
+			created := s.pdpCreated(c.st, c.now)
 			d := time.Duration(c.now-created) * time.Second
 			body["pdp_context"] = map[string]any{
 				"pdp_context_id": strconv.FormatInt(int64(c.idx)*7+created%7, 10), "endpoint_id": strconv.Itoa(c.idx + 1),
@@ -54,7 +58,7 @@ func (s *Simulator) v1Status(w http.ResponseWriter, _ *http.Request, p routePara
 				"sgsn_control_plane_ip_address": "192.0.2.10", "sgsn_data_plane_ip_address": "192.0.2.11",
 				"ggsn_control_plane_ip_address": "198.51.100.10", "ggsn_data_plane_ip_address": "198.51.100.11",
 				"created": fmtRFC(created), "mcc": op.mcc, "mnc": op.mnc, "operator_id": strconv.Itoa(op.id),
-				"lac": "10458", "ci": "5559", "ue_ip_address": str(appendIP, c.idx), "imeisv": str(appendIMEI, c.idx)[:14] + "01",
+				"lac": "10458", "ci": "5559", "ue_ip_address": str(appendIP, c.idx), "imeisv": imeiOf(c.idx, c.st, c.sh.extra[int32(c.off)])[:14] + "01",
 				"duration": durationHMS(d),
 				"rat_type": map[string]any{"rat_type_id": "6", "description": "4G"},
 			}
@@ -94,7 +98,7 @@ func (s *Simulator) v2Status(w http.ResponseWriter, _ *http.Request, p routePara
 	var body map[string]any
 	if !s.withSIM(p.iccid, func(c *simCtx) {
 		conn := s.connectivity(c.idx, c.st, c.now)
-		op := operatorOf(s.fleet, c.idx)
+		op := s.fleet.operatorFor(c.idx, c.st)
 		limit := "NOT_REACHED"
 		if s.monthlyLimitReached(c) {
 			limit = "REACHED"
@@ -119,7 +123,7 @@ func (s *Simulator) v2Status(w http.ResponseWriter, _ *http.Request, p routePara
 			}
 		}
 		if conn == "ONLINE" {
-			created := pdpCreated(c.st, c.now)
+			created := s.pdpCreated(c.st, c.now)
 			id := strconv.Itoa(c.idx + 1)
 			body["pdp_contexts"] = []any{map[string]any{
 				"pdp_context_id": strconv.FormatInt(int64(c.idx)*7+created%7, 10), "endpoint_id": id, "tariff_id": "442",
@@ -130,7 +134,7 @@ func (s *Simulator) v2Status(w http.ResponseWriter, _ *http.Request, p routePara
 				"ggsn_control_plane_ip_address": "198.51.100.10", "ggsn_data_plane_ip_address": "198.51.100.11",
 				"created": fmtRFC(created), "mcc": op.mcc, "mnc": op.mnc, "operator_id": strconv.Itoa(op.id),
 				"lac": "40217", "ci": "12", "sac": "7", "rac": "8",
-				"ue_ip_address": str(appendIP, c.idx), "imeisv": str(appendIMEI, c.idx)[:14] + "01",
+				"ue_ip_address": str(appendIP, c.idx), "imeisv": imeiOf(c.idx, c.st, c.sh.extra[int32(c.off)])[:14] + "01",
 				"rat_type": map[string]any{"rat_type_id": "6", "description": "LTE"},
 				"region":   "eu-central-1", "apn": "iot.1nce.net",
 			}}
@@ -188,7 +192,7 @@ func (s *Simulator) v1ConnInfo(w http.ResponseWriter, r *http.Request, p routePa
 		reachable := conn == "ONLINE" || conn == "ATTACHED"
 		if subscriber {
 			if reachable {
-				op := operatorOf(s.fleet, c.idx)
+				op := s.fleet.operatorFor(c.idx, c.st)
 				body["subscriber_info"] = map[string]any{"success": true, "state": "assumed_idle",
 					"location": map[string]any{"current_location_retrieved": false, "age_of_location": int(c.now/60) % 30,
 						"cell_global_id": map[string]any{"cid": 5559 + c.idx%1000, "lac": 10458, "mcc": op.mcc, "mnc": op.mnc}}}
@@ -218,13 +222,14 @@ type simEventsOf struct {
 	idx   int
 	org   int32
 	label string
+	imei  string
 }
 
 func (s *Simulator) simEvents(iccid string) (simEventsOf, bool) {
 	var v simEventsOf
 	ok := s.withSIM(iccid, func(c *simCtx) {
 		v = simEventsOf{evs: s.eventsOf(c.sh, c.off, c.idx, c.st), idx: c.idx, org: c.st.org,
-			label: labelOf(c.idx, c.st, c.sh.extra[int32(c.off)])}
+			label: labelOf(c.idx, c.st, c.sh.extra[int32(c.off)]), imei: imeiOf(c.idx, c.st, c.sh.extra[int32(c.off)])}
 	})
 	return v, ok
 }
@@ -249,12 +254,12 @@ func (s *Simulator) v1Events(w http.ResponseWriter, r *http.Request, p routePara
 	evs, idx := v.evs, v.idx
 	sortEvents(evs, keys)
 	from, to, pages := pageBounds(page, size, len(evs))
-	op := operatorOf(s.fleet, idx)
 	out := make([]map[string]any, 0, to-from)
 	for _, e := range evs[from:to] {
 		info := eventInfos[e.kind]
+		op := operators[e.op]
 		out = append(out, map[string]any{
-			"timestamp": fmt1NCE(e.at), "event_type": e.desc, "iccid": iccidOf(idx), "imei": str(appendIMEI, idx),
+			"timestamp": fmt1NCE(e.at), "event_type": e.desc, "iccid": iccidOf(idx), "imei": v.imei,
 			"imsi": str(appendIMSI, idx), "country": op.country, "operator": op.name, "mcc": op.mcc, "mnc": op.mnc,
 			"alert": info.alert, "event_severity": severityTitle(info.severity),
 		})
@@ -326,7 +331,7 @@ func (s *Simulator) v2Events(w http.ResponseWriter, r *http.Request, p routePara
 			"event_severity": map[string]any{"id": info.sevID, "description": info.severity},
 			"organisation":   map[string]any{"id": max(4321, int(v.org)), "name": "oncesim"},
 			"endpoint": map[string]any{"id": idx + 1, "name": v.label, "ip_address": str(appendIP, idx),
-				"imei": str(appendIMEI, idx)},
+				"imei": v.imei},
 			"sim":  map[string]any{"id": idx + 1, "iccid": iccidOf(idx), "msisdn": str(appendMSISDN, idx)},
 			"imsi": map[string]any{"id": idx + 1, "imsi": str(appendIMSI, idx)},
 		})

@@ -39,6 +39,9 @@ const (
 	// CommerceWindow is the window of the orders/products/support limit (1NCE: 100 per 5 min).
 	CommerceWindow       = 5 * time.Minute
 	DefaultSweepInterval = time.Minute
+	// DefaultNetworkActivity is the share of SIMs whose devices are active on the network on a
+	// simulated day (attach, data sessions, data and MO SMS).
+	DefaultNetworkActivity = 0.3
 )
 
 // Clock tells the simulator what time it is. Usage, quota expiry, token expiry, SMS delivery
@@ -107,6 +110,14 @@ type Options struct {
 	// so that events and usage records reach subscribers without anyone asking for the SIM
 	// (default 1 minute). With a ManualClock, Advance meters instead and no sweeper runs.
 	SweepInterval time.Duration
+	// NetworkActivity is the share of SIMs whose devices are active on the network on a
+	// simulated day (default 0.3, at most 1). An active device attaches ("Update location"),
+	// opens one or two data sessions ("Create PDP Context" … "Delete PDP Context") in which its
+	// data flows, and sends its MO SMS; on other days it moves nothing. Which SIMs are active
+	// on which day is a function of Seed, SIM and day. Zero selects the default; a negative
+	// value turns sessions off: usage then flows evenly over every day and no network events
+	// are made (the model before sessions existed).
+	NetworkActivity float64
 	// Faults are injected in front of the API from the start (default: none); change them at
 	// run time through Simulator.Faults or PUT /_sim/faults.
 	Faults Faults
@@ -135,6 +146,9 @@ func (o *Options) applyDefaults() {
 	}
 	if o.CommerceLimit == 0 {
 		o.CommerceLimit = DefaultCommerceLimit
+	}
+	if o.NetworkActivity == 0 {
+		o.NetworkActivity = DefaultNetworkActivity
 	}
 	if o.SweepInterval == 0 {
 		o.SweepInterval = DefaultSweepInterval

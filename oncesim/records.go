@@ -365,9 +365,12 @@ func streamTraffic(a Activity) *IDDescription {
 	return &IDDescription{ID: streamLookup(streamTrafficIDs, a.Traffic), Description: a.Traffic}
 }
 
-// streamSessionID names the data session of a usage interval or PDP event: the simulator does
-// not model sessions, so a session is identified by its SIM and start second.
+// streamSessionID names the data session of a usage interval or PDP event: Activity.Session
+// when the simulator modelled one, else the SIM and the interval's start second.
 func streamSessionID(a Activity) string {
+	if a.Session != "" {
+		return a.Session
+	}
 	start := a.Start
 	if start.IsZero() {
 		start = a.At

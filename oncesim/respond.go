@@ -161,9 +161,10 @@ func appendQuotaStatus(b []byte, q *quota) []byte {
 }
 
 // appendSIMCard writes a SIM as v1's SIM_card / v2's SimsSim (the two schemas are the same).
-// label is the customer's label; it is used only when the SIM has one (flagLabelSet), else
-// the derived default is written without building a string.
-func appendSIMCard(b []byte, idx int, st *sim, label string) []byte {
+// label is the customer's label and imei the device's; each is used only when the SIM has its
+// own (flagLabelSet, flagIMEISet), else the derived default is written without building a
+// string.
+func appendSIMCard(b []byte, idx int, st *sim, label, imei string) []byte {
 	b = append(b, `{"iccid":"`...)
 	b = appendICCID(b, idx)
 	b = append(b, `","iccid_with_luhn":"`...)
@@ -174,9 +175,15 @@ func appendSIMCard(b []byte, idx int, st *sim, label string) []byte {
 	b = appendIMSI(b, idx)
 	b = append(b, `","msisdn":"`...)
 	b = appendMSISDN(b, idx)
-	b = append(b, `","imei":"`...)
-	b = appendIMEI(b, idx)
-	b = append(b, `","imei_lock":`...)
+	b = append(b, `","imei":`...)
+	if st.flags&flagIMEISet != 0 {
+		b = appendJSONString(b, imei)
+	} else {
+		b = append(b, '"')
+		b = appendIMEI(b, idx)
+		b = append(b, '"')
+	}
+	b = append(b, `,"imei_lock":`...)
 	b = strconv.AppendBool(b, st.flags&flagIMEILock != 0)
 	b = append(b, `,"status":"`...)
 	b = append(b, statusName(st)...)

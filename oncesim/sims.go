@@ -3,6 +3,7 @@ package oncesim
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"math/bits"
 	"net/http"
@@ -18,7 +19,42 @@ var imeiInverse = func() uint64 {
 	return inv.Uint64()
 }()
 
-// idxOfIMEI maps an IMEI back to a SIM index (ok false when no SIM can have it).
+// idxOfIMEI maps an IMEI to the index of the SIM whose device has it, among the first n.
+func (f *fleet) idxOfIMEI(imei string, n int) (int, bool) {
+	f.imeiMu.Lock()
+	idx, set := f.imeis[imei]
+	f.imeiMu.Unlock()
+	if set {
+		return idx, idx < n
+	}
+	idx, ok := idxOfIMEI(imei, n)
+	if !ok {
+		return 0, false
+	}
+	// The SIM that was made with this IMEI may since have moved to another device.
+	sh, off := f.locate(idx)
+	sh.mu.RLock()
+	moved := sh.sims[off].flags&flagIMEISet != 0
+	sh.mu.RUnlock()
+	return idx, !moved
+}
+
+// imeiOverrides returns a copy of the IMEIs set through SetIMEI, by SIM index.
+func (f *fleet) imeiOverrides() map[string]int {
+	f.imeiMu.Lock()
+	defer f.imeiMu.Unlock()
+	return maps.Clone(f.imeis)
+}
+
+// imeiNumber is SIM idx's made IMEI as a number.
+func imeiNumber(idx int) uint64 {
+	var b [15]byte
+	v, _ := strconv.ParseUint(string(appendIMEI(b[:0], idx)), 10, 64)
+	return v
+}
+
+// idxOfIMEI maps an IMEI as made by appendIMEI back to a SIM index (ok false when no SIM can
+// have been made with it).
 func idxOfIMEI(imei string, n int) (int, bool) {
 	if len(imei) != 15 || imei[:2] != "35" || luhn(imei[:14]) != imei[14] {
 		return 0, false
@@ -82,7 +118,7 @@ func (s *Simulator) listSIMs(w http.ResponseWriter, r *http.Request, g gen) {
 		}
 		if ok && filter.hasIMEI {
 			var j int
-			j, ok = idxOfIMEI(filter.imei, total)
+			j, ok = s.fleet.idxOfIMEI(filter.imei, total)
 			if ok && idx >= 0 && j != idx {
 				ok = false
 			}
@@ -101,10 +137,24 @@ func (s *Simulator) listSIMs(w http.ResponseWriter, r *http.Request, g gen) {
 		for i := range idxs {
 			idxs[i] = i
 		}
-		serial := func(i int) uint64 { return uint64(i) * 2654435761 % 1_000_000_000_000 }
+		key := func(i int) uint64 { return uint64(i) * 2654435761 % 1_000_000_000_000 }
+		if over := s.fleet.imeiOverrides(); len(over) > 0 {
+			// Devices moved to other IMEIs: compare the full 15-digit numbers, which order as
+			// the strings do.
+			full := make([]uint64, total)
+			for i := range full {
+				full[i] = imeiNumber(i)
+			}
+			for imei, i := range over {
+				if i < total {
+					full[i], _ = strconv.ParseUint(imei, 10, 64)
+				}
+			}
+			key = func(i int) uint64 { return full[i] }
+		}
 		desc := keys[0].desc
 		slices.SortFunc(idxs, func(a, b int) int {
-			c := cmpUint(serial(a), serial(b))
+			c := cmpUint(key(a), key(b))
 			if desc {
 				return -c
 			}
@@ -120,16 +170,17 @@ func (s *Simulator) listSIMs(w http.ResponseWriter, r *http.Request, g gen) {
 		sh, off := s.fleet.locate(idx)
 		sh.mu.RLock()
 		st := sh.sims[off]
-		var label string
-		if st.flags&flagLabelSet != 0 {
-			label = labelOf(idx, &st, sh.extra[int32(off)])
+		var label, imei string
+		if st.flags&(flagLabelSet|flagIMEISet) != 0 {
+			e := sh.extra[int32(off)]
+			label, imei = labelOf(idx, &st, e), imeiOf(idx, &st, e)
 		}
 		sh.mu.RUnlock()
 		s.meter(sh, off, idx, &st, now, false, nil)
 		if i > from {
 			b = append(b, ',')
 		}
-		b = appendSIMCard(b, idx, &st, label)
+		b = appendSIMCard(b, idx, &st, label, imei)
 	}
 	s.fleet.mu.RUnlock()
 	b = append(b, ']')
@@ -152,7 +203,8 @@ func cmpUint(a, b uint64) int {
 func (s *Simulator) getSIM(w http.ResponseWriter, p routeParams, g gen) {
 	var b []byte
 	if !s.withSIM(p.iccid, func(c *simCtx) {
-		b = appendSIMCard(nil, c.idx, c.st, labelOf(c.idx, c.st, c.sh.extra[int32(c.off)]))
+		e := c.sh.extra[int32(c.off)]
+		b = appendSIMCard(nil, c.idx, c.st, labelOf(c.idx, c.st, e), imeiOf(c.idx, c.st, e))
 	}) {
 		g.notFound(w, "SIM "+p.iccid)
 		return
@@ -191,6 +243,9 @@ func (c *simCtx) apply(u *simUpdate) {
 	if u.Status != nil && *u.Status != statusName(st) {
 		from := statusName(st)
 		if *u.Status == "Disabled" {
+			// The network drops a blocked device: its session ends and it is detached.
+			c.closeSession(c.now)
+			st.flags &^= flagAttached
 			st.flags |= flagDisabled
 		} else {
 			st.flags &^= flagDisabled
@@ -208,7 +263,7 @@ func (c *simCtx) apply(u *simUpdate) {
 	if u.IMEILock != nil && *u.IMEILock != (st.flags&flagIMEILock != 0) {
 		if *u.IMEILock {
 			st.flags |= flagIMEILock
-			c.event(evIMEILock, "SIM locked to IMEI "+str(appendIMEI, c.idx))
+			c.event(evIMEILock, "SIM locked to IMEI "+imeiOf(c.idx, st, c.sh.extra[int32(c.off)]))
 		} else {
 			st.flags &^= flagIMEILock
 			c.event(evIMEILock, "IMEI lock removed")
@@ -269,6 +324,13 @@ func (s *Simulator) v1UpdateSIMs(w http.ResponseWriter, r *http.Request, _ route
 func (s *Simulator) reset(w http.ResponseWriter, p routeParams, g gen) {
 	if s.changeSIM(w, g, p.iccid, func(c *simCtx) {
 		c.st.resetAt = c.now
+		if c.st.sess != 0 {
+			// The open session is torn down and the device reconnects at once.
+			c.closeSession(c.now)
+			c.st.sess = c.now
+			c.s.recordNet(c.sh, c.off, c.idx, c.st, c.now, evCreatePDP, c.now, c.fx)
+			return
+		}
 		c.event(evDeletePDP, "PDP context deleted by connectivity reset")
 		c.event(evCreatePDP, "PDP context created after connectivity reset")
 	}) {

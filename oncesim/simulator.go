@@ -74,6 +74,9 @@ func New(opts Options) (*Simulator, error) {
 	if opts.TokenTTL < 0 {
 		return nil, fmt.Errorf("oncesim: TokenTTL must be positive, got %s", opts.TokenTTL)
 	}
+	if opts.NetworkActivity > 1 || opts.NetworkActivity != opts.NetworkActivity {
+		return nil, fmt.Errorf("oncesim: NetworkActivity must be at most 1, got %v", opts.NetworkActivity)
+	}
 	if opts.SweepInterval < 0 {
 		return nil, fmt.Errorf("oncesim: SweepInterval must be positive, got %s", opts.SweepInterval)
 	}
@@ -88,7 +91,7 @@ func New(opts Options) (*Simulator, error) {
 	s.manual, _ = opts.Clock.(*ManualClock)
 	s.eventIDs.Store(firstEventID)
 	now := s.now()
-	s.fleet = newFleet(opts.Seed, opts.Sims, now)
+	s.fleet = newFleet(opts.Seed, opts.Sims, now, max(opts.NetworkActivity, 0))
 	s.acct.init(now)
 	if opts.RateLimit > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(opts.RateLimit), max(1, int(opts.RateLimit)))
@@ -244,33 +247,42 @@ func (s *Simulator) RevokeTokens() {
 
 // QuotaState is a snapshot of one quota (data in MB, SMS in messages).
 type QuotaState struct {
-	Remaining float64
-	Total     float64
+	Remaining float64 `json:"remaining"`
+	Total     float64 `json:"total"`
 	// Status is ACTIVE, EXHAUSTED or EXPIRED (v2's names).
-	Status           string
-	Expiry           time.Time
-	ThresholdReached time.Time // zero: not reached in this cycle
-	Exhausted        time.Time // zero: not exhausted
+	Status           string    `json:"status"`
+	Expiry           time.Time `json:"expiry"`
+	ThresholdReached time.Time `json:"threshold_reached"` // zero: not reached in this cycle
+	Exhausted        time.Time `json:"exhausted"`         // zero: not exhausted
 }
 
-// SIMState is a snapshot of one simulated SIM, for tests and the CLI.
+// SIMState is a snapshot of one simulated SIM, for tests, the CLI and GET /_sim/sims/{iccid}.
 type SIMState struct {
-	ICCID, IMSI, MSISDN, IMEI, IPAddress, Label string
+	ICCID     string `json:"iccid"`
+	IMSI      string `json:"imsi"`
+	MSISDN    string `json:"msisdn"`
+	IMEI      string `json:"imei"`
+	IPAddress string `json:"ip_address"`
+	Label     string `json:"label"`
 	// Status is Enabled or Disabled.
-	Status    string
-	IMEILock  bool
-	AutoTopUp bool
+	Status    string `json:"status"`
+	IMEILock  bool   `json:"imei_lock"`
+	AutoTopUp bool   `json:"auto_top_up"`
 	// Profile is the device's usage pattern: idle, steady or bursty.
-	Profile   string
-	Activated time.Time
-	Data      QuotaState
-	SMS       QuotaState
+	Profile   string     `json:"profile"`
+	Activated time.Time  `json:"activated"`
+	Data      QuotaState `json:"data"`
+	SMS       QuotaState `json:"sms"`
 	// Connectivity is ONLINE, ATTACHED, OFFLINE or BLOCKED.
-	Connectivity string
+	Connectivity string `json:"connectivity"`
+	// Offline reports a device taken off the network with SetOnline.
+	Offline bool `json:"offline"`
+	// Network is where the device is (or was last).
+	Network Network `json:"network"`
 	// Organisation is the target organisation of the last transfer (0: the account's own).
-	Organisation int
-	Events       int // stored events, the derived activation event included
-	SMSCount     int // stored SMS, MT and MO
+	Organisation int `json:"organisation"`
+	Events       int `json:"events"`    // stored events, the derived activation event included
+	SMSCount     int `json:"sms_count"` // stored SMS, MT and MO
 }
 
 // SIM returns a snapshot of the SIM with the given ICCID, metered up to now.
@@ -279,14 +291,17 @@ func (s *Simulator) SIM(iccid string) (SIMState, bool) {
 	ok := s.withSIM(iccid, func(c *simCtx) {
 		st := c.st
 		e := c.sh.extra[int32(c.off)]
+		op := s.fleet.operatorFor(c.idx, st)
 		out = SIMState{
 			ICCID: iccidOf(c.idx), IMSI: str(appendIMSI, c.idx), MSISDN: str(appendMSISDN, c.idx),
-			IMEI: str(appendIMEI, c.idx), IPAddress: str(appendIP, c.idx), Label: labelOf(c.idx, st, e),
+			IMEI: imeiOf(c.idx, st, e), IPAddress: str(appendIP, c.idx), Label: labelOf(c.idx, st, e),
 			Status: statusName(st), IMEILock: st.flags&flagIMEILock != 0, AutoTopUp: st.flags&flagAutoTopUp != 0,
 			Profile: st.profile.String(), Activated: time.Unix(st.activated, 0).UTC(),
 			Data: quotaState(&st.data, c.now), SMS: quotaState(&st.sms, c.now),
-			Connectivity: s.connectivity(c.idx, st, c.now), Organisation: int(st.org),
-			Events: len(s.eventsOf(c.sh, c.off, c.idx, st)),
+			Connectivity: s.connectivity(c.idx, st, c.now), Offline: st.flags&flagOffline != 0,
+			Network:      Network{MCC: op.mcc, MNC: op.mnc, Operator: op.name, Country: op.country, ISO: op.iso},
+			Organisation: int(st.org),
+			Events:       len(s.eventsOf(c.sh, c.off, c.idx, st)),
 		}
 		if e != nil {
 			out.SMSCount = len(e.sms) + len(e.mo)
@@ -329,7 +344,17 @@ func (s *Simulator) connectivity(idx int, st *sim, now int64) string {
 	switch {
 	case st.flags&flagDisabled != 0:
 		return "BLOCKED"
-	case now >= st.data.expiry || st.data.remaining <= 0 || now-st.resetAt < 60:
+	case st.flags&flagOffline != 0:
+		return "OFFLINE"
+	case now >= st.data.expiry || now-st.resetAt < 60:
+		return "ATTACHED"
+	case s.fleet.share > 0 && st.sess != 0:
+		return "ONLINE"
+	case s.fleet.share > 0 && st.flags&flagAttached != 0:
+		return "ATTACHED"
+	case s.fleet.share > 0:
+		return "OFFLINE"
+	case st.data.remaining <= 0:
 		return "ATTACHED"
 	}
 	switch st.profile {

@@ -9,11 +9,16 @@ import (
 // at a constant rate, so metering [a,c) then [c,b) gives exactly what metering [a,b) gives:
 // looking at a SIM (or not) never changes its future.
 
-// dayBytes is the data volume a SIM's device moves on Unix day `day` when nothing stops it.
+// dayBytes is the data volume a SIM's device moves on Unix day `day` when nothing stops it
+// (with daily network activity: on a day it is active).
 func (f *fleet) dayBytes(idx int, p profile, day int64) float64 {
 	switch p {
 	case profileIdle:
-		return 0
+		if f.share <= 0 {
+			return 0
+		}
+		// With sessions, an idle device's session carries its report: 2–16 kB.
+		return float64(2<<10) + float64(f.hash(uint64(idx), 15, uint64(day))%(14<<10))
 	case profileSteady:
 		base := float64(200<<10) + float64(f.hash(uint64(idx), 10)%(3<<20)) // 200 KB–3.2 MB
 		return base * (0.8 + 0.4*unit(f.hash(uint64(idx), 11, uint64(day))))
@@ -79,12 +84,20 @@ func (s *Simulator) meter(sh *shard, off, idx int, st *sim, now int64, commit bo
 		return
 	}
 	m := meterer{s: s, sh: sh, off: off, idx: idx, st: st, commit: commit, fx: fx}
-	if st.flags&flagDisabled == 0 {
-		m.data(a, now)
-		m.smsMO(a, now)
+	if st.flags&(flagDisabled|flagOffline) == 0 {
+		if s.fleet.share > 0 {
+			m.network(a, now)
+		} else {
+			m.data(a, now)
+			m.smsMO(a, now)
+		}
 	}
 	// Expiry happens whether or not the SIM is enabled.
 	if a < st.data.expiry && st.data.expiry <= now {
+		if st.sess != 0 {
+			m.net(st.data.expiry, evDeletePDP, st.sess)
+			st.sess = 0
+		}
 		st.data.changed = st.data.expiry
 		m.event(st.data.expiry, evQuotaExpired, "Data quota expired")
 	}
@@ -101,26 +114,30 @@ func (m *meterer) event(at int64, k eventKind, desc string) {
 	}
 }
 
-// data meters data usage over [a,b).
+// data meters data usage over [a,b) with usage flowing evenly over each day (daily network
+// activity off).
 func (m *meterer) data(a, b int64) {
-	f := m.s.fleet
-	q := &m.st.data
-	end := min(b, q.expiry)
-	t := a
-	for guard := 0; t < end && guard < 100000; guard++ {
-		if q.remaining <= 0 {
-			if !m.autoTopUp(q, t) {
-				return
-			}
-		}
+	end := min(b, m.st.data.expiry)
+	for t := a; t < end; {
 		day := t / daySeconds
 		segEnd := min(end, (day+1)*daySeconds)
-		rate := f.dayBytes(m.idx, m.st.profile, day) / daySeconds / bytesPerMB // MB per second
-		if rate <= 0 {
-			t = segEnd
-			continue
+		if rate := m.s.fleet.dayBytes(m.idx, m.st.profile, day) / daySeconds / bytesPerMB; rate > 0 {
+			m.flow(t, segEnd, rate, 0)
 		}
-		use := rate * float64(segEnd-t)
+		t = segEnd
+	}
+}
+
+// flow meters data moving at rate MB per second over [t,end) in session sess (0: none),
+// draining the data quota with threshold and exhaustion events; an exhausted quota stops it
+// unless auto top-up refills it.
+func (m *meterer) flow(t, end int64, rate float64, sess int64) {
+	q := &m.st.data
+	for guard := 0; t < end && guard < 100000; guard++ {
+		if q.remaining <= 0 && !m.autoTopUp(q, t) {
+			return
+		}
+		use := rate * float64(end-t)
 		thr := thresholdShare * q.total
 		if q.threshold == 0 && q.remaining > thr && q.remaining-use <= thr {
 			tc := t + int64((q.remaining-thr)/rate)
@@ -128,8 +145,8 @@ func (m *meterer) data(a, b int64) {
 			m.event(tc, evThreshold, "Data quota threshold reached: less than 20% left")
 		}
 		if use >= q.remaining {
-			tEx := min(segEnd, t+int64(q.remaining/rate+0.5))
-			m.usage(t, tEx, q.remaining)
+			tEx := min(end, t+int64(q.remaining/rate+0.5))
+			m.usage(t, tEx, q.remaining, sess)
 			q.remaining = 0
 			q.exhausted, q.changed = tEx, tEx
 			m.event(tEx, evQuotaExhausted, "Data quota exhausted")
@@ -137,8 +154,8 @@ func (m *meterer) data(a, b int64) {
 			continue
 		}
 		q.remaining -= use
-		m.usage(t, segEnd, use)
-		t = segEnd
+		m.usage(t, end, use, sess)
+		t = end
 	}
 }
 
@@ -157,8 +174,8 @@ func (m *meterer) autoTopUp(q *quota, t int64) bool {
 	return q.remaining > 0
 }
 
-// usage records mb megabytes of data used in [from,to).
-func (m *meterer) usage(from, to int64, mb float64) {
+// usage records mb megabytes of data used in [from,to) in session sess (0: none).
+func (m *meterer) usage(from, to int64, mb float64, sess int64) {
 	if !m.commit || mb <= 0 {
 		return
 	}
@@ -175,36 +192,44 @@ func (m *meterer) usage(from, to int64, mb float64) {
 		a.Traffic = "Data"
 		a.RxBytes, a.TxBytes = rx, tx
 		a.Cost = mb
+		if sess != 0 {
+			a.Session = sessionID(m.idx, sess)
+		}
 		m.fx.acts = append(m.fx.acts, a)
 	}
 }
 
-// smsMO meters SMS the device sends over [a,b).
+// smsMO meters SMS the device sends over [a,b), spread over whole days (daily network
+// activity off).
 func (m *meterer) smsMO(a, b int64) {
-	f := m.s.fleet
-	q := &m.st.sms
 	for day := a / daySeconds; day <= (b-1)/daySeconds; day++ {
-		n := f.dayMO(m.idx, m.st.profile, day)
-		var times [4]int64
-		for k := range n {
-			times[k] = f.moTime(m.idx, day, k)
+		m.moSMS(day, a, b, func(k int) int64 { return m.s.fleet.moTime(m.idx, day, k) })
+	}
+}
+
+// moSMS meters the MO SMS of day that fall in [a,b); at gives the time of the day's k-th.
+func (m *meterer) moSMS(day, a, b int64, at func(k int) int64) {
+	q := &m.st.sms
+	n := m.s.fleet.dayMO(m.idx, m.st.profile, day)
+	var times [4]int64
+	for k := range n {
+		times[k] = at(k)
+	}
+	// In time order, so that a threshold crossed by the day's second SMS is dated alike
+	// however the day is split into metering steps.
+	slices.Sort(times[:n])
+	for _, t := range times[:n] {
+		if t < a || t >= b || t >= q.expiry {
+			continue
 		}
-		// In time order, so that a threshold crossed by the day's second SMS is dated alike
-		// however the day is split into metering steps.
-		slices.Sort(times[:n])
-		for _, t := range times[:n] {
-			if t < a || t >= b || t >= q.expiry {
-				continue
+		if q.remaining < 1 {
+			if m.st.flags&flagAutoTopUp == 0 || !m.autoTopUp(q, t) {
+				continue // blocked: no SMS quota left
 			}
-			if q.remaining < 1 {
-				if m.st.flags&flagAutoTopUp == 0 || !m.autoTopUp(q, t) {
-					continue // blocked: no SMS quota left
-				}
-			}
-			m.chargeSMS(t, true)
-			if m.commit {
-				m.s.recordMO(m.sh, m.off, t)
-			}
+		}
+		m.chargeSMS(t, true)
+		if m.commit {
+			m.s.recordMO(m.sh, m.off, t)
 		}
 	}
 }

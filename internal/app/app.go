@@ -22,9 +22,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/oncefleet/oncefleet/internal/api"
+	"github.com/oncefleet/oncefleet/internal/auth"
 	"github.com/oncefleet/oncefleet/internal/bus"
 	"github.com/oncefleet/oncefleet/internal/cache"
 	"github.com/oncefleet/oncefleet/internal/config"
+	"github.com/oncefleet/oncefleet/internal/control"
 	"github.com/oncefleet/oncefleet/internal/health"
 	"github.com/oncefleet/oncefleet/internal/httpmw"
 	"github.com/oncefleet/oncefleet/internal/store/postgres"
@@ -58,6 +61,12 @@ type Store interface {
 	streamer.ApplyStore
 	streamer.HealthStore
 	PruneStreamerRecords(ctx context.Context, before time.Time) (int64, error)
+	control.Store
+	control.AccountStore
+	auth.SessionStore
+	auth.AuthStore
+	api.IdempotencyStore
+	api.AuditLister
 }
 
 var (
@@ -75,6 +84,8 @@ type App struct {
 	cache    cache.Cache
 	redis    *redis.Client // nil without ONCEFLEET_REDIS_URL
 	once     *once.Client  // nil without 1NCE client credentials
+	control  *control.Service
+	api      *api.Server // nil in worker mode
 	bus      *bus.Bus
 	mux      *http.ServeMux
 	ln       net.Listener
@@ -132,7 +143,7 @@ func (a *App) openCache(ctx context.Context) error {
 	if err := client.Ping(pctx).Err(); err != nil {
 		return fmt.Errorf("redis: connect to %s: %w", ropts.Addr, err)
 	}
-	rc, err := cache.NewRedis(client, cache.RedisOptions{Registerer: a.registry})
+	rc, err := cache.NewRedis(client, cache.RedisOptions{Registerer: a.registry, Prefix: a.cfg.RedisPrefix + "cache:"})
 	if err != nil {
 		return fmt.Errorf("cache: %w", err)
 	}
@@ -198,6 +209,9 @@ func New(ctx context.Context, cfg *config.Resolved, log *slog.Logger, opts Optio
 	if err := a.openOnce(); err != nil {
 		return nil, err
 	}
+	if err := a.buildControl(); err != nil {
+		return nil, err
+	}
 
 	mux := http.NewServeMux()
 	a.mux = mux
@@ -206,13 +220,26 @@ func New(ctx context.Context, cfg *config.Resolved, log *slog.Logger, opts Optio
 	if err := a.mountStreamer(mux, cred); err != nil {
 		return nil, err
 	}
+	var handler http.Handler = mux
+	if !opts.worker {
+		gate, err := a.mountAPI(mux)
+		if err != nil {
+			return nil, err
+		}
+		handler = gate(mux)
+		if demo != nil {
+			if err := demo.createLogin(ctx, a); err != nil {
+				return nil, err
+			}
+		}
+	}
 
 	mw, err := a.middleware()
 	if err != nil {
 		return nil, err
 	}
 	a.srv = &http.Server{
-		Handler:           mw(mux),
+		Handler:           mw(handler),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -238,8 +265,12 @@ func (a *App) middleware() (httpmw.Middleware, error) {
 			if strings.HasPrefix(r.URL.Path, streamer.Prefix) {
 				return streamer.DefaultMaxBodyBytes
 			}
+			if isBulkPath(r) {
+				return bulkBodyLimit
+			}
 			return 0
 		},
+		CORS: httpmw.CORSOptions{AllowedOrigins: a.cfg.CORSOrigins},
 	})
 }
 

@@ -17,9 +17,9 @@ import (
 // testConfig is the embedded default with a temp data dir and an ephemeral port.
 func testConfig(t *testing.T) config.Config {
 	t.Helper()
-	return config.Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), OnceBaseURL: "https://api.1nce.com/management-api",
-		OnceAPI: "auto", OnceRate: "10", LogLevel: "error", LogFormat: "json", ShutdownTimeout: "5s", MigrateOnStart: true,
-		StreamerSilentAfter: "30m", StreamerRetention: "192h"}
+	c := config.Defaults()
+	c.Addr, c.DataDir, c.LogLevel, c.ShutdownTimeout = "127.0.0.1:0", t.TempDir(), "error", "5s"
+	return c
 }
 
 // start runs an app until the test ends and returns its base URL.

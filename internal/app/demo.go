@@ -10,7 +10,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/oncefleet/oncefleet/internal/auth"
 	"github.com/oncefleet/oncefleet/internal/config"
+	"github.com/oncefleet/oncefleet/internal/control"
+	"github.com/oncefleet/oncefleet/internal/fleet"
 	"github.com/oncefleet/oncefleet/internal/streamer"
 	"github.com/oncefleet/oncefleet/oncesim"
 )
@@ -20,6 +23,41 @@ import (
 type demoFleet struct {
 	baseURL string
 	sims    int
+	// The admin login and API key created for the person running the demo.
+	email, password, apiKey string
+}
+
+// demoAdmin is the demo's admin account.
+const demoAdmin = "admin@demo.oncefleet.local"
+
+// createLogin makes (or, on a reused data dir, resets) the demo admin with a fresh password
+// and creates a fresh admin API key, both shown once by announce.
+func (d *demoFleet) createLogin(ctx context.Context, a *App) error {
+	d.email, d.password = demoAdmin, control.GeneratePassword()
+	hash, err := auth.HashPassword(d.password)
+	if err != nil {
+		return err
+	}
+	u, err := a.store.UserByEmail(ctx, demoAdmin)
+	switch {
+	case errors.Is(err, fleet.ErrNotFound):
+		if err := a.store.CreateUser(ctx, &fleet.User{Email: demoAdmin, Name: "Demo admin", Role: fleet.RoleAdmin, PasswordHash: hash}); err != nil {
+			return fmt.Errorf("demo admin: %w", err)
+		}
+	case err != nil:
+		return fmt.Errorf("demo admin: %w", err)
+	default:
+		u.PasswordHash, u.Role, u.Disabled = hash, fleet.RoleAdmin, false
+		if err := a.store.UpdateUser(ctx, u); err != nil {
+			return fmt.Errorf("demo admin: %w", err)
+		}
+	}
+	key, keyHash, prefix := auth.NewAPIKey()
+	if err := a.store.CreateAPIKey(ctx, &fleet.APIKey{Name: "demo", Hash: keyHash, Prefix: prefix, Role: fleet.RoleAdmin, CreatedBy: "system:demo"}); err != nil {
+		return fmt.Errorf("demo api key: %w", err)
+	}
+	d.apiKey = key
+	return nil
 }
 
 // startDemo starts the simulator, points the server's 1NCE settings at it and, unless a
@@ -77,6 +115,12 @@ func startDemo(a *App, cred *streamer.Credential) (*demoFleet, error) {
 func (d *demoFleet) announce(w io.Writer, addr string) {
 	fmt.Fprintf(w, "oncefleet demo is running\n")
 	fmt.Fprintf(w, "  server:          http://%s  (health: /health, metrics: /metrics)\n", addr)
+	if d.apiKey != "" {
+		fmt.Fprintf(w, "  API docs:        http://%s/docs  (OpenAPI: /openapi.json)\n", addr)
+		fmt.Fprintf(w, "  admin login:     %s  password: %s\n", d.email, d.password)
+		fmt.Fprintf(w, "  admin API key:   %s\n", d.apiKey)
+		fmt.Fprintf(w, "  try it:          curl -H 'X-API-Key: %s' 'http://%s/api/v1/sims?page_size=5'\n", d.apiKey, addr)
+	}
 	fmt.Fprintf(w, "  1NCE simulator:  %s  (%d seeded SIMs, generated credentials)\n", d.baseURL, d.sims)
 	fmt.Fprintf(w, "  data streamer:   the simulator pushes usage and events to http://%s%s\n", addr, streamer.Prefix)
 	fmt.Fprintf(w, "Stop with Ctrl-C.\n")

@@ -11,9 +11,6 @@ import (
 	"github.com/oncefleet/oncefleet/once"
 )
 
-// redisOncePrefix namespaces the 1NCE token and budget keys in a shared Redis.
-const redisOncePrefix = "oncefleet:once:"
-
 // openOnce builds the process's one 1NCE client from the ONCEFLEET_ONCE_* settings: with
 // Redis configured, every replica shares its token and request budget through it. Without
 // client credentials the server runs without 1NCE (the mirror, streamer and local features
@@ -53,8 +50,8 @@ func (a *App) openOnce() error {
 	}
 	if a.redis != nil {
 		opts = append(opts,
-			once.WithTokenStore(oncestore.NewTokenStore(a.redis, redisOncePrefix)),
-			once.WithBudget(oncestore.NewBudgetStore(a.redis, redisOncePrefix)))
+			once.WithTokenStore(oncestore.NewTokenStore(a.redis, a.cfg.RedisPrefix+"once:")),
+			once.WithBudget(oncestore.NewBudgetStore(a.redis, a.cfg.RedisPrefix+"once:")))
 	}
 	c, err := once.New(a.cfg.OnceClientID, a.cfg.OnceClientSecret.Reveal(), opts...)
 	if err != nil {

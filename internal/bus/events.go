@@ -51,3 +51,17 @@ type StreamResumed struct {
 
 // Kind implements Event.
 func (StreamResumed) Kind() string { return "stream_resumed" }
+
+// BulkProgress says a bulk job moved: an item finished, or the job started, ended or was
+// cancelled. The dashboard streams it to whoever watches the job.
+type BulkProgress struct {
+	ID        string
+	JobKind   string // topup | update | configure
+	State     string
+	Total     int
+	Succeeded int
+	Failed    int
+}
+
+// Kind implements Event.
+func (BulkProgress) Kind() string { return "bulk_progress" }

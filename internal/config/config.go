@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,6 +41,7 @@ type Config struct {
 	DataDir     string `name:"data-dir" env:"ONCEFLEET_DATA_DIR" default:"./oncefleet-data" help:"Local state: SQLite file, generated keys."`
 	DatabaseURL Secret `name:"database-url" env:"ONCEFLEET_DATABASE_URL" help:"Empty: SQLite in the data dir; postgres://…: PostgreSQL (or ONCEFLEET_DATABASE_URL_FILE)."`
 	RedisURL    Secret `name:"redis-url" env:"ONCEFLEET_REDIS_URL" help:"Empty: in-memory cache; redis://…: shared cache, locks and limits (or ONCEFLEET_REDIS_URL_FILE)."`
+	RedisPrefix string `name:"redis-prefix" env:"ONCEFLEET_REDIS_PREFIX" default:"oncefleet:" help:"Prefix of every Redis key, so several deployments can share one Redis."`
 
 	OnceBaseURL      string `name:"once-base-url" env:"ONCEFLEET_ONCE_BASE_URL" default:"https://api.1nce.com/management-api" help:"1NCE Management API base URL."`
 	OnceClientID     string `name:"once-client-id" env:"ONCEFLEET_ONCE_CLIENT_ID" help:"1NCE API client id."`
@@ -52,6 +54,11 @@ type Config struct {
 
 	StreamerSilentAfter string `name:"streamer-silent-after" env:"ONCEFLEET_STREAMER_SILENT_AFTER" default:"30m" help:"Raise a stream-silent event when a Data Streamer stream type delivers nothing for this long."`
 	StreamerRetention   string `name:"streamer-retention" env:"ONCEFLEET_STREAMER_RETENTION" default:"192h" help:"Keep applied Data Streamer records this long for de-duplication (at least 192h: 1NCE re-delivers up to 7 days)."`
+
+	JWTKey         Secret `name:"jwt-key" env:"ONCEFLEET_JWT_KEY" help:"Signing key of access tokens (base64, at least 32 bytes; or ONCEFLEET_JWT_KEY_FILE). Empty: generated into the data dir on first start; replicas that do not share a data dir must all be given the same key."`
+	AccessTokenTTL string `name:"access-token-ttl" env:"ONCEFLEET_ACCESS_TOKEN_TTL" default:"15m" help:"Lifetime of access tokens from /api/v1/auth/login (1m to 24h)."`
+	APIRateLimit   string `name:"api-rate-limit" env:"ONCEFLEET_API_RATE_LIMIT" default:"100" help:"Requests per minute each API key or user may make (shared by replicas through Redis)."`
+	CORSOrigins    string `name:"cors-origins" env:"ONCEFLEET_CORS_ORIGINS" help:"Comma-separated origins allowed to call the API from a browser (e.g. https://ops.example.com); empty allows none."`
 
 	LogLevel  string `name:"log-level" env:"ONCEFLEET_LOG_LEVEL" default:"info" help:"debug, info, warn or error."`
 	LogFormat string `name:"log-format" env:"ONCEFLEET_LOG_FORMAT" default:"json" help:"json or text."`
@@ -71,6 +78,10 @@ type Resolved struct {
 	StreamerRetention   time.Duration
 	// Postgres reports whether DatabaseURL names a PostgreSQL server (else SQLite in DataDir).
 	Postgres bool
+	// AccessTokenTTL, APIRateLimit and CORSOrigins are the parsed API settings.
+	AccessTokenTTL time.Duration
+	APIRateLimit   int
+	CORSOrigins    []string
 }
 
 // secretFiles maps each secret to its *_FILE variable.
@@ -81,6 +92,7 @@ func (c *Config) secretFiles() map[string]*Secret {
 		"ONCEFLEET_ONCE_CLIENT_SECRET_FILE": &c.OnceClientSecret,
 		"ONCEFLEET_STREAMER_USERNAME_FILE":  &c.StreamerUsername,
 		"ONCEFLEET_STREAMER_PASSWORD_FILE":  &c.StreamerPassword,
+		"ONCEFLEET_JWT_KEY_FILE":            &c.JWTKey,
 	}
 }
 
@@ -139,6 +151,9 @@ func (c Config) Resolve(getenv func(string) string) (*Resolved, error) {
 	if u, err := url.Parse(c.OnceBaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		bad("ONCEFLEET_ONCE_BASE_URL", "once-base-url", "want an http(s) URL, got %q", c.OnceBaseURL)
 	}
+	if c.RedisPrefix == "" || len(c.RedisPrefix) > 64 || strings.ContainsAny(c.RedisPrefix, " \t\r\n{}") {
+		bad("ONCEFLEET_REDIS_PREFIX", "redis-prefix", "want 1 to 64 characters without spaces or braces, got %q", c.RedisPrefix)
+	}
 	if (c.OnceClientID == "") != (c.OnceClientSecret == "") {
 		bad("ONCEFLEET_ONCE_CLIENT_ID", "once-client-id", "set both ONCEFLEET_ONCE_CLIENT_ID and ONCEFLEET_ONCE_CLIENT_SECRET, or neither")
 	}
@@ -181,6 +196,28 @@ func (c Config) Resolve(getenv func(string) string) (*Resolved, error) {
 		bad("ONCEFLEET_STREAMER_RETENTION", "streamer-retention", "want a duration of at least 192h, got %q", c.StreamerRetention)
 	}
 	r.StreamerRetention = d
+	if d, err = time.ParseDuration(c.AccessTokenTTL); err != nil || d < time.Minute || d > 24*time.Hour {
+		bad("ONCEFLEET_ACCESS_TOKEN_TTL", "access-token-ttl", "want a duration from 1m to 24h, got %q", c.AccessTokenTTL)
+	}
+	r.AccessTokenTTL = d
+	if n, err := strconv.Atoi(c.APIRateLimit); err != nil || n < 1 || n > 10_000_000 {
+		bad("ONCEFLEET_API_RATE_LIMIT", "api-rate-limit", "want requests per minute from 1 to 10000000, got %q", c.APIRateLimit)
+	} else {
+		r.APIRateLimit = n
+	}
+	if k := c.JWTKey.Reveal(); k != "" && len(k) < 32 {
+		bad("ONCEFLEET_JWT_KEY", "jwt-key", "must be at least 32 bytes (e.g. openssl rand -base64 32)")
+	}
+	for _, o := range strings.Split(c.CORSOrigins, ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if u, err := url.Parse(strings.Replace(o, "*.", "x.", 1)); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || o == "*" {
+			bad("ONCEFLEET_CORS_ORIGINS", "cors-origins", "want origins like https://ops.example.com, got %q", o)
+			continue
+		}
+		r.CORSOrigins = append(r.CORSOrigins, o)
+	}
 	if len(errs) > 0 {
 		// One line: start-up errors are read in terminals and single-line log collectors.
 		return nil, fmt.Errorf("config: %s", strings.Join(errs, "; "))
@@ -195,4 +232,25 @@ func (r *Resolved) Logger(w interface{ Write([]byte) (int, error) }) *slog.Logge
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// Defaults returns the configuration with every setting at its documented default (the
+// `default` tags kong applies on the command line). Tests and embedders start from it.
+func Defaults() Config {
+	var c Config
+	v := reflect.ValueOf(&c).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		def, ok := t.Field(i).Tag.Lookup("default")
+		if !ok {
+			continue
+		}
+		switch f := v.Field(i); f.Kind() {
+		case reflect.String:
+			f.SetString(def)
+		case reflect.Bool:
+			f.SetBool(def == "true")
+		}
+	}
+	return c
 }

@@ -9,9 +9,9 @@ import (
 )
 
 func valid() Config {
-	return Config{Addr: "127.0.0.1:8080", DataDir: "./d", OnceBaseURL: "https://api.1nce.com/management-api",
-		OnceAPI: "auto", OnceRate: "10", LogLevel: "info", LogFormat: "json", ShutdownTimeout: "30s",
-		StreamerSilentAfter: "30m", StreamerRetention: "192h"}
+	c := Defaults()
+	c.DataDir = "./d"
+	return c
 }
 
 func TestResolve(t *testing.T) {
@@ -36,6 +36,11 @@ func TestResolve(t *testing.T) {
 		{"short retention", func(c *Config) { c.StreamerRetention = "24h" }, "ONCEFLEET_STREAMER_RETENTION"},
 		{"bad silence", func(c *Config) { c.StreamerSilentAfter = "5s" }, "ONCEFLEET_STREAMER_SILENT_AFTER"},
 		{"postgres", func(c *Config) { c.DatabaseURL = "postgres://u@127.0.0.1:5432/db" }, ""},
+		{"bad token ttl", func(c *Config) { c.AccessTokenTTL = "48h" }, "ONCEFLEET_ACCESS_TOKEN_TTL"},
+		{"bad rate limit", func(c *Config) { c.APIRateLimit = "0" }, "ONCEFLEET_API_RATE_LIMIT"},
+		{"short jwt key", func(c *Config) { c.JWTKey = "short" }, "ONCEFLEET_JWT_KEY"},
+		{"bad cors", func(c *Config) { c.CORSOrigins = "https://ok.example.com, *" }, "ONCEFLEET_CORS_ORIGINS"},
+		{"cors", func(c *Config) { c.CORSOrigins = "https://ops.example.com,http://localhost:5173,https://*.example.org" }, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,5 +114,15 @@ func TestEverySecretHasAFileVariant(t *testing.T) {
 	}
 	if secrets != len(have) {
 		t.Errorf("%d file variants for %d secrets", len(have), secrets)
+	}
+}
+
+func TestDefaultsResolve(t *testing.T) {
+	c := Defaults()
+	if c.Addr != "127.0.0.1:8080" || !c.MigrateOnStart || c.APIRateLimit != "100" {
+		t.Fatalf("defaults = %+v", c)
+	}
+	if _, err := c.Resolve(func(string) string { return "" }); err != nil {
+		t.Fatalf("the defaults do not resolve: %v", err)
 	}
 }

@@ -113,3 +113,6 @@ func NormalizeDecimal(s string) string {
 	}
 	return s
 }
+
+// IsDecimal reports whether s is a non-empty decimal the stores accept as an amount.
+func IsDecimal(s string) bool { return s != "" && validDecimal("", s) == nil }

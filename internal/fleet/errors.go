@@ -6,6 +6,7 @@ package fleet
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an error for callers: the API maps each code to one HTTP status in one place.
@@ -24,6 +25,25 @@ const (
 	CodeUpstream     Code = "upstream_error" // 1NCE failed: 502
 	CodeUnsupported  Code = "upstream_unsupported"
 	CodeInternal     Code = "internal" // 500: a bug, never bad input
+
+	// CodeUpstreamTimeout: 1NCE did not answer in time (504). For a money-costing call the
+	// outcome is unknown; the body says how to reconcile.
+	CodeUpstreamTimeout Code = "upstream_timeout"
+	// CodeUpstreamRejected: 1NCE refused the request as invalid (its 400/422); the detail
+	// carries 1NCE's message and upstream_code its error code.
+	CodeUpstreamRejected Code = "upstream_rejected"
+	// CodeUpstreamAuth: 1NCE refused oncefleet's own API credentials (502): an operator must
+	// fix ONCEFLEET_ONCE_CLIENT_ID/SECRET; the caller did nothing wrong.
+	CodeUpstreamAuth Code = "upstream_auth"
+	// CodeOutcomeUnknown: a money-costing call reached 1NCE but no answer came back, so it may
+	// or may not have been booked (502). Never retried automatically.
+	CodeOutcomeUnknown Code = "outcome_unknown"
+	// CodeMethodNotAllowed: the resource exists but not with this method (405).
+	CodeMethodNotAllowed Code = "method_not_allowed"
+	// CodeIdempotencyReused: an Idempotency-Key came back with a different request (422).
+	CodeIdempotencyReused Code = "idempotency_key_reused"
+	// CodeIdempotencyInFlight: the first request with this Idempotency-Key is still running (409).
+	CodeIdempotencyInFlight Code = "idempotency_in_flight"
 )
 
 // Sentinel errors that stores and services wrap; test with errors.Is.
@@ -39,6 +59,12 @@ type Error struct {
 	Message string
 	// Field names the offending input, when one does (e.g. "iccid", "records[17].id").
 	Field string
+	// UpstreamCode keeps 1NCE's error code when 1NCE failed the call.
+	UpstreamCode string
+	// UpstreamRequestID is 1NCE's request id of the failed call, for a support ticket.
+	UpstreamRequestID string
+	// RetryAfter tells the client when trying again makes sense (rate limits, 1NCE busy).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/oncefleet/oncefleet/internal/fleet"
 )
@@ -30,6 +32,10 @@ type Problem struct {
 	RequestID string `json:"request_id,omitempty"`
 	// UpstreamCode keeps 1NCE's errorCode when 1NCE failed the call.
 	UpstreamCode string `json:"upstream_code,omitempty"`
+	// UpstreamRequestID is 1NCE's request id of the failed call.
+	UpstreamRequestID string `json:"upstream_request_id,omitempty"`
+	// RetryAfter becomes the Retry-After header; it is not part of the body.
+	RetryAfter time.Duration `json:"-"`
 }
 
 // Status maps a domain error code to its HTTP status.
@@ -51,8 +57,16 @@ func Status(code fleet.Code) int {
 		return http.StatusTooManyRequests
 	case fleet.CodeUnavailable:
 		return http.StatusServiceUnavailable
-	case fleet.CodeUpstream:
+	case fleet.CodeUpstream, fleet.CodeUpstreamAuth, fleet.CodeOutcomeUnknown:
 		return http.StatusBadGateway
+	case fleet.CodeUpstreamTimeout:
+		return http.StatusGatewayTimeout
+	case fleet.CodeUpstreamRejected, fleet.CodeIdempotencyReused:
+		return http.StatusUnprocessableEntity
+	case fleet.CodeIdempotencyInFlight:
+		return http.StatusConflict
+	case fleet.CodeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
 	case fleet.CodeUnsupported:
 		return http.StatusNotImplemented
 	default:
@@ -68,6 +82,11 @@ func FromError(err error) Problem {
 	var fe *fleet.Error
 	if errors.As(err, &fe) {
 		p.Field = fe.Field
+		p.UpstreamCode = fe.UpstreamCode
+		p.UpstreamRequestID = fe.UpstreamRequestID
+		if fe.RetryAfter > 0 {
+			p.RetryAfter = fe.RetryAfter
+		}
 	}
 	return p
 }
@@ -80,6 +99,9 @@ func Write(w http.ResponseWriter, p Problem) {
 	}
 	if p.RequestID == "" {
 		p.RequestID = w.Header().Get("X-Request-Id")
+	}
+	if p.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((p.RetryAfter+time.Second-1)/time.Second), 10))
 	}
 	w.Header().Set("Content-Type", ContentType)
 	w.Header().Set("X-Content-Type-Options", "nosniff")

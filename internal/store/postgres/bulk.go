@@ -84,6 +84,17 @@ func (s *Store) ListBulkOperations(ctx context.Context, limit, offset int) ([]fl
 	return out, total, nil
 }
 
+// ActiveBulkOperations returns up to limit queued and running operations, oldest first: the
+// order workers serve them in.
+func (s *Store) ActiveBulkOperations(ctx context.Context, limit int) ([]fleet.BulkOperation, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+bulkOpCols+` FROM bulk_operations WHERE state IN ($1, $2) ORDER BY created_at, id LIMIT $3`,
+		string(fleet.BulkQueued), string(fleet.BulkRunning), fleet.ClampLimit(limit))
+	if err != nil {
+		return nil, translate(err, "active bulk operations")
+	}
+	return scanAll(rows, "active bulk operations", scanBulkOp)
+}
+
 func scanBulkItems(rows pgx.Rows, what string) ([]fleet.BulkItem, error) {
 	defer rows.Close()
 	var out []fleet.BulkItem

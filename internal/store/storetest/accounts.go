@@ -64,6 +64,7 @@ type AccountStore interface {
 	CreateBulkOperation(ctx context.Context, op *fleet.BulkOperation, iccids []string) error
 	BulkOperationByID(ctx context.Context, id string) (*fleet.BulkOperation, error)
 	ListBulkOperations(ctx context.Context, limit, offset int) ([]fleet.BulkOperation, int, error)
+	ActiveBulkOperations(ctx context.Context, limit int) ([]fleet.BulkOperation, error)
 	ListBulkItems(ctx context.Context, id string, f fleet.BulkItemFilter) ([]fleet.BulkItem, int, error)
 	ClaimBulkItems(ctx context.Context, id string, limit int, staleAfter time.Duration) ([]fleet.BulkItem, error)
 	FinishBulkItem(ctx context.Context, id, iccid string, ok bool, errMsg string) (*fleet.BulkOperation, error)

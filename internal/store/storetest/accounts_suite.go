@@ -998,6 +998,27 @@ func testBulkOperations(t *testing.T, s AccountStore) {
 	if total != 2 || len(ops) != 2 {
 		t.Fatalf("list ops: %d %+v", total, ops)
 	}
+
+	// Only queued and running operations are active, oldest first.
+	active, err := s.ActiveBulkOperations(ctx, 10)
+	must(t, err, "active: none")
+	if len(active) != 0 {
+		t.Fatalf("active with every operation finished or cancelled: %+v", active)
+	}
+	q1 := &fleet.BulkOperation{Kind: "update"}
+	must(t, s.CreateBulkOperation(ctx, q1, []string{"a"}), "create q1")
+	q2 := &fleet.BulkOperation{Kind: "update"}
+	must(t, s.CreateBulkOperation(ctx, q2, []string{"a", "b"}), "create q2")
+	_, err = s.ClaimBulkItems(ctx, q2.ID, 1, time.Hour)
+	must(t, err, "claim q2")
+	active, err = s.ActiveBulkOperations(ctx, 10)
+	must(t, err, "active")
+	if len(active) != 2 || active[0].ID != q1.ID || active[1].ID != q2.ID || active[1].State != fleet.BulkRunning {
+		t.Fatalf("active = %+v, want q1 (queued) then q2 (running)", active)
+	}
+	if one, err := s.ActiveBulkOperations(ctx, 1); err != nil || len(one) != 1 || one[0].ID != q1.ID {
+		t.Fatalf("active limit 1 = %+v, %v", one, err)
+	}
 }
 
 func testBulkConcurrentWorkers(t *testing.T, s AccountStore) {
