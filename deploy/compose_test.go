@@ -139,7 +139,7 @@ func TestComposeSimulatorIsOptional(t *testing.T) {
 // TestComposeRequiresPasswords checks that the stack has no default passwords: without them
 // compose refuses to load, naming the variable.
 func TestComposeRequiresPasswords(t *testing.T) {
-	for _, missing := range []string{"POSTGRES_PASSWORD", "REDIS_PASSWORD", "GRAFANA_ADMIN_PASSWORD"} {
+	for _, missing := range []string{"POSTGRES_PASSWORD", "REDIS_PASSWORD", "GRAFANA_ADMIN_PASSWORD", "ONCEFLEET_JWT_KEY"} {
 		env := exampleEnv(t)
 		delete(env, missing)
 		_, err := loadCompose(t, env)

@@ -141,7 +141,7 @@ func checkObjects(t *testing.T, r *rendered) {
 		case *corev1.Secret:
 			secrets[o.Name] = true
 			for k := range o.Data {
-				if !slices.Contains([]string{"database-url", "redis-url", "once-client-secret", "streamer-username", "streamer-password"}, k) {
+				if !slices.Contains([]string{"database-url", "redis-url", "once-client-secret", "streamer-username", "streamer-password", "jwt-key"}, k) {
 					t.Errorf("Secret %s has key %s, which no pod reads", o.Name, k)
 				}
 			}
@@ -334,8 +334,9 @@ func TestHelmProductionValues(t *testing.T) {
 func TestHelmChartCreatesSecretAndMigrationSecret(t *testing.T) {
 	r, err := render(t, "", map[string]any{
 		"database": map[string]any{"engine": "postgres"},
-		"secrets":  map[string]any{"databaseURL": "postgres://u:change-me@db:5432/x", "redisURL": "redis://redis:6379/0"},
-		"serve":    map[string]any{"replicas": 2},
+		"secrets": map[string]any{"databaseURL": "postgres://u:change-me@db:5432/x", "redisURL": "redis://redis:6379/0",
+			"jwtKey": "change-me-change-me-change-me-change-me"},
+		"serve": map[string]any{"replicas": 2},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -369,6 +370,9 @@ func TestHelmRefusesBrokenShapes(t *testing.T) {
 		"replicas without redis": {map[string]any{"database": map[string]any{"engine": "postgres"},
 			"secrets": map[string]any{"databaseURL": "postgres://db/x"}, "worker": map[string]any{"enabled": true}}, "secrets.redisURL"},
 		"unknown engine": {map[string]any{"database": map[string]any{"engine": "mysql"}}, "sqlite or postgres"},
+		"replicas without a signing key": {map[string]any{"database": map[string]any{"engine": "postgres"},
+			"secrets": map[string]any{"databaseURL": "postgres://db/x", "redisURL": "redis://r/0"},
+			"serve":   map[string]any{"autoscaling": map[string]any{"enabled": true}}}, "secrets.jwtKey"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := render(t, "", tc.values)

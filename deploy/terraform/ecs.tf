@@ -22,6 +22,7 @@ locals {
     { name = "ONCEFLEET_DATABASE_URL", valueFrom = aws_secretsmanager_secret.database_url.arn },
     { name = "ONCEFLEET_REDIS_URL", valueFrom = aws_secretsmanager_secret.redis_url.arn },
     { name = "ONCEFLEET_STREAMER_PASSWORD", valueFrom = aws_secretsmanager_secret.streamer_password.arn },
+    { name = "ONCEFLEET_JWT_KEY", valueFrom = aws_secretsmanager_secret.jwt_key.arn },
     ], var.once_client_id == "" ? [] : [
     { name = "ONCEFLEET_ONCE_CLIENT_SECRET", valueFrom = aws_secretsmanager_secret.once_client_secret.arn },
   ])
@@ -87,6 +88,7 @@ data "aws_iam_policy_document" "read_secrets" {
       aws_secretsmanager_secret.redis_url.arn,
       aws_secretsmanager_secret.once_client_secret.arn,
       aws_secretsmanager_secret.streamer_password.arn,
+      aws_secretsmanager_secret.jwt_key.arn,
     ]
   }
 }

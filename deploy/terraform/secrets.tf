@@ -6,6 +6,21 @@ resource "random_password" "streamer" {
   special = false
 }
 
+resource "random_password" "jwt" {
+  length  = 48
+  special = false
+}
+
+resource "aws_secretsmanager_secret" "jwt_key" {
+  name        = "${var.name}/jwt-key"
+  description = "ONCEFLEET_JWT_KEY: signing key of access tokens, shared by every serve task"
+}
+
+resource "aws_secretsmanager_secret_version" "jwt_key" {
+  secret_id     = aws_secretsmanager_secret.jwt_key.id
+  secret_string = random_password.jwt.result
+}
+
 resource "aws_secretsmanager_secret" "database_url" {
   name        = "${var.name}/database-url"
   description = "ONCEFLEET_DATABASE_URL"

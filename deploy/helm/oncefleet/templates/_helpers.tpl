@@ -57,7 +57,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{/* The ONCEFLEET_* variables that come from Secret keys; absent keys leave them unset. */}}
 {{- define "oncefleet.secretEnv" -}}
 {{- $secret := include "oncefleet.secretName" . }}
-{{- range $env, $key := dict "ONCEFLEET_DATABASE_URL" "database-url" "ONCEFLEET_REDIS_URL" "redis-url" "ONCEFLEET_ONCE_CLIENT_SECRET" "once-client-secret" "ONCEFLEET_STREAMER_USERNAME" "streamer-username" "ONCEFLEET_STREAMER_PASSWORD" "streamer-password" }}
+{{- range $env, $key := dict "ONCEFLEET_DATABASE_URL" "database-url" "ONCEFLEET_REDIS_URL" "redis-url" "ONCEFLEET_ONCE_CLIENT_SECRET" "once-client-secret" "ONCEFLEET_STREAMER_USERNAME" "streamer-username" "ONCEFLEET_STREAMER_PASSWORD" "streamer-password" "ONCEFLEET_JWT_KEY" "jwt-key" }}
 - name: {{ $env }}
   valueFrom:
     secretKeyRef:
@@ -83,6 +83,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 {{- if and (not $v.secrets.existingSecret) (not $v.secrets.redisURL) (or (gt (int $v.serve.replicas) 1) $v.serve.autoscaling.enabled $v.worker.enabled) }}
 {{- fail "more than one oncefleet process must share the 1NCE token and request budget: set secrets.redisURL (or the key redis-url of secrets.existingSecret)" }}
+{{- end }}
+{{- if and (not $v.secrets.existingSecret) (not $v.secrets.jwtKey) (or (gt (int $v.serve.replicas) 1) $v.serve.autoscaling.enabled) }}
+{{- fail "serve replicas must verify each other's access tokens: set secrets.jwtKey (openssl rand -base64 32), or the key jwt-key of secrets.existingSecret" }}
 {{- end }}
 {{- end }}
 {{- end }}
