@@ -26,7 +26,7 @@ func (a *App) buildControl() error {
 	a.control = svc
 	a.background = append(a.background, func(ctx context.Context) error {
 		return svc.RunBulkJobs(ctx, control.BulkRunnerOptions{})
-	})
+	}, svc.RunMirrorWriter)
 	return nil
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/oncefleet/oncefleet/internal/config"
 	"github.com/oncefleet/oncefleet/internal/fleet"
 	"github.com/oncefleet/oncefleet/internal/store/dbtest"
+	"github.com/oncefleet/oncefleet/internal/store/storetest"
 	"github.com/oncefleet/oncefleet/oncesim"
 )
 
@@ -47,6 +48,8 @@ type Options struct {
 	Sim oncesim.Options
 	// NoUpstream starts the server without 1NCE credentials (no simulator).
 	NoUpstream bool
+	// MirrorSIMs fills the mirror with that many SIMs (the simulator's ICCIDs) before start.
+	MirrorSIMs int
 	// Configure adjusts the server's configuration before it starts.
 	Configure func(*config.Config)
 }
@@ -115,14 +118,14 @@ func Start(t testing.TB, o Options) *Env {
 	}
 	e.cfg = c
 	e.log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	e.seed()
+	e.seed(o.MirrorSIMs)
 	e.startApp()
 	t.Cleanup(e.Stop)
 	return e
 }
 
 // seed migrates the database and creates a user and an API key per role.
-func (e *Env) seed() {
+func (e *Env) seed(mirrorSIMs int) {
 	t := e.t
 	ctx := context.Background()
 	cfg, err := e.cfg.Resolve(func(string) string { return "" })
@@ -136,6 +139,14 @@ func (e *Env) seed() {
 	defer st.Close()
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatalf("apptest: migrate: %v", err)
+	}
+	if mirrorSIMs > 0 {
+		sims := storetest.BenchSIMs(mirrorSIMs)
+		for i := 0; i < len(sims); i += 10_000 {
+			if err := st.UpsertSIMs(ctx, sims[i:min(i+10_000, len(sims))]); err != nil {
+				t.Fatalf("apptest: mirror: %v", err)
+			}
+		}
 	}
 	e.AdminEmail, e.AdminPassword = "admin@test.example", "admin-password-"+rand.Text()[:8]
 	for _, role := range []fleet.Role{fleet.RoleViewer, fleet.RoleOperator, fleet.RoleAdmin} {

@@ -128,6 +128,8 @@ type Service struct {
 	now   func() time.Time
 	// wake starts the bulk runner at once when this process creates a job.
 	wake chan struct{}
+	// mirror holds fresh reads' records until the background writer stores them.
+	mirror mirrorQueue
 }
 
 // New returns a Service.
@@ -142,7 +144,7 @@ func New(opts Options) (*Service, error) {
 		opts.Now = time.Now
 	}
 	return &Service{store: opts.Store, up: opts.Upstream, cache: opts.Cache, bus: opts.Bus, log: opts.Logger, now: opts.Now,
-		wake: make(chan struct{}, 1)}, nil
+		wake: make(chan struct{}, 1), mirror: mirrorQueue{kick: make(chan struct{}, 1)}}, nil
 }
 
 // HasUpstream reports whether 1NCE credentials are configured.

@@ -59,7 +59,7 @@ func (s *Service) SIMJSON(ctx context.Context, iccid string, refresh bool) (Read
 			return Read[json.RawMessage]{}, err
 		}
 	}
-	sim, err := s.refreshSIM(ctx, iccid)
+	sim, err := s.readSIM(ctx, iccid)
 	if err != nil {
 		if !degraded(err) {
 			return Read[json.RawMessage]{}, err
@@ -79,6 +79,40 @@ func (s *Service) SIMJSON(ctx context.Context, iccid string, refresh bool) (Read
 		return Read[json.RawMessage]{}, err
 	}
 	return fresh(json.RawMessage(raw), sim.LastSyncedAt), nil
+}
+
+// readSIM reads one SIM from 1NCE for a reader and answers with the record the mirror will
+// hold; a SIM already mirrored is written in the background (mirrorwrite.go), a new one at
+// once.
+func (s *Service) readSIM(ctx context.Context, iccid string) (fleet.SIM, error) {
+	up, err := s.upstream()
+	if err != nil {
+		return fleet.SIM{}, err
+	}
+	got, err := up.GetSIM(ctx, iccid)
+	if err != nil {
+		return fleet.SIM{}, upstreamErr(err, "reading the SIM")
+	}
+	now := s.now()
+	rec := mirror.SIM(got, now)
+	stored, err := s.store.GetSIM(ctx, iccid)
+	if err != nil || !s.queueSIM(rec) {
+		if err != nil && !errors.Is(err, fleet.ErrNotFound) {
+			return fleet.SIM{}, err
+		}
+		if err := s.store.UpsertSIMs(ctx, []fleet.SIM{rec}); err != nil {
+			return fleet.SIM{}, fmt.Errorf("sim %s: store: %w", iccid, err)
+		}
+		s.invalidateSIM(ctx, iccid)
+		return s.store.GetSIM(ctx, iccid)
+	}
+	merged := fleet.MergeSIM(stored, rec, now)
+	if raw, err := stampedJSON(merged.LastSyncedAt, merged); err == nil {
+		if err := s.cache.Set(context.WithoutCancel(ctx), cache.SIMDetailKey(iccid), raw, cache.TTLSIMDetail); err != nil {
+			s.log.WarnContext(ctx, "cache update failed", "iccid", iccid, "err", err)
+		}
+	}
+	return merged, nil
 }
 
 // refreshSIM reads one SIM from 1NCE, stores it in the mirror and returns the mirror record
@@ -231,6 +265,7 @@ func (s *Service) UpdateSIM(ctx context.Context, a Actor, iccid string, c SIMCha
 			return fleet.SIM{}, au.done(ctx, upstreamErr(err, "updating the SIM"))
 		}
 	}
+	s.dropQueuedSIM(iccid)
 	local := fleet.SIMUpdate{Label: c.Label, IMEILock: c.IMEILock, Metadata: c.Metadata}
 	if upd != nil && upd.Status != "" {
 		st := string(upd.Status)

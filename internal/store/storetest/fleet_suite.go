@@ -25,6 +25,7 @@ func RunFleet(t *testing.T, newStore func(t *testing.T) FleetStore) {
 		{"SIMRoundTrip", fleetTestSIMRoundTrip},
 		{"SIMNotFound", fleetTestSIMNotFound},
 		{"SIMUpsertMerge", fleetTestSIMUpsertMerge},
+		{"SIMMergeMatchesStore", fleetTestSIMMergeMatchesStore},
 		{"SIMUpsertValidation", fleetTestSIMUpsertValidation},
 		{"SIMUpsertDuplicatesInBatch", fleetTestSIMUpsertDuplicates},
 		{"SIMUpsertBigBatch", fleetTestSIMUpsertBigBatch},
@@ -221,6 +222,41 @@ func fleetTestSIMUpsertMerge(t *testing.T, s FleetStore) {
 		t.Errorf("given quota fields: %+v", got)
 	}
 	fleetJSONEqual(t, got.Metadata, given.Metadata, "metadata replaced")
+}
+
+// fleetTestSIMMergeMatchesStore holds fleet.MergeSIM (which lets a read answer before its
+// mirror write lands) to what the store's upsert really keeps.
+func fleetTestSIMMergeMatchesStore(t *testing.T, s FleetStore) {
+	ctx := context.Background()
+	full := fleetFullSIM("8988280666000000020")
+	bare := fleet.SIM{ICCID: "8988280666000000020", IMSI: "901405100000020", Status: "Disabled", Label: "renamed", LastSyncedAt: fleetBase.Add(4 * time.Hour)}
+	given := bare
+	given.Online, given.LastSeenAt, given.DataQuotaStatus, given.SMSLeft = false, fleetBase.Add(6*time.Hour), "EXHAUSTED", fleetPtr(int64(3))
+	given.Metadata = json.RawMessage(`{"site":"Bonn"}`)
+	same := full
+	same.LastSyncedAt = fleetBase.Add(5 * time.Hour)
+	for i, c := range []struct {
+		name         string
+		stored, next fleet.SIM
+	}{{"sync page over a full record", full, bare}, {"given values", full, given}, {"identical", full, same}, {"full over bare", bare, full}} {
+		iccid := fmt.Sprintf("89882806660000001%02d", i)
+		c.stored.ICCID, c.next.ICCID = iccid, iccid
+		fleetMust(t, s.UpsertSIMs(ctx, []fleet.SIM{c.stored}), c.name+": first")
+		before, err := s.GetSIM(ctx, iccid)
+		fleetMust(t, err, c.name+": get")
+		now := time.Now().UTC()
+		want := fleet.MergeSIM(before, c.next, now)
+		fleetMust(t, s.UpsertSIMs(ctx, []fleet.SIM{c.next}), c.name+": second")
+		got, err := s.GetSIM(ctx, iccid)
+		fleetMust(t, err, c.name+": get")
+		if !reflect.DeepEqual(fleetNormSIM(got), fleetNormSIM(want)) {
+			t.Errorf("%s: store kept\n%+v\nMergeSIM predicted\n%+v", c.name, fleetNormSIM(got), fleetNormSIM(want))
+		}
+		fleetJSONEqual(t, got.Metadata, want.Metadata, c.name+": metadata")
+		if moved := !got.UpdatedAt.Equal(before.UpdatedAt); moved != !want.UpdatedAt.Equal(before.UpdatedAt) {
+			t.Errorf("%s: store moved updated_at %v, MergeSIM %v", c.name, moved, !moved)
+		}
+	}
 }
 
 func fleetTestSIMUpsertValidation(t *testing.T, s FleetStore) {
