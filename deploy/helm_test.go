@@ -47,6 +47,8 @@ var kinds = map[string]func() any{
 type rendered struct {
 	objects []any
 	names   map[string]bool // kind/name of every object
+	// existingSecret is the Secret the values say exists outside the chart ("" for none).
+	existingSecret string
 }
 
 func (r *rendered) all(kind string) []any {
@@ -83,6 +85,9 @@ func render(t *testing.T, valuesFile string, overrides map[string]any) (*rendere
 		return nil, err
 	}
 	r := &rendered{names: map[string]bool{}}
+	if sec, ok := rv["Values"].(chartutil.Values)["secrets"].(map[string]any); ok {
+		r.existingSecret, _ = sec["existingSecret"].(string)
+	}
 	for _, name := range slices.Sorted(maps.Keys(out)) {
 		if !strings.HasSuffix(name, ".yaml") {
 			continue
@@ -133,7 +138,7 @@ func stripComments(doc string) string {
 // checkObjects applies the checks every rendering must pass.
 func checkObjects(t *testing.T, r *rendered) {
 	t.Helper()
-	configMaps, secrets := map[string]*corev1.ConfigMap{}, map[string]bool{}
+	configMaps, secrets := map[string]*corev1.ConfigMap{}, map[string]bool{r.existingSecret: r.existingSecret != ""}
 	for _, o := range r.objects {
 		switch o := o.(type) {
 		case *corev1.ConfigMap:
@@ -160,6 +165,9 @@ func checkObjects(t *testing.T, r *rendered) {
 		for _, c := range d.Spec.Template.Spec.Containers {
 			for _, e := range c.Env {
 				vars = append(vars, e.Name)
+				if ref := e.ValueFrom; ref != nil && ref.SecretKeyRef != nil && !secrets[ref.SecretKeyRef.Name] {
+					t.Errorf("Deployment %s reads Secret %s, which is neither rendered nor secrets.existingSecret", d.Name, ref.SecretKeyRef.Name)
+				}
 			}
 			for _, ef := range c.EnvFrom {
 				cm, ok := configMaps[ef.ConfigMapRef.Name]
@@ -206,7 +214,6 @@ func checkObjects(t *testing.T, r *rendered) {
 			t.Errorf("Service %s selects no Deployment's pods", s.Name)
 		}
 	}
-	_ = secrets
 }
 
 func selectsDeployment(sel map[string]string, pods map[string]labels.Set) bool {
