@@ -311,7 +311,7 @@ func (s *Service) AutoTopUp(ctx context.Context, a Actor, r AutoTopUpRequest) ([
 	if r.MaxPerMonth == 0 {
 		r.MaxPerMonth = 1
 	}
-	targets := r.ICCIDs
+	var targets []string
 	switch {
 	case r.FleetDefault && len(r.ICCIDs) > 0:
 		return nil, au.done(ctx, fleet.Invalid("iccids", "must be empty with fleet_default"))

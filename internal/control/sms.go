@@ -13,16 +13,16 @@ import (
 	"github.com/oncefleet/oncefleet/once"
 )
 
-// TTLSMS bounds how old a SIM's SMS list or one SMS may be when served from the cache:
+// TTLMessages bounds how old a SIM's SMS list or one SMS may be when served from the cache:
 // delivery states change within seconds to minutes.
-const TTLSMS = 30 * time.Second
+const TTLMessages = 30 * time.Second
 
 // smsRefreshWindow is how many of a SIM's newest SMS a list read fetches from 1NCE into the
 // mirror (one request of the budget); older ones are in the mirror already.
 const smsRefreshWindow = 100
 
 // SMSList returns a page of a SIM's SMS from the mirror, after refreshing the mirror with the
-// newest SMS 1NCE has (at most once per TTLSMS); with 1NCE unavailable the mirror's page is
+// newest SMS 1NCE has (at most once per TTLMessages); with 1NCE unavailable the mirror's page is
 // returned marked stale.
 func (s *Service) SMSList(ctx context.Context, iccid string, page, pageSize int) (Read[fleet.Page[fleet.SMS]], error) {
 	f, err := fleet.SMSFilter{ICCID: iccid, Page: page, PageSize: pageSize}.Normalize()
@@ -32,7 +32,7 @@ func (s *Service) SMSList(ctx context.Context, iccid string, page, pageSize int)
 	if err := ValidateICCID("iccid", iccid); err != nil {
 		return Read[fleet.Page[fleet.SMS]]{}, err
 	}
-	refreshed, err := readThrough(ctx, s, cache.SIMPrefix(iccid)+":sms:refresh", TTLSMS, "SMS list",
+	refreshed, err := readThrough(ctx, s, cache.SIMPrefix(iccid)+":sms:refresh", TTLMessages, "SMS list",
 		func(ctx context.Context) (int, error) {
 			up, err := s.upstream()
 			if err != nil {
@@ -79,7 +79,7 @@ func (s *Service) SMS(ctx context.Context, iccid string, id int64, refresh bool)
 	}
 	key := cache.SIMPrefix(iccid) + ":sms:" + strconv.FormatInt(id, 10)
 	s.forget(ctx, key, refresh)
-	return readThrough(ctx, s, key, TTLSMS, "SMS",
+	return readThrough(ctx, s, key, TTLMessages, "SMS",
 		func(ctx context.Context) (fleet.SMS, error) { return s.refreshSMS(ctx, iccid, id) },
 		func(ctx context.Context) (fleet.SMS, time.Time, error) {
 			m, err := s.store.GetSMS(ctx, iccid, id)

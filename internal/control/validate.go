@@ -3,6 +3,7 @@ package control
 import (
 	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/oncefleet/oncefleet/internal/fleet"
 )
@@ -178,8 +179,8 @@ func ValidateSMSPayload(field, payload string, concatenate bool) (SMSEncoding, i
 	if payload == "" {
 		return "", 0, fleet.Invalid(field, "must not be empty")
 	}
-	if strings.IndexByte(payload, 0) >= 0 {
-		return "", 0, fleet.Invalid(field, "contains a NUL character")
+	if strings.IndexByte(payload, 0) >= 0 || !utf8.ValidString(payload) {
+		return "", 0, fleet.Invalid(field, "contains a NUL character or invalid UTF-8")
 	}
 	enc, units, parts := SMSLength(payload)
 	if parts > 1 && !concatenate {
