@@ -3,7 +3,8 @@
 # raw output in bench/out/ (not committed). Needs PostgreSQL and Redis on 127.0.0.1, like the
 # tests. Run it on a quiet machine: the numbers are wall-clock.
 #
-#   bench/run.sh            all of them (about 10 minutes; the 1M-SIM query seeds a million rows)
+#   bench/run.sh            all of them (about 20 minutes; the 1M-SIM query seeds a million rows,
+#                           the rate-limited sync takes 100 s by design)
 #   bench/run.sh streamer   only the lines whose name matches
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,3 +33,6 @@ run ratelimit         ./internal/ratelimit/      'BenchmarkAllow' 2s
 run httpmw            ./internal/httpmw/         'BenchmarkStack' 2s
 run accounts-postgres ./internal/store/postgres/ 'BenchmarkAccounts' 2s
 run accounts-sqlite   ./internal/store/sqlite/   'BenchmarkAccounts' 2s
+run sync-100k         ./internal/fleetsync/      'BenchmarkFullSync100k$' 1x
+run sync-1m           ./internal/fleetsync/      'BenchmarkFullSync1M$' 1x
+run sync-limited      ./internal/fleetsync/      'BenchmarkFullSync100kLimited' 1x

@@ -646,6 +646,34 @@ func TestHooksSeeEveryExchange(t *testing.T) {
 	}
 }
 
+func TestObserveRequestsCountsOneCallsAttempts(t *testing.T) {
+	var n atomic.Int64
+	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		okJSON(w, r)
+	})
+	c := newTestClient(t, f)
+	var inner, outer atomic.Int64
+	ctx := ObserveRequests(t.Context(), func(i RequestInfo) { outer.Add(1) })
+	ictx := ObserveRequests(ctx, func(i RequestInfo) { inner.Add(1) })
+	if _, err := c.do(ictx, getSims(), nil); err != nil {
+		t.Fatal(err)
+	}
+	// The token fetch this call started, the 500 and the retry.
+	if inner.Load() != 3 || outer.Load() != 3 {
+		t.Fatalf("observers saw inner %d, outer %d exchanges, want 3 and 3", inner.Load(), outer.Load())
+	}
+	if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if inner.Load() != 3 || outer.Load() != 3 {
+		t.Fatalf("a call without the observer's context was reported (%d, %d)", inner.Load(), outer.Load())
+	}
+}
+
 // BenchmarkClientGet measures the client's overhead per call (token cache, budget, breaker,
 // retry loop, JSON decode) against a plain net/http call of the same loopback server in the
 // same run.

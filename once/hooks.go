@@ -1,6 +1,9 @@
 package once
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Hooks are observability callbacks. Any field may be nil. They run synchronously, on the
 // calling goroutine except for the token fetch (Request for oauth.token and TokenRefresh),
@@ -59,5 +62,31 @@ func (h *Hooks) rateLimited(op string, d time.Duration) {
 func (h *Hooks) budgetWait(p Priority, d time.Duration) {
 	if h.BudgetWait != nil {
 		h.BudgetWait(p, d)
+	}
+}
+
+type requestObserverKey struct{}
+
+// ObserveRequests returns a context whose calls also report every HTTP exchange with 1NCE
+// (each attempt, retries included) to fn, after the client's Hooks. It lets one piece of
+// work count what it spent of the account's budget (a sync run's "1NCE calls") while other
+// work shares the client. A token fetch is reported to the observer of the call that
+// started it (callers arriving while it runs share it without seeing it). fn must be fast and safe for concurrent use (parallel page fetches call it from
+// several goroutines). Observers nest: an inner one does not hide an outer one.
+func ObserveRequests(ctx context.Context, fn func(RequestInfo)) context.Context {
+	if fn == nil {
+		return ctx
+	}
+	if outer, ok := ctx.Value(requestObserverKey{}).(func(RequestInfo)); ok {
+		inner := fn
+		fn = func(i RequestInfo) { inner(i); outer(i) }
+	}
+	return context.WithValue(ctx, requestObserverKey{}, fn)
+}
+
+// observeRequest reports i to the context's observer, if any.
+func observeRequest(ctx context.Context, i RequestInfo) {
+	if fn, ok := ctx.Value(requestObserverKey{}).(func(RequestInfo)); ok {
+		fn(i)
 	}
 }

@@ -153,7 +153,9 @@ func (c *Client) observe(ctx context.Context, r *request, body []byte, res *atte
 	case res.status >= 300:
 		herr = newAPIError(r.op, res.status, res.header, res.body)
 	}
-	c.hooks.request(RequestInfo{Op: r.op, Method: r.method, Status: res.status, Attempt: attempt, Duration: res.dur, Err: herr})
+	info := RequestInfo{Op: r.op, Method: r.method, Status: res.status, Attempt: attempt, Duration: res.dur, Err: herr}
+	c.hooks.request(info)
+	observeRequest(ctx, info)
 
 	// Failures that point at 1NCE or the network warn; a 404 is an ordinary answer (a SIM
 	// not found); other 4xx say our request or credentials are wrong.

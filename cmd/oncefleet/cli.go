@@ -77,6 +77,7 @@ func (c *healthCmd) run(ctx context.Context, e env) error {
 type serveCmd struct {
 	config.Config `embed:""`
 	Demo          bool `help:"Start the 1NCE simulator in-process with a seeded fleet and print a login."`
+	NoJobs        bool `name:"no-jobs" help:"Run no background jobs here (a worker runs them); the API can still list and start them."`
 }
 
 type workerCmd struct {
@@ -141,7 +142,7 @@ func (c *cli) dispatch(ctx context.Context, command string, e env) error {
 		if err != nil {
 			return err
 		}
-		a, err := app.New(ctx, cfg, log, app.Options{Demo: c.Serve.Demo, Version: buildVersion(), Out: e.stdout})
+		a, err := app.New(ctx, cfg, log, app.Options{Demo: c.Serve.Demo, NoJobs: c.Serve.NoJobs, Version: buildVersion(), Out: e.stdout})
 		if err != nil {
 			return err
 		}

@@ -30,6 +30,7 @@ import (
 	"github.com/oncefleet/oncefleet/internal/control"
 	"github.com/oncefleet/oncefleet/internal/health"
 	"github.com/oncefleet/oncefleet/internal/httpmw"
+	"github.com/oncefleet/oncefleet/internal/jobs"
 	"github.com/oncefleet/oncefleet/internal/store/postgres"
 	"github.com/oncefleet/oncefleet/internal/store/sqlite"
 	"github.com/oncefleet/oncefleet/internal/streamer"
@@ -48,6 +49,8 @@ type Options struct {
 	// Out receives what a person starting the server must read (the demo login); logs go to
 	// the logger.
 	Out io.Writer
+	// NoJobs keeps serve from running background jobs (another process runs them: worker).
+	NoJobs bool
 
 	worker bool // health and background work only, no API
 }
@@ -87,6 +90,7 @@ type App struct {
 	control  *control.Service
 	api      *api.Server // nil in worker mode
 	bus      *bus.Bus
+	jobs     *jobs.Runner
 	mux      *http.ServeMux
 	ln       net.Listener
 	srv      *http.Server
@@ -210,6 +214,9 @@ func New(ctx context.Context, cfg *config.Resolved, log *slog.Logger, opts Optio
 		return nil, err
 	}
 	if err := a.buildControl(); err != nil {
+		return nil, err
+	}
+	if err := a.openJobs(); err != nil {
 		return nil, err
 	}
 

@@ -52,6 +52,78 @@ type StreamResumed struct {
 // Kind implements Event.
 func (StreamResumed) Kind() string { return "stream_resumed" }
 
+// SIMChanged says the fleet sync found a tracked field of a mirrored SIM changed at 1NCE
+// (status, ip_address, imei, label, imsi), or its presence (field "gone": "present" → "gone"
+// when 1NCE no longer lists it, the reverse when it does again). New SIMs are not reported
+// one by one: a first sync would publish the whole fleet.
+type SIMChanged struct {
+	ICCID string
+	Field string
+	Old   string
+	New   string
+	At    time.Time
+}
+
+// Kind implements Event.
+func (SIMChanged) Kind() string { return "sim_changed" }
+
+// SyncFailed says a run of a background job failed (1NCE unreachable, the database down, …).
+// Final is true when River will not retry this run any more; the next scheduled run still
+// comes. Alerts raise "sync failing" from it (SPEC §8).
+type SyncFailed struct {
+	Job     string
+	Attempt int
+	Final   bool
+	Error   string
+	At      time.Time
+}
+
+// Kind implements Event.
+func (SyncFailed) Kind() string { return "sync_failed" }
+
+// QuotaThresholdCrossed says a quota check found a SIM's data or SMS quota crossed one of its
+// thresholds (percent left) since the previous check: Direction "down" when the share left fell
+// to or below Threshold, "up" when it rose above it again (a top-up). It is published once per
+// crossing; crossing several thresholds at once publishes one event each.
+type QuotaThresholdCrossed struct {
+	ICCID string
+	// Quota is data or sms.
+	Quota        string
+	RemainingPct float64
+	Threshold    int
+	Direction    string // down | up
+	At           time.Time
+}
+
+// Kind implements Event.
+func (QuotaThresholdCrossed) Kind() string { return "quota_threshold_crossed" }
+
+// Directions of QuotaThresholdCrossed.
+const (
+	CrossedDown = "down"
+	CrossedUp   = "up"
+)
+
+// ConnectivityLost says a connectivity snapshot found a SIM not connected whose previous
+// observation said it was. Since is when it was last seen connected.
+type ConnectivityLost struct {
+	ICCID string
+	Since time.Time
+	At    time.Time
+}
+
+// Kind implements Event.
+func (ConnectivityLost) Kind() string { return "connectivity_lost" }
+
+// ConnectivityRestored says a connectivity snapshot found a SIM connected again.
+type ConnectivityRestored struct {
+	ICCID string
+	At    time.Time
+}
+
+// Kind implements Event.
+func (ConnectivityRestored) Kind() string { return "connectivity_restored" }
+
 // BulkProgress says a bulk job moved: an item finished, or the job started, ended or was
 // cancelled. The dashboard streams it to whoever watches the job.
 type BulkProgress struct {

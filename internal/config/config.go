@@ -65,6 +65,9 @@ type Config struct {
 
 	MigrateOnStart  bool   `name:"migrate-on-start" env:"ONCEFLEET_MIGRATE_ON_START" default:"true" negatable:"" help:"Apply pending migrations when serve starts."`
 	ShutdownTimeout string `name:"shutdown-timeout" env:"ONCEFLEET_SHUTDOWN_TIMEOUT" default:"30s" help:"How long to drain in-flight requests on SIGINT/SIGTERM."`
+
+	// Background jobs (jobs.go).
+	Jobs Jobs `embed:""`
 }
 
 // Resolved is a validated Config with parsed values.
@@ -82,6 +85,8 @@ type Resolved struct {
 	AccessTokenTTL time.Duration
 	APIRateLimit   int
 	CORSOrigins    []string
+	// JobSettings are the parsed background-job settings.
+	JobSettings JobSettings
 }
 
 // secretFiles maps each secret to its *_FILE variable.
@@ -218,6 +223,7 @@ func (c Config) Resolve(getenv func(string) string) (*Resolved, error) {
 		}
 		r.CORSOrigins = append(r.CORSOrigins, o)
 	}
+	r.JobSettings = c.Jobs.resolve(bad)
 	if len(errs) > 0 {
 		// One line: start-up errors are read in terminals and single-line log collectors.
 		return nil, fmt.Errorf("config: %s", strings.Join(errs, "; "))

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -102,6 +103,11 @@ type JobRun struct {
 	Items      int
 	Errors     int
 	Detail     string
+	// Skipped marks a run that found nothing it could do (the account lacks the API it needs,
+	// another run of the job was still going); Detail says why. A skipped run is OK.
+	Skipped bool
+	// Counts are the run's own measures by name (pages, sims_seen, changed, gone, once_calls, …).
+	Counts map[string]int64
 }
 
 // Duration is how long the run took, or 0 while it runs.
@@ -125,3 +131,27 @@ type IdempotencyRecord struct {
 
 // Completed reports whether a response is stored for replay.
 func (r *IdempotencyRecord) Completed() bool { return r.Status != 0 }
+
+// JobRunCountsJSON is the stored text of a run's counts ("{}" for none).
+func JobRunCountsJSON(c map[string]int64) (string, error) {
+	if len(c) == 0 {
+		return "{}", nil
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "", fmt.Errorf("job run counts: %w", err)
+	}
+	return string(b), nil
+}
+
+// ParseJobRunCounts reads stored counts back (nil for none).
+func ParseJobRunCounts(s string) (map[string]int64, error) {
+	var c map[string]int64
+	if err := json.Unmarshal([]byte(s), &c); err != nil {
+		return nil, fmt.Errorf("job run counts %q: %w", s, err)
+	}
+	if len(c) == 0 {
+		return nil, nil
+	}
+	return c, nil
+}

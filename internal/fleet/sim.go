@@ -42,6 +42,14 @@ type SIM struct {
 	CreatedAt    time.Time `json:"created_at"`
 	UpdatedAt    time.Time `json:"updated_at"`
 	LastSyncedAt time.Time `json:"last_synced_at,omitzero"`
+	// DataQuotaLevel and SMSQuotaLevel are 1NCE's coarse indicators from the SIM list: 0 more
+	// than 20 % left, 1 less than 20 %, 2 nothing left; nil when not known. The fleet sync
+	// keeps them so quota checks can take SIMs at risk first; nil keeps the stored value.
+	DataQuotaLevel *int `json:"data_quota_level,omitempty"`
+	SMSQuotaLevel  *int `json:"sms_quota_level,omitempty"`
+	// GoneAt is when the fleet sync found the SIM no longer listed at 1NCE (zero: present).
+	// Gone SIMs are kept, not deleted; writing the SIM from 1NCE again clears it.
+	GoneAt time.Time `json:"gone_at,omitzero"`
 }
 
 // MaxICCIDLen bounds identifiers: ICCIDs are 19–20 digits, 22 with a Luhn digit and padding.
@@ -115,6 +123,14 @@ func (s SIM) Validate() error {
 	}
 	if s.SMSLeft != nil && *s.SMSLeft < 0 {
 		return Invalid("sms_left", "must not be negative")
+	}
+	for _, l := range []struct {
+		f string
+		v *int
+	}{{"data_quota_level", s.DataQuotaLevel}, {"sms_quota_level", s.SMSQuotaLevel}} {
+		if l.v != nil && (*l.v < 0 || *l.v > 2) {
+			return Invalid(l.f, "must be 0, 1 or 2")
+		}
 	}
 	for _, t := range []struct {
 		f string

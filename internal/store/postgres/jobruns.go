@@ -17,8 +17,8 @@ func (s *Store) StartJobRun(ctx context.Context, job string, at time.Time) (int6
 	return id, translate(err, "start job run")
 }
 
-// FinishJobRun records the outcome of run r.ID: FinishedAt (zero: now), OK, Items, Errors and
-// Detail.
+// FinishJobRun records the outcome of run r.ID: FinishedAt (zero: now), OK, Items, Errors,
+// Detail, Skipped and Counts.
 func (s *Store) FinishJobRun(ctx context.Context, r *fleet.JobRun) error {
 	if r.OK == nil {
 		return fleet.Invalid("ok", "a finished run must say whether it succeeded")
@@ -27,8 +27,13 @@ func (s *Store) FinishJobRun(ctx context.Context, r *fleet.JobRun) error {
 		now := clockNow()
 		r.FinishedAt = &now
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE job_runs SET finished_at = $2, ok = $3, items = $4, errors = $5, detail = $6 WHERE id = $1`,
-		r.ID, *r.FinishedAt, *r.OK, r.Items, r.Errors, r.Detail)
+	counts, err := fleet.JobRunCountsJSON(r.Counts)
+	if err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE job_runs SET finished_at = $2, ok = $3, items = $4, errors = $5, detail = $6,
+		skipped = $7, counts = $8::jsonb WHERE id = $1`,
+		r.ID, *r.FinishedAt, *r.OK, r.Items, r.Errors, r.Detail, r.Skipped, counts)
 	if err != nil {
 		return translate(err, "finish job run")
 	}
@@ -37,7 +42,7 @@ func (s *Store) FinishJobRun(ctx context.Context, r *fleet.JobRun) error {
 
 // ListJobRuns returns the most recent runs of job (every job when empty), newest first.
 func (s *Store) ListJobRuns(ctx context.Context, job string, limit int) ([]fleet.JobRun, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, job, started_at, finished_at, ok, items, errors, detail FROM job_runs
+	rows, err := s.pool.Query(ctx, `SELECT id, job, started_at, finished_at, ok, items, errors, detail, skipped, counts::text FROM job_runs
 		WHERE $1 = '' OR job = $1 ORDER BY started_at DESC, id DESC LIMIT $2`, job, fleet.ClampLimit(limit))
 	if err != nil {
 		return nil, translate(err, "list job runs")
@@ -45,9 +50,15 @@ func (s *Store) ListJobRuns(ctx context.Context, job string, limit int) ([]fleet
 	defer rows.Close()
 	var out []fleet.JobRun
 	for rows.Next() {
-		var r fleet.JobRun
-		if err := rows.Scan(&r.ID, &r.Job, &r.StartedAt, &r.FinishedAt, &r.OK, &r.Items, &r.Errors, &r.Detail); err != nil {
+		var (
+			r      fleet.JobRun
+			counts string
+		)
+		if err := rows.Scan(&r.ID, &r.Job, &r.StartedAt, &r.FinishedAt, &r.OK, &r.Items, &r.Errors, &r.Detail, &r.Skipped, &counts); err != nil {
 			return nil, translate(err, "list job runs")
+		}
+		if r.Counts, err = fleet.ParseJobRunCounts(counts); err != nil {
+			return nil, err
 		}
 		toUTC(&r.StartedAt, r.FinishedAt)
 		out = append(out, r)

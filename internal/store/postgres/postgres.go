@@ -12,6 +12,9 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/oncefleet/oncefleet/internal/store/riverschema"
 )
 
 //go:embed migrations/*.sql
@@ -71,7 +74,8 @@ func (s *Store) provider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: migrations: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, stdlib.OpenDBFromPool(s.pool), sub, goose.WithSessionLocker(locker))
+	p, err := goose.NewProvider(goose.DialectPostgres, stdlib.OpenDBFromPool(s.pool), sub,
+		goose.WithSessionLocker(locker), goose.WithGoMigrations(riverschema.Migration(riverpgxv5.New(s.pool))))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: migrations: %w", err)
 	}

@@ -46,6 +46,19 @@ func (s *Store) UpsertQuotas(ctx context.Context, qs []fleet.Quota) error {
 	if len(qs) == 0 {
 		return nil
 	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return translate(err, "upsert quotas")
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
+	if err := upsertQuotasTx(ctx, tx, qs, nowTS()); err != nil {
+		return err
+	}
+	return translate(tx.Commit(ctx), "upsert quotas")
+}
+
+// upsertQuotasTx writes validated, de-duplicated quotas and mirrors them onto the SIM rows.
+func upsertQuotasTx(ctx context.Context, tx pgx.Tx, qs []fleet.Quota, ts pgtype.Timestamptz) error {
 	n := len(qs)
 	iccid, kind, status := make([]string, n), make([]string, n), make([]string, n)
 	vol, total, added := make([]int64, n), make([]int64, n), make([]int64, n)
@@ -65,12 +78,6 @@ func (s *Store) UpsertQuotas(ctx context.Context, qs []fleet.Quota) error {
 		k := perKind[q.Kind]
 		k.iccid, k.vol, k.status = append(k.iccid, q.ICCID), append(k.vol, q.Volume), append(k.status, q.Status)
 	}
-	ts := nowTS()
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return translate(err, "upsert quotas")
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit this is a no-op
 	if _, err := tx.Exec(ctx, upsertQuotasSQL, iccid, kind, vol, total, added, status, thr, expiry, peak, reload, changed, ts); err != nil {
 		return translate(err, "upsert quotas")
 	}
@@ -84,7 +91,7 @@ func (s *Store) UpsertQuotas(ctx context.Context, qs []fleet.Quota) error {
 			}
 		}
 	}
-	return translate(tx.Commit(ctx), "upsert quotas")
+	return nil
 }
 
 func scanQuota(r pgx.CollectableRow) (fleet.Quota, error) {

@@ -21,7 +21,7 @@ const simBatch = 5000
 const simColumns = `iccid, iccid_with_luhn, imsi, imsi_2, current_imsi, msisdn, status, label,
 	ip_address, imei, imei_lock, activation_date, organization_id, data_quota_status,
 	sms_quota_status, data_volume_left, sms_left, online, last_seen_at, metadata, created_at,
-	updated_at, last_synced_at`
+	updated_at, last_synced_at, data_quota_level, sms_quota_level, gone_at`
 
 // simMerge says how an upsert treats a column of an existing SIM.
 type simMerge int
@@ -47,6 +47,7 @@ var simUpsertColumns = []struct {
 	{"data_volume_left", mergeKeepNull, ""}, {"sms_left", mergeKeepNull, ""},
 	{"online", mergeWithSeenAt, ""}, {"last_seen_at", mergeKeepNull, ""},
 	{"metadata", mergeKeepEmpty, "'{}'::jsonb"},
+	{"data_quota_level", mergeKeepNull, ""}, {"sms_quota_level", mergeKeepNull, ""},
 }
 
 // simUpsertSet builds the ON CONFLICT assignments: each column by its merge rule, and
@@ -71,7 +72,9 @@ func simUpsertSet() string {
 			changed = append(changed, fmt.Sprintf("(excluded.last_seen_at IS NOT NULL AND sims.%s IS DISTINCT FROM excluded.%s)", n, n))
 		}
 	}
-	set = append(set, "last_synced_at = excluded.last_synced_at",
+	// A SIM written from 1NCE is listed there: a gone mark is cleared (a real change).
+	changed = append(changed, "sims.gone_at IS NOT NULL")
+	set = append(set, "last_synced_at = excluded.last_synced_at", "gone_at = NULL",
 		"updated_at = CASE WHEN "+strings.Join(changed, "\n\t OR ")+" THEN excluded.updated_at ELSE sims.updated_at END")
 	return strings.Join(set, ",\n\t")
 }
@@ -82,14 +85,15 @@ var upsertSIMsSQL = `INSERT INTO sims (` + simColumns + `)
 SELECT u.iccid, u.iccid_with_luhn, u.imsi, u.imsi_2, u.current_imsi, u.msisdn, u.status, u.label,
 	u.ip_address, u.imei, u.imei_lock, u.activation_date, u.organization_id, u.data_quota_status,
 	u.sms_quota_status, u.data_volume_left, u.sms_left, u.online, u.last_seen_at, u.metadata::jsonb,
-	$21, $21, u.last_synced_at
+	$21, $21, u.last_synced_at, u.data_quota_level, u.sms_quota_level, NULL
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 	$8::text[], $9::text[], $10::text[], $11::bool[], $12::timestamptz[], $13::text[], $14::text[],
 	$15::text[], $16::int8[], $17::int8[], $18::bool[], $19::timestamptz[], $20::text[],
-	$22::timestamptz[])
+	$22::timestamptz[], $23::int2[], $24::int2[])
 	AS u(iccid, iccid_with_luhn, imsi, imsi_2, current_imsi, msisdn, status, label, ip_address,
 	imei, imei_lock, activation_date, organization_id, data_quota_status, sms_quota_status,
-	data_volume_left, sms_left, online, last_seen_at, metadata, last_synced_at)
+	data_volume_left, sms_left, online, last_seen_at, metadata, last_synced_at,
+	data_quota_level, sms_quota_level)
 ON CONFLICT (iccid) DO UPDATE SET
 	` + simUpsertSet()
 
@@ -127,6 +131,7 @@ func simArrays(sims []fleet.SIM, ts pgtype.Timestamptz) ([]any, error) {
 		lock, online                                         = make([]bool, n), make([]bool, n)
 		act, seen, synced                                    = make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
 		dvl, smsl                                            = make([]pgtype.Int8, n), make([]pgtype.Int8, n)
+		dql, sqlv                                            = make([]pgtype.Int2, n), make([]pgtype.Int2, n)
 	)
 	for i, s := range sims {
 		m, err := fleet.CompactObject(s.Metadata)
@@ -142,9 +147,10 @@ func simArrays(sims []fleet.SIM, ts pgtype.Timestamptz) ([]any, error) {
 			synced[i] = ts
 		}
 		dvl[i], smsl[i] = pgInt8(s.DataVolumeLeft), pgInt8(s.SMSLeft)
+		dql[i], sqlv[i] = pgInt2(s.DataQuotaLevel), pgInt2(s.SMSQuotaLevel)
 	}
 	return []any{iccid, luhn, imsi, imsi2, cur, msisdn, status, label, ip, imei, lock, act, org,
-		dqs, sqs, dvl, smsl, online, seen, meta, ts, synced}, nil
+		dqs, sqs, dvl, smsl, online, seen, meta, ts, synced, dql, sqlv}, nil
 }
 
 // nowTS is the store clock as a timestamptz value.
@@ -154,18 +160,21 @@ func scanSIM(row pgx.Row) (fleet.SIM, error) {
 	var (
 		s                              fleet.SIM
 		act, seen, created, upd, synce pgtype.Timestamptz
+		gone                           pgtype.Timestamptz
 		dvl, smsl                      pgtype.Int8
+		dql, sqlv                      pgtype.Int2
 		meta                           []byte
 	)
 	err := row.Scan(&s.ICCID, &s.ICCIDWithLuhn, &s.IMSI, &s.IMSI2, &s.CurrentIMSI, &s.MSISDN,
 		&s.Status, &s.Label, &s.IPAddress, &s.IMEI, &s.IMEILock, &act, &s.OrganizationID,
 		&s.DataQuotaStatus, &s.SMSQuotaStatus, &dvl, &smsl, &s.Online, &seen, &meta, &created,
-		&upd, &synce)
+		&upd, &synce, &dql, &sqlv, &gone)
 	if err != nil {
 		return s, err
 	}
 	s.ActivationDate, s.LastSeenAt, s.CreatedAt, s.UpdatedAt, s.LastSyncedAt = fromPgTime(act), fromPgTime(seen), fromPgTime(created), fromPgTime(upd), fromPgTime(synce)
 	s.DataVolumeLeft, s.SMSLeft = fromPgInt8(dvl), fromPgInt8(smsl)
+	s.DataQuotaLevel, s.SMSQuotaLevel, s.GoneAt = fromPgInt2(dql), fromPgInt2(sqlv), fromPgTime(gone)
 	s.Metadata = json.RawMessage(meta)
 	return s, nil
 }

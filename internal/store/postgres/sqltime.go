@@ -65,3 +65,18 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 func likePrefix(p string) string   { return likeEscaper.Replace(p) + "%" }
 func likeContains(p string) string { return "%" + likeEscaper.Replace(p) + "%" }
+
+func pgInt2(p *int) pgtype.Int2 {
+	if p == nil {
+		return pgtype.Int2{}
+	}
+	return pgtype.Int2{Int16: int16(*p), Valid: true}
+}
+
+func fromPgInt2(v pgtype.Int2) *int {
+	if !v.Valid {
+		return nil
+	}
+	n := int(v.Int16)
+	return &n
+}

@@ -14,8 +14,9 @@ import (
 // usageBatch bounds the rows per statement; a 3,000-record Data Streamer request is one.
 const usageBatch = 10000
 
-// upsertUsageSQL merges a batch of (SIM, day) rows. API rows replace the stored day; streamer
-// rows add to it and are ignored once the day is final (the WHERE of the conflict action).
+// upsertUsageSQL merges a batch of (SIM, day) rows by the rule of docs/DECISIONS.md ("A day fed
+// by both sources"): API rows replace the stored day; streamer rows add to it and are ignored
+// once the day is final (the WHERE of the conflict action); source names who wrote last.
 const upsertUsageSQL = `INSERT INTO sim_usage AS t
 	(iccid, day, volume_rx, volume_tx, volume_total, sms_mo, sms_mt, cost, source, final, updated_at)
 SELECT u.iccid, u.day, u.rx, u.tx, u.total, u.mo, u.mt, u.cost, u.source, u.final, $11
@@ -28,7 +29,7 @@ ON CONFLICT (iccid, day) DO UPDATE SET
 	sms_mo       = CASE WHEN excluded.source = 'api' THEN excluded.sms_mo       ELSE t.sms_mo       + excluded.sms_mo END,
 	sms_mt       = CASE WHEN excluded.source = 'api' THEN excluded.sms_mt       ELSE t.sms_mt       + excluded.sms_mt END,
 	cost         = CASE WHEN excluded.source = 'api' THEN excluded.cost         ELSE t.cost         + excluded.cost END,
-	source       = CASE WHEN excluded.source = 'api' THEN 'api' ELSE t.source END,
+	source       = excluded.source,
 	final        = CASE WHEN excluded.source = 'api' THEN excluded.final ELSE t.final END,
 	updated_at   = excluded.updated_at
 WHERE excluded.source = 'api' OR NOT t.final`
@@ -37,8 +38,11 @@ WHERE excluded.source = 'api' OR NOT t.final`
 //
 // Merge semantics: a row from the API (Source "api") replaces the stored day, because 1NCE's
 // daily total includes what the Data Streamer already reported; a streamer row adds its
-// volumes to the stored day, unless that day is final. Rows for the same SIM and day in one
-// call are combined first by the same rules (fleet.MergeUsage).
+// volumes to the stored day, unless that day is final. The stored source is the source of
+// the last write that changed the day: "streamer" once an increment was added to an API total
+// (the Data Streamer applier follows the same rule). Rows for the same SIM and day in one call
+// are combined first by the same rules (fleet.MergeUsage; an API row followed by streamer rows
+// in one call is stored as one API total).
 func (s *Store) UpsertUsage(ctx context.Context, rows []fleet.Usage) error {
 	if err := fleet.ValidateEach("row", rows); err != nil {
 		return fmt.Errorf("upsert usage: %w", err)
@@ -49,21 +53,25 @@ func (s *Store) UpsertUsage(ctx context.Context, rows []fleet.Usage) error {
 	}
 	ts := nowTS()
 	return s.inBatches(ctx, "upsert usage", len(rows), usageBatch, func(db execer, start, end int) error {
-		b := rows[start:end]
-		n := len(b)
-		iccid, source := make([]string, n), make([]string, n)
-		day := make([]pgtype.Date, n)
-		rx, tx, total, mo, mt := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		cost, final := make([]float64, n), make([]bool, n)
-		for i, u := range b {
-			iccid[i], source[i] = u.ICCID, string(u.Source)
-			day[i] = pgtype.Date{Time: u.Day, Valid: true}
-			rx[i], tx[i], total[i], mo[i], mt[i] = u.VolumeRx, u.VolumeTx, u.VolumeTotal, u.SMSMO, u.SMSMT
-			cost[i], final[i] = u.Cost, u.Final
-		}
-		_, err := db.Exec(ctx, upsertUsageSQL, iccid, day, rx, tx, total, mo, mt, cost, source, final, ts)
+		_, err := db.Exec(ctx, upsertUsageSQL, usageArgs(rows[start:end], ts)...)
 		return err
 	})
+}
+
+// usageArgs are upsertUsageSQL's arguments for merged rows b.
+func usageArgs(b []fleet.Usage, ts pgtype.Timestamptz) []any {
+	n := len(b)
+	iccid, source := make([]string, n), make([]string, n)
+	day := make([]pgtype.Date, n)
+	rx, tx, total, mo, mt := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	cost, final := make([]float64, n), make([]bool, n)
+	for i, u := range b {
+		iccid[i], source[i] = u.ICCID, string(u.Source)
+		day[i] = pgtype.Date{Time: u.Day, Valid: true}
+		rx[i], tx[i], total[i], mo[i], mt[i] = u.VolumeRx, u.VolumeTx, u.VolumeTotal, u.SMSMO, u.SMSMT
+		cost[i], final[i] = u.Cost, u.Final
+	}
+	return []any{iccid, day, rx, tx, total, mo, mt, cost, source, final, ts}
 }
 
 func scanUsage(r pgx.CollectableRow) (fleet.Usage, error) {

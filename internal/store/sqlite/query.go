@@ -155,3 +155,18 @@ func fromNullInt64(v sql.NullInt64) *int64 {
 	n := v.Int64
 	return &n
 }
+
+func nullInt(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func fromNullInt(v sql.NullInt64) *int {
+	if !v.Valid {
+		return nil
+	}
+	n := int(v.Int64)
+	return &n
+}

@@ -40,40 +40,43 @@ func (s *Store) UpsertQuotas(ctx context.Context, qs []fleet.Quota) error {
 		return nil
 	}
 	ts := nowText()
-	return s.inTx(ctx, "upsert quotas", func(tx *sql.Tx) error {
-		_, err := execRows(ctx, tx, upsertQuotasHead, upsertQuotasRow, upsertQuotasTail, len(qs), func(i int, dst []any) []any {
-			q := qs[i]
-			var thr any
-			if q.ThresholdPct != nil {
-				thr = *q.ThresholdPct
-			}
-			return append(dst, q.ICCID, string(q.Kind), q.Volume, q.TotalVolume, q.LastVolumeAdded, q.Status,
-				thr, nullableTime(q.ExpiryDate), nullInt64(q.PeakThroughput), q.AutoReload, nullableTime(q.LastStatusChangeDate), ts)
-		})
+	return s.inTx(ctx, "upsert quotas", func(tx *sql.Tx) error { return upsertQuotasTx(ctx, tx, qs, ts) })
+}
+
+// upsertQuotasTx writes validated, de-duplicated quotas and mirrors them onto the SIM rows.
+func upsertQuotasTx(ctx context.Context, tx *sql.Tx, qs []fleet.Quota, ts string) error {
+	_, err := execRows(ctx, tx, upsertQuotasHead, upsertQuotasRow, upsertQuotasTail, len(qs), func(i int, dst []any) []any {
+		q := qs[i]
+		var thr any
+		if q.ThresholdPct != nil {
+			thr = *q.ThresholdPct
+		}
+		return append(dst, q.ICCID, string(q.Kind), q.Volume, q.TotalVolume, q.LastVolumeAdded, q.Status,
+			thr, nullableTime(q.ExpiryDate), nullInt64(q.PeakThroughput), q.AutoReload, nullableTime(q.LastStatusChangeDate), ts)
+	})
+	if err != nil {
+		return err
+	}
+	// Per-row updates through prepared statements: in-process SQLite has no round trip to
+	// save, and the rows are already in the transaction's pages.
+	stmts := map[fleet.QuotaKind]*sql.Stmt{}
+	for k, cols := range map[fleet.QuotaKind][2]string{
+		fleet.QuotaData: {"data_volume_left", "data_quota_status"},
+		fleet.QuotaSMS:  {"sms_left", "sms_quota_status"},
+	} {
+		st, err := tx.PrepareContext(ctx, fmt.Sprintf(syncSIMQuotaSQL, cols[0], cols[1]))
 		if err != nil {
 			return err
 		}
-		// Per-row updates through prepared statements: in-process SQLite has no round trip to
-		// save, and the rows are already in the transaction's pages.
-		stmts := map[fleet.QuotaKind]*sql.Stmt{}
-		for k, cols := range map[fleet.QuotaKind][2]string{
-			fleet.QuotaData: {"data_volume_left", "data_quota_status"},
-			fleet.QuotaSMS:  {"sms_left", "sms_quota_status"},
-		} {
-			st, err := tx.PrepareContext(ctx, fmt.Sprintf(syncSIMQuotaSQL, cols[0], cols[1]))
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			stmts[k] = st
+		defer st.Close()
+		stmts[k] = st
+	}
+	for _, q := range qs {
+		if _, err := stmts[q.Kind].ExecContext(ctx, q.Volume, q.Status, ts, q.ICCID); err != nil {
+			return err
 		}
-		for _, q := range qs {
-			if _, err := stmts[q.Kind].ExecContext(ctx, q.Volume, q.Status, ts, q.ICCID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 func scanQuota(row rowScanner) (fleet.Quota, error) {

@@ -13,7 +13,7 @@ import (
 const simColumns = `iccid, iccid_with_luhn, imsi, imsi_2, current_imsi, msisdn, status, label,
 	ip_address, imei, imei_lock, activation_date, organization_id, data_quota_status,
 	sms_quota_status, data_volume_left, sms_left, online, last_seen_at, metadata, created_at,
-	updated_at, last_synced_at`
+	updated_at, last_synced_at, data_quota_level, sms_quota_level, gone_at`
 
 // simMerge says how an upsert treats a column of an existing SIM (the same rules as the
 // PostgreSQL store; the conformance suite holds both to them).
@@ -40,6 +40,7 @@ var simUpsertColumns = []struct {
 	{"data_volume_left", mergeKeepNull, ""}, {"sms_left", mergeKeepNull, ""},
 	{"online", mergeWithSeenAt, ""}, {"last_seen_at", mergeKeepNull, ""},
 	{"metadata", mergeKeepEmpty, "'{}'"},
+	{"data_quota_level", mergeKeepNull, ""}, {"sms_quota_level", mergeKeepNull, ""},
 }
 
 // simUpsertSet builds the ON CONFLICT assignments; updated_at moves only on a real change.
@@ -62,14 +63,16 @@ func simUpsertSet() string {
 			changed = append(changed, fmt.Sprintf("(excluded.last_seen_at IS NOT NULL AND sims.%s IS DISTINCT FROM excluded.%s)", n, n))
 		}
 	}
-	set = append(set, "last_synced_at = excluded.last_synced_at",
+	// A SIM written from 1NCE is listed there: a gone mark is cleared (a real change).
+	changed = append(changed, "sims.gone_at IS NOT NULL")
+	set = append(set, "last_synced_at = excluded.last_synced_at", "gone_at = NULL",
 		"updated_at = CASE WHEN "+strings.Join(changed, "\n\t OR ")+" THEN excluded.updated_at ELSE sims.updated_at END")
 	return strings.Join(set, ",\n\t")
 }
 
 var (
 	upsertSIMsHead = `INSERT INTO sims (` + simColumns + `) VALUES `
-	upsertSIMsRow  = `(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	upsertSIMsRow  = `(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)`
 	upsertSIMsTail = ` ON CONFLICT (iccid) DO UPDATE SET
 	` + simUpsertSet()
 )
@@ -88,6 +91,12 @@ func (s *Store) UpsertSIMs(ctx context.Context, sims []fleet.SIM) error {
 	if len(sims) == 0 {
 		return nil
 	}
+	ts := nowText()
+	return s.inTx(ctx, "upsert sims", func(tx *sql.Tx) error { return upsertSIMsTx(ctx, tx, sims, ts) })
+}
+
+// upsertSIMsTx writes validated, de-duplicated SIMs inside tx.
+func upsertSIMsTx(ctx context.Context, tx *sql.Tx, sims []fleet.SIM, ts string) error {
 	meta := make([]string, len(sims))
 	for i, sim := range sims {
 		m, err := fleet.CompactObject(sim.Metadata)
@@ -96,37 +105,37 @@ func (s *Store) UpsertSIMs(ctx context.Context, sims []fleet.SIM) error {
 		}
 		meta[i] = m
 	}
-	ts := nowText()
-	return s.inTx(ctx, "upsert sims", func(tx *sql.Tx) error {
-		_, err := execRows(ctx, tx, upsertSIMsHead, upsertSIMsRow, upsertSIMsTail, len(sims), func(i int, dst []any) []any {
-			m := sims[i]
-			synced := nullableTime(m.LastSyncedAt)
-			if synced == nil {
-				synced = ts
-			}
-			return append(dst, m.ICCID, m.ICCIDWithLuhn, m.IMSI, m.IMSI2, m.CurrentIMSI, m.MSISDN,
-				m.Status, m.Label, m.IPAddress, m.IMEI, m.IMEILock, nullableTime(m.ActivationDate),
-				m.OrganizationID, m.DataQuotaStatus, m.SMSQuotaStatus, nullInt64(m.DataVolumeLeft),
-				nullInt64(m.SMSLeft), m.Online, nullableTime(m.LastSeenAt), meta[i], ts, ts, synced)
-		})
-		return err
+	_, err := execRows(ctx, tx, upsertSIMsHead, upsertSIMsRow, upsertSIMsTail, len(sims), func(i int, dst []any) []any {
+		m := sims[i]
+		synced := nullableTime(m.LastSyncedAt)
+		if synced == nil {
+			synced = ts
+		}
+		return append(dst, m.ICCID, m.ICCIDWithLuhn, m.IMSI, m.IMSI2, m.CurrentIMSI, m.MSISDN,
+			m.Status, m.Label, m.IPAddress, m.IMEI, m.IMEILock, nullableTime(m.ActivationDate),
+			m.OrganizationID, m.DataQuotaStatus, m.SMSQuotaStatus, nullInt64(m.DataVolumeLeft),
+			nullInt64(m.SMSLeft), m.Online, nullableTime(m.LastSeenAt), meta[i], ts, ts, synced,
+			nullInt(m.DataQuotaLevel), nullInt(m.SMSQuotaLevel))
 	})
+	return err
 }
 
 func scanSIM(row rowScanner) (fleet.SIM, error) {
 	var (
 		s         fleet.SIM
 		dvl, smsl sql.NullInt64
+		dql, sqll sql.NullInt64
 		meta      string
 	)
 	err := row.Scan(&s.ICCID, &s.ICCIDWithLuhn, &s.IMSI, &s.IMSI2, &s.CurrentIMSI, &s.MSISDN,
 		&s.Status, &s.Label, &s.IPAddress, &s.IMEI, &s.IMEILock, scanTime(&s.ActivationDate), &s.OrganizationID,
 		&s.DataQuotaStatus, &s.SMSQuotaStatus, &dvl, &smsl, &s.Online, scanTime(&s.LastSeenAt), &meta, scanTime(&s.CreatedAt),
-		scanTime(&s.UpdatedAt), scanTime(&s.LastSyncedAt))
+		scanTime(&s.UpdatedAt), scanTime(&s.LastSyncedAt), &dql, &sqll, scanTime(&s.GoneAt))
 	if err != nil {
 		return s, err
 	}
 	s.DataVolumeLeft, s.SMSLeft = fromNullInt64(dvl), fromNullInt64(smsl)
+	s.DataQuotaLevel, s.SMSQuotaLevel = fromNullInt(dql), fromNullInt(sqll)
 	s.Metadata = json.RawMessage(meta)
 	return s, nil
 }

@@ -20,7 +20,7 @@ const (
 	sms_mo       = CASE WHEN excluded.source = 'api' THEN excluded.sms_mo       ELSE t.sms_mo       + excluded.sms_mo END,
 	sms_mt       = CASE WHEN excluded.source = 'api' THEN excluded.sms_mt       ELSE t.sms_mt       + excluded.sms_mt END,
 	cost         = CASE WHEN excluded.source = 'api' THEN excluded.cost         ELSE t.cost         + excluded.cost END,
-	source       = CASE WHEN excluded.source = 'api' THEN 'api' ELSE t.source END,
+	source       = excluded.source,
 	final        = CASE WHEN excluded.source = 'api' THEN excluded.final ELSE t.final END,
 	updated_at   = excluded.updated_at
 WHERE excluded.source = 'api' OR NOT t.final`
@@ -28,9 +28,11 @@ WHERE excluded.source = 'api' OR NOT t.final`
 
 // UpsertUsage merges daily usage rows with multi-row statements in one transaction.
 //
-// Merge semantics (as in the PostgreSQL store): an API row replaces the stored day; a
-// streamer row adds its volumes to the stored day unless that day is final. Rows for the same
-// SIM and day in one call are combined first by the same rules (fleet.MergeUsage).
+// Merge semantics (as in the PostgreSQL store, docs/DECISIONS.md "A day fed by both sources"):
+// an API row replaces the stored day; a streamer row adds its volumes to the stored day unless
+// that day is final; the stored source is the source of the last write that changed the day.
+// Rows for the same SIM and day in one call are combined first by the same rules
+// (fleet.MergeUsage).
 func (s *Store) UpsertUsage(ctx context.Context, rows []fleet.Usage) error {
 	if err := fleet.ValidateEach("row", rows); err != nil {
 		return fmt.Errorf("upsert usage: %w", err)
@@ -40,14 +42,17 @@ func (s *Store) UpsertUsage(ctx context.Context, rows []fleet.Usage) error {
 		return nil
 	}
 	ts := nowText()
-	return s.inTx(ctx, "upsert usage", func(tx *sql.Tx) error {
-		_, err := execRows(ctx, tx, upsertUsageHead, upsertUsageRow, upsertUsageTail, len(rows), func(i int, dst []any) []any {
-			u := rows[i]
-			return append(dst, u.ICCID, dayText(u.Day), u.VolumeRx, u.VolumeTx, u.VolumeTotal, u.SMSMO,
-				u.SMSMT, u.Cost, string(u.Source), u.Final, ts)
-		})
-		return err
+	return s.inTx(ctx, "upsert usage", func(tx *sql.Tx) error { return upsertUsageTx(ctx, tx, rows, ts) })
+}
+
+// upsertUsageTx writes merged rows inside tx.
+func upsertUsageTx(ctx context.Context, tx *sql.Tx, rows []fleet.Usage, ts string) error {
+	_, err := execRows(ctx, tx, upsertUsageHead, upsertUsageRow, upsertUsageTail, len(rows), func(i int, dst []any) []any {
+		u := rows[i]
+		return append(dst, u.ICCID, dayText(u.Day), u.VolumeRx, u.VolumeTx, u.VolumeTotal, u.SMSMO,
+			u.SMSMT, u.Cost, string(u.Source), u.Final, ts)
 	})
+	return err
 }
 
 // ListUsage returns one SIM's daily rows for the inclusive day range, oldest first. A SIM

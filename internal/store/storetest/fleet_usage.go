@@ -66,9 +66,12 @@ func fleetTestUsageMerge(t *testing.T, s FleetStore) {
 	fleetMust(t, s.UpsertUsage(ctx, []fleet.Usage{api}), "api")
 	fleetCheckUsage(t, s, a, 0, api)
 
-	// Streamer after a non-final API row still adds; the row stays an API row.
+	// Streamer after a non-final API row still adds, and the day's source becomes the
+	// streamer's: it holds data no API total has seen (docs/DECISIONS.md).
 	fleetMust(t, s.UpsertUsage(ctx, []fleet.Usage{s2}), "streamer 3")
-	fleetCheckUsage(t, s, a, 0, sum(api, s2))
+	afterAPI := sum(api, s2)
+	afterAPI.Source = fleet.UsageFromStreamer
+	fleetCheckUsage(t, s, a, 0, afterAPI)
 
 	// A final API row closes the day: later streamer rows are ignored.
 	final := fleetUsage(a, 0, fleet.UsageFromAPI, 7000, 700)

@@ -290,9 +290,10 @@ type usageUpserter interface {
 	UpsertUsage(ctx context.Context, rows []fleet.Usage) error
 }
 
-// testApplyFinalDay holds the applier to the merge rule of UpsertUsage: a streamed record adds
-// to an open day but leaves a final one (1NCE's authoritative total) as it is, and is still
-// marked applied.
+// testApplyFinalDay holds the applier to the merge rule of UpsertUsage (docs/DECISIONS.md, "A
+// day fed by both sources"): a streamed record adds to an open day, whose source becomes
+// "streamer" as UpsertUsage makes it, but leaves a final one (1NCE's authoritative total, still
+// "api") as it is, and is still marked applied.
 func testApplyFinalDay(t *testing.T, open StreamerOpener) {
 	ctx := context.Background()
 	s, db := open(t)
@@ -327,19 +328,21 @@ func testApplyFinalDay(t *testing.T, open StreamerOpener) {
 		day                  string
 		rx, tx, total, smsMO int64
 		final                bool
+		source               string
 	}{
-		{"2026-11-19", 40, 60, 100, 1, true},
-		{"2026-11-20", 7, 10, 17, 2, false},
+		{"2026-11-19", 40, 60, 100, 1, true, "api"},
+		{"2026-11-20", 7, 10, 17, 2, false, "streamer"},
 	} {
 		var rx, tx, total, mo int64
 		var isFinal bool
-		if err := db.QueryRowContext(ctx, `SELECT volume_rx, volume_tx, volume_total, sms_mo, final FROM sim_usage
-			WHERE iccid = $1 AND day = $2`, iccid, tc.day).Scan(&rx, &tx, &total, &mo, &isFinal); err != nil {
+		var source string
+		if err := db.QueryRowContext(ctx, `SELECT volume_rx, volume_tx, volume_total, sms_mo, final, source FROM sim_usage
+			WHERE iccid = $1 AND day = $2`, iccid, tc.day).Scan(&rx, &tx, &total, &mo, &isFinal, &source); err != nil {
 			t.Fatal(err)
 		}
-		if rx != tc.rx || tx != tc.tx || total != tc.total || mo != tc.smsMO || isFinal != tc.final {
-			t.Errorf("day %s = rx %d tx %d total %d sms_mo %d final %v; want %d/%d/%d/%d final %v",
-				tc.day, rx, tx, total, mo, isFinal, tc.rx, tc.tx, tc.total, tc.smsMO, tc.final)
+		if rx != tc.rx || tx != tc.tx || total != tc.total || mo != tc.smsMO || isFinal != tc.final || source != tc.source {
+			t.Errorf("day %s = rx %d tx %d total %d sms_mo %d final %v source %s; want %d/%d/%d/%d final %v source %s",
+				tc.day, rx, tx, total, mo, isFinal, source, tc.rx, tc.tx, tc.total, tc.smsMO, tc.final, tc.source)
 		}
 	}
 }
