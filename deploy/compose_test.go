@@ -89,6 +89,9 @@ func TestComposeLoadsAndValidates(t *testing.T) {
 			t.Errorf("%s migrates on start beside the migrate service", name)
 		}
 	}
+	if c := p.Services["serve"].Command; !slices.Equal(c, types.ShellCommand{"serve", "--no-jobs"}) {
+		t.Errorf("serve runs %v: with a worker beside it, serve runs no jobs", c)
+	}
 	if c := p.Services["migrate"].Command; !slices.Equal(c, types.ShellCommand{"migrate", "up"}) {
 		t.Errorf("migrate runs %v", c)
 	}

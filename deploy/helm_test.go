@@ -304,6 +304,13 @@ func TestHelmProductionValues(t *testing.T) {
 			t.Errorf("production values (existing Secret, PostgreSQL) render %s", name)
 		}
 	}
+	for _, o := range r.all("*v1.Deployment") {
+		d := o.(*appsv1.Deployment)
+		want := map[string][]string{"fleet-oncefleet": {"serve", "--no-jobs"}, "fleet-oncefleet-worker": {"worker"}}[d.Name]
+		if args := d.Spec.Template.Spec.Containers[0].Args; !slices.Equal(args, want) {
+			t.Errorf("Deployment %s runs %v, want %v (the worker runs the jobs)", d.Name, args, want)
+		}
+	}
 	for _, o := range r.all("*v1.ConfigMap") {
 		if cm := o.(*corev1.ConfigMap); cm.Name == "fleet-oncefleet" && cm.Data["ONCEFLEET_MIGRATE_ON_START"] != "false" {
 			t.Error("pods migrate on start beside the migration Job")

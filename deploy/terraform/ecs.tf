@@ -126,7 +126,8 @@ resource "aws_ecs_task_definition" "main" {
     {
       name         = each.key
       image        = var.image
-      command      = [each.key]
+      # The worker runs the background jobs; serve answers requests.
+      command      = each.key == "serve" ? ["serve", "--no-jobs"] : ["worker"]
       essential    = true
       environment  = local.environment
       secrets      = local.secrets

@@ -108,7 +108,7 @@ containers:
   - name: {{ .component }}
     image: {{ include "oncefleet.image" $root | quote }}
     imagePullPolicy: {{ $root.Values.image.pullPolicy }}
-    args: [{{ .component | quote }}]
+    args: [{{ .component | quote }}{{ if and (eq .component "serve") $root.Values.worker.enabled }}, "--no-jobs"{{ end }}]
     ports:
       - name: http
         containerPort: 8080
