@@ -55,6 +55,7 @@ type Config struct {
 	Limiter     ratelimit.Limiter
 	Idempotency IdempotencyStore
 	Audit       AuditLister
+	Jobs        JobControl
 	// KeyLimit is each principal's request limit (default ratelimit.DefaultAPIKeyLimit).
 	KeyLimit ratelimit.Limit
 	// Version is the API document's version.
@@ -74,7 +75,7 @@ type Server struct {
 
 // New registers every operation on mux and returns the server; Wrap must wrap the mux.
 func New(mux *http.ServeMux, cfg Config) (*Server, error) {
-	if cfg.Control == nil || cfg.Accounts == nil || cfg.Sessions == nil || cfg.Authn == nil || cfg.Limiter == nil || cfg.Idempotency == nil || cfg.Audit == nil {
+	if cfg.Control == nil || cfg.Accounts == nil || cfg.Sessions == nil || cfg.Authn == nil || cfg.Limiter == nil || cfg.Idempotency == nil || cfg.Audit == nil || cfg.Jobs == nil {
 		return nil, errors.New("api: Config is missing a dependency")
 	}
 	if cfg.KeyLimit == (ratelimit.Limit{}) {

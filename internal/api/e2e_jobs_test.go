@@ -120,7 +120,7 @@ func TestBulkJobs(t *testing.T) {
 			Data  []job `json:"data"`
 			Total int   `json:"total"`
 		}
-		want(t, e.Do(get("/jobs?page_size=2", fleet.RoleViewer)), 200).JSON(t, &list)
+		want(t, e.Do(get("/jobs/bulk?page_size=2", fleet.RoleViewer)), 200).JSON(t, &list)
 		if list.Total != 4 || len(list.Data) != 2 || list.Data[0].Kind != "topup" {
 			t.Fatalf("jobs = %+v", list)
 		}
@@ -193,6 +193,59 @@ func TestJobSurvivesRestart(t *testing.T) {
 			if st, _ := e.Sim.SIM(iccid); st.Label != "after-restart" {
 				t.Fatalf("%s label %q", iccid, st.Label)
 			}
+		}
+	})
+}
+
+func TestPeriodicJobs(t *testing.T) {
+	backends(t, func(t *testing.T, backend string) {
+		e := apptest.Start(t, apptest.Options{Backend: backend})
+		var list []struct {
+			Name            string `json:"name"`
+			IntervalSeconds int64  `json:"interval_seconds"`
+			Runs            []struct {
+				Result string `json:"result"`
+			} `json:"runs"`
+		}
+		dataOf(t, want(t, e.Do(get("/jobs?runs=3", fleet.RoleAdmin)), 200), &list)
+		names := map[string]int64{}
+		for _, j := range list {
+			names[j.Name] = j.IntervalSeconds
+		}
+		if names["sync_sims"] != 900 || names["retention"] != 86400 {
+			t.Fatalf("jobs = %+v", list)
+		}
+		var tr struct {
+			JobID int64 `json:"job_id"`
+		}
+		dataOf(t, want(t, e.Do(post("/jobs/retention/run", fleet.RoleAdmin, nil)), 202), &tr)
+		if tr.JobID == 0 {
+			t.Fatalf("run now = %+v", tr)
+		}
+		// The run shows up in the job's runs once a worker took it.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			dataOf(t, want(t, e.Do(get("/jobs?runs=5", fleet.RoleAdmin)), 200), &list)
+			done := false
+			for _, j := range list {
+				if j.Name == "retention" && len(j.Runs) > 0 && j.Runs[0].Result == "ok" {
+					done = true
+				}
+			}
+			if done {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("retention never ran: %+v", list)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		wantProblem(t, e.Do(post("/jobs/no_such_job/run", fleet.RoleAdmin, nil)), 404, "not_found")
+		wantProblem(t, e.Do(get("/jobs", fleet.RoleOperator)), 403, "forbidden")
+		var audit []struct{ Action, Target, Result string }
+		dataOf(t, want(t, e.Do(get("/audit?action=job.run", fleet.RoleAdmin)), 200), &audit)
+		if len(audit) != 2 {
+			t.Fatalf("job.run audit = %+v", audit)
 		}
 	})
 }

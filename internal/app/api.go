@@ -62,6 +62,7 @@ func (a *App) mountAPI(mux *http.ServeMux) (func(http.Handler) http.Handler, err
 		Limiter:     limiter,
 		Idempotency: a.store,
 		Audit:       a.store,
+		Jobs:        a.jobs.Control(),
 		KeyLimit:    ratelimit.PerMinute(a.cfg.APIRateLimit),
 		Version:     a.opts.Version,
 		Logger:      a.log,
