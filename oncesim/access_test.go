@@ -13,7 +13,7 @@ import (
 )
 
 func TestOAuthErrors(t *testing.T) {
-	c := spectest.Load(t)
+	c := spectest.Optional(t)
 	h := newHarness(t, Options{}, nil)
 	basic := func(user, pass string) func(*http.Request) {
 		return func(r *http.Request) {
@@ -92,7 +92,7 @@ func TestTokenLifecycle(t *testing.T) {
 }
 
 func TestPaginationHeaders(t *testing.T) {
-	c := spectest.Load(t)
+	c := spectest.Optional(t)
 	h := newHarness(t, Options{Sims: 50}, c)
 	h.login()
 	seen := map[string]bool{}
@@ -149,7 +149,7 @@ func TestPageSizeAbove100(t *testing.T) {
 }
 
 func TestV2OnlyMode(t *testing.T) {
-	c := spectest.Load(t)
+	c := spectest.Optional(t)
 	h := newHarness(t, Options{Mode: ModeV2Only}, nil)
 	h.login()
 	ic := iccidOf(2)

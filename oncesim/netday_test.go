@@ -19,7 +19,7 @@ import (
 // both API generations.
 func TestNetworkActivity(t *testing.T) {
 	const n = 400
-	h := newHarness(t, Options{Sims: n, Seed: 21}, spectest.Load(t))
+	h := newHarness(t, Options{Sims: n, Seed: 21}, spectest.Optional(t))
 	rec := &recorder{}
 	h.sim.Subscribe(rec.add)
 	h.sim.Advance(3 * 24 * time.Hour)
@@ -110,7 +110,7 @@ func TestNetworkActivity(t *testing.T) {
 // TestSessionConnectivity follows one device through a planned session: ONLINE with a PDP
 // context while it is open, not ONLINE after.
 func TestSessionConnectivity(t *testing.T) {
-	h := newHarness(t, Options{Sims: 200, Seed: 22}, spectest.Load(t))
+	h := newHarness(t, Options{Sims: 200, Seed: 22}, spectest.Optional(t))
 	day := t0.Unix()/daySeconds + 1
 	idx, pl := -1, netPlan{}
 	for i := range h.sim.fleet.size() {
@@ -204,7 +204,7 @@ func (h *harness) admin(method, path, body string) result {
 // TestAdminSIMChanges makes every portal and device change over HTTP and checks what 1NCE's
 // API shows afterwards, contract-validated.
 func TestAdminSIMChanges(t *testing.T) {
-	h := newHarness(t, Options{Sims: 100, Seed: 24}, spectest.Load(t))
+	h := newHarness(t, Options{Sims: 100, Seed: 24}, spectest.Optional(t))
 	rec := &recorder{}
 	h.sim.Subscribe(rec.add)
 	h.login()
@@ -372,7 +372,7 @@ func errOf(_ SIMState, err error) error { return err }
 // TestMTSMSFollowsTheDevice drives MT SMS to DELIVERED and to EXPIRED with the manual clock by
 // taking the device off the network and bringing it back.
 func TestMTSMSFollowsTheDevice(t *testing.T) {
-	h := newHarness(t, Options{Sims: 100, Seed: 25}, spectest.Load(t))
+	h := newHarness(t, Options{Sims: 100, Seed: 25}, spectest.Optional(t))
 	ic := iccidOf(findSIM(t, h.sim, enabledWith(profileSteady)))
 	if _, err := h.sim.SetOnline(ic, false); err != nil {
 		t.Fatal(err)

@@ -72,7 +72,7 @@ func enabledWith(p profile) func(int, *sim) bool {
 }
 
 func TestTopUpRaisesQuota(t *testing.T) {
-	c := spectest.Load(t)
+	c := spectest.Optional(t)
 	h := newHarness(t, Options{Seed: 1}, c)
 	h.login()
 	ic := iccidOf(findSIM(t, h.sim, enabledWith(profileIdle)))
@@ -102,7 +102,7 @@ func TestTopUpRaisesQuota(t *testing.T) {
 }
 
 func TestDisableChangesStatusAndEmitsEvent(t *testing.T) {
-	c := spectest.Load(t)
+	c := spectest.Optional(t)
 	h := newHarness(t, Options{Seed: 2}, c)
 	rec := &recorder{}
 	h.sim.Subscribe(rec.add)
@@ -148,7 +148,7 @@ func TestDisableChangesStatusAndEmitsEvent(t *testing.T) {
 // TestUsageAccruesWithManualClock checks the even daily flow of usage with daily network
 // activity off (TestNetworkActivity covers sessions).
 func TestUsageAccruesWithManualClock(t *testing.T) {
-	h := newHarness(t, Options{Seed: 3, NetworkActivity: -1}, spectest.Load(t))
+	h := newHarness(t, Options{Seed: 3, NetworkActivity: -1}, spectest.Optional(t))
 	rec := &recorder{}
 	h.sim.Subscribe(rec.add)
 	idx := findSIM(t, h.sim, enabledWith(profileSteady))
@@ -219,7 +219,7 @@ func TestMeteringIsSplitInvariant(t *testing.T) {
 }
 
 func TestQuotaExhaustsThenTopUpRestores(t *testing.T) {
-	c := spectest.Load(t)
+	c := spectest.Optional(t)
 	// Usage flowing every day makes the day of exhaustion predictable from the profile.
 	h := newHarness(t, Options{Sims: 200, Seed: 4, NetworkActivity: -1}, c)
 	rec := &recorder{}
@@ -285,7 +285,7 @@ func TestQuotaExhaustsThenTopUpRestores(t *testing.T) {
 }
 
 func TestAutoTopUpRefillsOnExhaustion(t *testing.T) {
-	h := newHarness(t, Options{Sims: 200, Seed: 5}, spectest.Load(t))
+	h := newHarness(t, Options{Sims: 200, Seed: 5}, spectest.Optional(t))
 	idx := findSIM(t, h.sim, func(_ int, st *sim) bool {
 		return st.profile == profileSteady && st.flags&flagDisabled == 0 && st.data.remaining > 0 && st.data.remaining < 30
 	})
@@ -306,7 +306,7 @@ func TestAutoTopUpRefillsOnExhaustion(t *testing.T) {
 }
 
 func TestSMSDeliveryProgresses(t *testing.T) {
-	c := spectest.Load(t)
+	c := spectest.Optional(t)
 	h := newHarness(t, Options{Seed: 6}, c)
 	h.login()
 	online := iccidOf(findSIM(t, h.sim, enabledWith(profileSteady)))
@@ -356,7 +356,7 @@ func TestSMSDeliveryProgresses(t *testing.T) {
 }
 
 func TestDevicesSendMOSMS(t *testing.T) {
-	h := newHarness(t, Options{Seed: 8}, spectest.Load(t))
+	h := newHarness(t, Options{Seed: 8}, spectest.Optional(t))
 	ic := iccidOf(findSIM(t, h.sim, enabledWith(profileSteady)))
 	before, _ := h.sim.SIM(ic)
 	h.sim.Advance(10 * 24 * time.Hour)
@@ -376,7 +376,7 @@ func TestDevicesSendMOSMS(t *testing.T) {
 }
 
 func TestOrderCreatesSIMs(t *testing.T) {
-	c := spectest.Load(t)
+	c := spectest.Optional(t)
 	h := newHarness(t, Options{Sims: 20}, c)
 	h.login()
 	h.do("POST", "/v1/orders", map[string]any{"products": []map[string]any{{"productId": 1002, "quantity": 2}, {"productId": 1001, "quantity": 1}}}).
@@ -412,7 +412,7 @@ func TestOrderCreatesSIMs(t *testing.T) {
 }
 
 func TestExpiredSIMOnlyExtends(t *testing.T) {
-	h := newHarness(t, Options{Sims: 300, Seed: 9}, spectest.Load(t))
+	h := newHarness(t, Options{Sims: 300, Seed: 9}, spectest.Optional(t))
 	idx := findSIM(t, h.sim, func(_ int, st *sim) bool { return st.data.expiry-t0.Unix() < 60*daySeconds })
 	ic := iccidOf(idx)
 	h.sim.Advance(61 * 24 * time.Hour)
@@ -464,7 +464,7 @@ func TestDeterministicFleet(t *testing.T) {
 }
 
 func TestListFilterAndSort(t *testing.T) {
-	c := spectest.Load(t)
+	c := spectest.Optional(t)
 	h := newHarness(t, Options{Sims: 120}, c)
 	h.login()
 	var cards []struct {
@@ -494,7 +494,7 @@ func TestListFilterAndSort(t *testing.T) {
 }
 
 func TestLabelIsEscaped(t *testing.T) {
-	c := spectest.Load(t)
+	c := spectest.Optional(t)
 	h := newHarness(t, Options{}, c)
 	h.login()
 	label := "quote\" back\\ nl\n tab\t ünï \u2028 ctl\x01"
@@ -511,7 +511,7 @@ func TestLabelIsEscaped(t *testing.T) {
 
 // Platform 2.0 events and SMS name their endpoint by the SIM's label, as streamed records do.
 func TestV2EndpointNameIsLabel(t *testing.T) {
-	h := newHarness(t, Options{}, spectest.Load(t))
+	h := newHarness(t, Options{}, spectest.Optional(t))
 	h.login()
 	ic := iccidOf(1)
 	h.do("PUT", "/v2/sims/"+ic, map[string]any{"label": "pump-9"}).want(t, 200, "label")
@@ -582,7 +582,7 @@ func TestBadInputIs4xx(t *testing.T) {
 // TestSubscribersMayCallBack checks that a subscriber can call into the simulator (here a
 // snapshot that itself meters) without deadlock, and sees ids strictly increasing.
 func TestSubscribersMayCallBack(t *testing.T) {
-	h := newHarness(t, Options{Sims: 100, Seed: 12}, spectest.Load(t))
+	h := newHarness(t, Options{Sims: 100, Seed: 12}, spectest.Optional(t))
 	var last int64
 	n := 0
 	h.sim.Subscribe(func(a Activity) {

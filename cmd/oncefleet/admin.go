@@ -14,8 +14,10 @@ import (
 
 	"github.com/oncefleet/oncefleet/internal/app"
 	"github.com/oncefleet/oncefleet/internal/auth"
+	"github.com/oncefleet/oncefleet/internal/backup"
 	"github.com/oncefleet/oncefleet/internal/config"
 	"github.com/oncefleet/oncefleet/internal/fleet"
+	"github.com/oncefleet/oncefleet/internal/store/sqlite"
 )
 
 // adminCmd holds the offline administration commands. They work directly against the
@@ -41,6 +43,15 @@ type adminCmd struct {
 	} `cmd:"" name:"revoke-api-key" help:"Revoke an API key."`
 
 	ListAPIKeys struct{} `cmd:"" name:"list-api-keys" help:"List API keys (never the keys themselves)."`
+
+	Backup struct {
+		To string `required:"" help:"File to write (must not exist yet)."`
+	} `cmd:"" help:"Back up the SQLite database of the data dir while oncefleet runs (PostgreSQL: use pg_dump, see docs/RUNBOOK.md)."`
+
+	Restore struct {
+		From  string `required:"" help:"Backup file written by admin backup."`
+		Force bool   `help:"Replace an existing database (kept beside it as oncefleet.db.before-restore-<time>); one still open by a process is never replaced."`
+	} `cmd:"" help:"Restore the SQLite database of the data dir from a backup; stop every oncefleet process using the data dir first."`
 }
 
 // accountStore is what the admin commands need of a storage backend.
@@ -98,6 +109,40 @@ func (c *adminCmd) run(ctx context.Context, command string, e env) error {
 		return w.Flush()
 	}
 	return fmt.Errorf("unknown admin command %q", command)
+}
+
+// runBackup runs admin backup and admin restore. Unlike the other admin commands it never opens
+// the store: a restore must find the database closed, and neither may migrate it.
+func (c *adminCmd) runBackup(ctx context.Context, command string, e env) error {
+	cfg, _, err := resolve(c.Config, e)
+	if err != nil {
+		return err
+	}
+	if cfg.Postgres {
+		return backup.ErrPostgres
+	}
+	var sum backup.Summary
+	if command == "admin backup" {
+		if sum, err = backup.Backup(ctx, app.SQLitePath(cfg), c.Backup.To); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "backed up %s to %s\n", app.SQLitePath(cfg), sum.Path)
+	} else {
+		latest, err := sqlite.LatestMigration()
+		if err != nil {
+			return err
+		}
+		if sum, err = backup.Restore(ctx, c.Restore.From, app.SQLitePath(cfg), latest, c.Restore.Force); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "restored %s from %s\n", sum.Path, c.Restore.From)
+		if sum.Replaced != "" {
+			fmt.Fprintf(e.stdout, "the database it replaced is kept as %s\n", sum.Replaced)
+		}
+	}
+	fmt.Fprintf(e.stdout, "%d bytes, schema version %d, %d SIMs, %d users, %d API keys, %d audit entries\n",
+		sum.Bytes, sum.SchemaVersion, sum.Rows["sims"], sum.Rows["users"], sum.Rows["api_keys"], sum.Rows["audit_log"])
+	return nil
 }
 
 func timeOrDash(t *time.Time) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"text/tabwriter"
 	"time"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/oncefleet/oncefleet/internal/app"
 	"github.com/oncefleet/oncefleet/internal/config"
+	"github.com/oncefleet/oncefleet/internal/health"
 )
 
 // version is set at build time with -ldflags "-X main.version=…"; otherwise it comes from the
@@ -38,8 +40,38 @@ type cli struct {
 	Worker   workerCmd   `cmd:"" help:"Run background jobs only (for scaled deployments)."`
 	Migrate  migrateCmd  `cmd:"" help:"Manage the database schema."`
 	Simulate simulateCmd `cmd:"" help:"Run the 1NCE simulator standalone."`
-	Admin    adminCmd    `cmd:"" help:"Administrative tasks: users and API keys, offline against the database."`
+	Admin    adminCmd    `cmd:"" help:"Administrative tasks: users, API keys, backup and restore, offline against the database."`
+	Health   healthCmd   `cmd:"" help:"Probe a running server's health endpoint; exit 0 when it answers 200 (container health checks)."`
 	Version  struct{}    `cmd:"" help:"Print the version."`
+}
+
+// healthCmd probes a server from the same host: the container image has no curl.
+type healthCmd struct {
+	URL     string        `name:"url" help:"URL to probe (default: /health/live, or /health/ready with --ready, on the loopback address of --addr)."`
+	Addr    string        `name:"addr" env:"ONCEFLEET_ADDR" default:"127.0.0.1:8080" help:"Listen address of the server to probe."`
+	Ready   bool          `help:"Probe /health/ready (every dependency answers) instead of /health/live."`
+	Timeout time.Duration `default:"5s" help:"Give up after this long."`
+}
+
+func (c *healthCmd) run(ctx context.Context, e env) error {
+	url := c.URL
+	if url == "" {
+		path := "/health/live"
+		if c.Ready {
+			path = "/health/ready"
+		}
+		var err error
+		if url, err = health.LocalURL(c.Addr, path); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	if err := health.Probe(ctx, &http.Client{}, url); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "ok")
+	return nil
 }
 
 type serveCmd struct {
@@ -65,18 +97,28 @@ type env struct {
 	stdout, stderr io.Writer
 }
 
-func parse(args []string, stdout, stderr io.Writer) (*cli, *kong.Context, error) {
-	var c cli
-	exited := false
-	parser, err := kong.New(&c,
+// newParser builds the command-line parser of c; docs/CONFIGURATION.md is rendered from its
+// model.
+func newParser(c *cli, stdout, stderr io.Writer, exit func(int)) (*kong.Kong, error) {
+	parser, err := kong.New(c,
 		kong.Name("oncefleet"),
 		kong.Description("Self-hosted control plane for fleets of 1NCE IoT SIMs."),
 		kong.Writers(stdout, stderr),
-		kong.Exit(func(int) { exited = true }),
+		kong.Exit(exit),
 		kong.UsageOnError(),
 	)
 	if err != nil {
-		return nil, nil, fmt.Errorf("command line: %w", err)
+		return nil, fmt.Errorf("command line: %w", err)
+	}
+	return parser, nil
+}
+
+func parse(args []string, stdout, stderr io.Writer) (*cli, *kong.Context, error) {
+	var c cli
+	exited := false
+	parser, err := newParser(&c, stdout, stderr, func(int) { exited = true })
+	if err != nil {
+		return nil, nil, err
 	}
 	kctx, err := parser.Parse(args)
 	if exited { // --help printed
@@ -119,6 +161,10 @@ func (c *cli) dispatch(ctx context.Context, command string, e env) error {
 		return migrate(ctx, cfg, command[len("migrate "):], e.stdout)
 	case "admin create-user", "admin create-api-key", "admin revoke-api-key <id>", "admin list-api-keys":
 		return c.Admin.run(ctx, command, e)
+	case "admin backup", "admin restore":
+		return c.Admin.runBackup(ctx, command, e)
+	case "health":
+		return c.Health.run(ctx, e)
 	}
 	return fmt.Errorf("unknown command %q", command)
 }

@@ -2,6 +2,8 @@
 // dashboard, background sync, alerts, the Data Streamer receiver and a 1NCE simulator.
 package main
 
+//go:generate go test -run TestConfigurationDoc -update .
+
 import (
 	"context"
 	"fmt"

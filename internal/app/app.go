@@ -115,12 +115,15 @@ func OpenStore(ctx context.Context, cfg *config.Resolved) (Store, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, errors.Unwrap(err))
 	}
-	s, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "oncefleet.db"))
+	s, err := sqlite.Open(ctx, SQLitePath(cfg))
 	if err != nil {
 		return nil, err
 	}
 	return s, nil
 }
+
+// SQLitePath is the embedded database file in the data dir (used when no database URL is set).
+func SQLitePath(cfg *config.Resolved) string { return filepath.Join(cfg.DataDir, "oncefleet.db") }
 
 // openCache returns the Redis cache when a Redis URL is configured (checked at start), else
 // the in-process one.

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/oncefleet/oncefleet/internal/oncemetrics"
@@ -22,6 +23,10 @@ func (a *App) openOnce() error {
 	metrics, err := oncemetrics.New(a.registry)
 	if err != nil {
 		return fmt.Errorf("1NCE client metrics: %w", err)
+	}
+	// config.Resolve has checked the base URL; the client names its breaker by this host.
+	if u, err := url.Parse(a.cfg.OnceBaseURL); err == nil {
+		metrics.WatchHost(u.Host)
 	}
 	t, ok := http.DefaultTransport.(*http.Transport)
 	if !ok {

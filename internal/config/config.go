@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -38,8 +39,8 @@ func (s Secret) Reveal() string { return string(s) }
 type Config struct {
 	Addr        string `name:"addr" env:"ONCEFLEET_ADDR" default:"127.0.0.1:8080" help:"Listen address of the API and dashboard."`
 	DataDir     string `name:"data-dir" env:"ONCEFLEET_DATA_DIR" default:"./oncefleet-data" help:"Local state: SQLite file, generated keys."`
-	DatabaseURL Secret `name:"database-url" env:"ONCEFLEET_DATABASE_URL" help:"Empty: SQLite in the data dir; postgres://…: PostgreSQL."`
-	RedisURL    Secret `name:"redis-url" env:"ONCEFLEET_REDIS_URL" help:"Empty: in-memory cache; redis://…: shared cache, locks and limits."`
+	DatabaseURL Secret `name:"database-url" env:"ONCEFLEET_DATABASE_URL" help:"Empty: SQLite in the data dir; postgres://…: PostgreSQL (or ONCEFLEET_DATABASE_URL_FILE)."`
+	RedisURL    Secret `name:"redis-url" env:"ONCEFLEET_REDIS_URL" help:"Empty: in-memory cache; redis://…: shared cache, locks and limits (or ONCEFLEET_REDIS_URL_FILE)."`
 	RedisPrefix string `name:"redis-prefix" env:"ONCEFLEET_REDIS_PREFIX" default:"oncefleet:" help:"Prefix of every Redis key, so several deployments can share one Redis."`
 
 	OnceBaseURL      string `name:"once-base-url" env:"ONCEFLEET_ONCE_BASE_URL" default:"https://api.1nce.com/management-api" help:"1NCE Management API base URL."`
@@ -48,7 +49,7 @@ type Config struct {
 	OnceAPI          string `name:"once-api" env:"ONCEFLEET_ONCE_API" default:"auto" help:"1NCE API generation: v2, v1 or auto (v2 first, v1 where v2 lacks an operation)."`
 	OnceRate         string `name:"once-rate" env:"ONCEFLEET_ONCE_RATE" default:"10" help:"Account-wide 1NCE request budget in requests per second."`
 
-	StreamerUsername Secret `name:"streamer-username" env:"ONCEFLEET_STREAMER_USERNAME" help:"Basic-auth user 1NCE's Data Streamer sends (endpoints answer 404 while unset)."`
+	StreamerUsername Secret `name:"streamer-username" env:"ONCEFLEET_STREAMER_USERNAME" help:"Basic-auth user 1NCE's Data Streamer sends (endpoints answer 404 while unset; or ONCEFLEET_STREAMER_USERNAME_FILE)."`
 	StreamerPassword Secret `name:"streamer-password" env:"ONCEFLEET_STREAMER_PASSWORD" help:"Basic-auth password of the Data Streamer (or ONCEFLEET_STREAMER_PASSWORD_FILE)."`
 
 	StreamerSilentAfter string `name:"streamer-silent-after" env:"ONCEFLEET_STREAMER_SILENT_AFTER" default:"30m" help:"Raise a stream-silent event when a Data Streamer stream type delivers nothing for this long."`
@@ -94,9 +95,21 @@ func (c *Config) secretFiles() map[string]*Secret {
 		"ONCEFLEET_DATABASE_URL_FILE":       &c.DatabaseURL,
 		"ONCEFLEET_REDIS_URL_FILE":          &c.RedisURL,
 		"ONCEFLEET_ONCE_CLIENT_SECRET_FILE": &c.OnceClientSecret,
+		"ONCEFLEET_STREAMER_USERNAME_FILE":  &c.StreamerUsername,
 		"ONCEFLEET_STREAMER_PASSWORD_FILE":  &c.StreamerPassword,
 		"ONCEFLEET_JWT_KEY_FILE":            &c.JWTKey,
 	}
+}
+
+// FileVariants lists, sorted, the variables whose value Resolve also reads from the file named
+// by NAME_FILE (every secret: Kubernetes, Docker and ECS mount secrets as files).
+func FileVariants() []string {
+	var names []string
+	for env := range (&Config{}).secretFiles() {
+		names = append(names, strings.TrimSuffix(env, "_FILE"))
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Resolve reads the *_FILE variants (through getenv, usually os.Getenv) and validates every

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -89,6 +90,30 @@ func TestSecretFiles(t *testing.T) {
 	c.OnceClientSecret = ""
 	if _, err := c.Resolve(func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "ONCEFLEET_ONCE_CLIENT_SECRET_FILE") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestEverySecretHasAFileVariant keeps FileVariants (and the _FILE variables Resolve reads) in
+// step with the Secret-typed fields: a new secret must be readable from a mounted file too.
+func TestEverySecretHasAFileVariant(t *testing.T) {
+	have := map[string]bool{}
+	for _, name := range FileVariants() {
+		have[name] = true
+	}
+	typ := reflect.TypeFor[Config]()
+	secrets := 0
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if f.Type != reflect.TypeFor[Secret]() {
+			continue
+		}
+		secrets++
+		if env := f.Tag.Get("env"); !have[env] {
+			t.Errorf("secret %s (%s) has no %s_FILE variant", f.Name, env, env)
+		}
+	}
+	if secrets != len(have) {
+		t.Errorf("%d file variants for %d secrets", len(have), secrets)
 	}
 }
 

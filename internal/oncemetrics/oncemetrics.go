@@ -57,7 +57,36 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			return nil, err
 		}
 	}
+	m.init()
 	return m, nil
+}
+
+// tokenOp is the operation of the token request, the first exchange of every client.
+const tokenOp = "oauth.token"
+
+// init exposes, at zero, the series whose label values are known before any exchange: the
+// token results, the budget priorities and the token operation's series. Dashboards and alert
+// expressions (rate, increase, absent) then see zeros from the first scrape rather than gaps,
+// and a fresh replica's /metrics lists every upstream family.
+func (m *Metrics) init() {
+	for _, result := range []string{"ok", "error"} {
+		m.tokens.WithLabelValues(result)
+	}
+	for p := once.PriorityInteractive; p <= once.PriorityBackfill; p++ {
+		m.budgetWait.WithLabelValues(p.String())
+	}
+	m.requests.WithLabelValues(tokenOp, "200")
+	m.latency.WithLabelValues(tokenOp)
+	m.rateLimited.WithLabelValues(tokenOp)
+	for _, kind := range []string{"timeout", "transport", "rate_limited", "auth", "server", "client"} {
+		m.errs.WithLabelValues(tokenOp, kind)
+	}
+}
+
+// WatchHost exposes the breaker of host (the client's base URL host) as closed until it
+// changes state, so "is the breaker open" has an answer before the first failure.
+func (m *Metrics) WatchHost(host string) {
+	m.breakerState.WithLabelValues(host).Set(0)
 }
 
 // Hooks returns the SDK callbacks feeding these metrics.

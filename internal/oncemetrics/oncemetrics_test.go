@@ -89,3 +89,27 @@ func TestErrorKind(t *testing.T) {
 		}
 	}
 }
+
+// TestSeriesBeforeTraffic checks what a fresh replica exposes: every upstream family, at zero,
+// so dashboards and alerts see zeros rather than gaps.
+func TestSeriesBeforeTraffic(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	m, err := New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.WatchHost("api.1nce.com")
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(families) != 7 {
+		t.Errorf("%d families before traffic, want all 7", len(families))
+	}
+	if got := testutil.ToFloat64(m.breakerState.WithLabelValues("api.1nce.com")); got != 0 {
+		t.Errorf("breaker of the watched host = %v, want 0 (closed)", got)
+	}
+	if n := testutil.CollectAndCount(m.budgetWait); n != 4 {
+		t.Errorf("budget wait series = %d, want one per priority (4)", n)
+	}
+}

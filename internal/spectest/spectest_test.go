@@ -2,6 +2,7 @@ package spectest
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -81,5 +82,49 @@ func TestUndocumented400(t *testing.T) {
 	}
 	if err := c.ValidateResponse(context.Background(), req, "", 400, h, []byte(`<html>bad</html>`)); err == nil {
 		t.Error("undocumented 400 with a non-1NCE body accepted")
+	}
+}
+
+func TestRequired(t *testing.T) {
+	for _, tc := range []struct {
+		ci, dir string
+		want    bool
+	}{
+		{"", "", false},
+		{"false", "", false},
+		{"true", "", true},
+		{"1", "", true},
+		{"", "/somewhere", true},
+	} {
+		t.Setenv("CI", tc.ci)
+		t.Setenv(EnvDir, tc.dir)
+		if got := Required(); got != tc.want {
+			t.Errorf("CI=%q %s=%q: Required() = %v, want %v", tc.ci, EnvDir, tc.dir, got, tc.want)
+		}
+	}
+}
+
+func TestMissingFilesAreErrMissing(t *testing.T) {
+	if err := checkDir(t.TempDir()); !errors.Is(err, ErrMissing) {
+		t.Errorf("checkDir(empty) = %v, want ErrMissing", err)
+	}
+}
+
+// TestNilContractValidatesNothing pins what Optional's nil result promises: the handler runs
+// unwrapped and nothing is reported.
+func TestNilContractValidatesNothing(t *testing.T) {
+	var c *Contract
+	next := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	rec := httptest.NewRecorder()
+	c.Middleware(t, "", next).ServeHTTP(rec, httptest.NewRequest("GET", "/v9/nothing", nil))
+	if rec.Code != http.StatusTeapot {
+		t.Errorf("status = %d, want the handler's 418", rec.Code)
+	}
+	req := httptest.NewRequest("GET", "/v9/nothing", nil)
+	if _, err := c.ValidateRequest(context.Background(), req, ""); err != nil {
+		t.Errorf("ValidateRequest: %v", err)
+	}
+	if err := c.ValidateResponse(context.Background(), req, "", 200, http.Header{}, nil); err != nil {
+		t.Errorf("ValidateResponse: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/oncefleet/oncefleet/internal/store/riverschema"
@@ -65,8 +66,16 @@ func (s *Store) provider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: migrations: %w", err)
 	}
+	// Replicas that start together (a rolling update with migrate-on-start, a migration Job
+	// beside them) must not apply the same migration twice: a session advisory lock makes them
+	// take turns, and the later ones find nothing pending. Waiters poll every second, for up to
+	// ten minutes (a migration over a large sim_usage can take that long).
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 600))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: migrations: %w", err)
+	}
 	p, err := goose.NewProvider(goose.DialectPostgres, stdlib.OpenDBFromPool(s.pool), sub,
-		goose.WithGoMigrations(riverschema.Migration(riverpgxv5.New(s.pool))))
+		goose.WithSessionLocker(locker), goose.WithGoMigrations(riverschema.Migration(riverpgxv5.New(s.pool))))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: migrations: %w", err)
 	}

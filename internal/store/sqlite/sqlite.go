@@ -58,17 +58,41 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-func (s *Store) provider() (*goose.Provider, error) {
+func (s *Store) provider() (*goose.Provider, error) { return newProvider(s.db) }
+
+// newProvider is the migration set of a SQLite database: the SQL files and River's schema step.
+func newProvider(db *sql.DB) (*goose.Provider, error) {
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: migrations: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.db, sub,
-		goose.WithGoMigrations(riverschema.Migration(riversqlite.New(s.db))))
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub,
+		goose.WithGoMigrations(riverschema.Migration(riversqlite.New(db))))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: migrations: %w", err)
 	}
 	return p, nil
+}
+
+// LatestMigration is the version of the newest migration this build carries (SQL files and Go
+// steps alike): a database whose schema is newer was written by a later release, and restore
+// refuses it.
+func LatestMigration() (int64, error) {
+	// The provider needs a database handle; listing its sources never touches it.
+	db, err := sql.Open("sqlite", ":memory:")
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	defer db.Close()
+	p, err := newProvider(db)
+	if err != nil {
+		return 0, err
+	}
+	var latest int64
+	for _, src := range p.ListSources() {
+		latest = max(latest, src.Version)
+	}
+	return latest, nil
 }
 
 // Migrate applies every pending migration.
