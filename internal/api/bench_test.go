@@ -2,8 +2,8 @@ package api_test
 
 import (
 	"io"
-	"sync/atomic"
 	"net/http"
+	"sync/atomic"
 	"testing"
 
 	"github.com/oncefleet/oncefleet/internal/apptest"

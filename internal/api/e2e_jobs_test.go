@@ -212,7 +212,7 @@ func TestPeriodicJobs(t *testing.T) {
 		for _, j := range list {
 			names[j.Name] = j.IntervalSeconds
 		}
-		if names["sync_sims"] != 900 || names["retention"] != 86400 {
+		if names["retention"] != 86400 || names["fleet_report"] != 86400 {
 			t.Fatalf("jobs = %+v", list)
 		}
 		var tr struct {

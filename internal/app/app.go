@@ -86,9 +86,9 @@ type App struct {
 	registry *prometheus.Registry
 	store    Store
 	cache    cache.Cache
-	redis    *redis.Client // nil without ONCEFLEET_REDIS_URL
+	redis    *redis.Client    // nil without ONCEFLEET_REDIS_URL
 	locker   autotopup.Locker // Redis locks shared by replicas, or in-process ones
-	once     *once.Client  // nil without 1NCE client credentials
+	once     *once.Client     // nil without 1NCE client credentials
 	control  *control.Service
 	api      *api.Server // nil in worker mode
 	bus      *bus.Bus

@@ -82,6 +82,11 @@ func Start(t testing.TB, o Options) *Env {
 	c := config.Defaults()
 	c.Addr, c.DataDir, c.LogLevel, c.ShutdownTimeout = "127.0.0.1:0", t.TempDir(), "warn", "10s"
 	c.APIRateLimit = "100000"
+	// The periodic jobs that call 1NCE start at once and would race the test's own calls
+	// (and their faults); tests that exercise them switch them on in Configure.
+	for _, j := range []*string{&c.Jobs.SyncSIMs, &c.Jobs.SyncUsage, &c.Jobs.CheckQuotas, &c.Jobs.Connectivity, &c.Jobs.AutoTopUp, &c.Jobs.TrackSMS} {
+		*j = "off"
+	}
 	switch o.Backend {
 	case "", SQLite:
 	case Postgres:

@@ -107,4 +107,3 @@ func (s *Store) TopConsumers(ctx context.Context, from, to time.Time, limit int)
 	})
 	return out, translate(err, "top consumers")
 }
-
