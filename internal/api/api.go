@@ -56,6 +56,7 @@ type Config struct {
 	Idempotency IdempotencyStore
 	Audit       AuditLister
 	Jobs        JobControl
+	Reports     ReportStore
 	// KeyLimit is each principal's request limit (default ratelimit.DefaultAPIKeyLimit).
 	KeyLimit ratelimit.Limit
 	// Version is the API document's version.
@@ -75,7 +76,7 @@ type Server struct {
 
 // New registers every operation on mux and returns the server; Wrap must wrap the mux.
 func New(mux *http.ServeMux, cfg Config) (*Server, error) {
-	if cfg.Control == nil || cfg.Accounts == nil || cfg.Sessions == nil || cfg.Authn == nil || cfg.Limiter == nil || cfg.Idempotency == nil || cfg.Audit == nil || cfg.Jobs == nil {
+	if cfg.Control == nil || cfg.Accounts == nil || cfg.Sessions == nil || cfg.Authn == nil || cfg.Limiter == nil || cfg.Idempotency == nil || cfg.Audit == nil || cfg.Jobs == nil || cfg.Reports == nil {
 		return nil, errors.New("api: Config is missing a dependency")
 	}
 	if cfg.KeyLimit == (ratelimit.Limit{}) {
@@ -116,6 +117,7 @@ func New(mux *http.ServeMux, cfg Config) (*Server, error) {
 	s.registerAuth()
 	s.registerAdmin()
 	s.registerJobs()
+	s.registerReports()
 	mux.HandleFunc("/", s.unmatched(mux))
 	mux.HandleFunc("GET /docs", serveDocs)
 	mux.HandleFunc("GET /docs/{file}", serveDocsAsset)

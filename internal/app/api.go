@@ -65,6 +65,7 @@ func (a *App) mountAPI(mux *http.ServeMux) (func(http.Handler) http.Handler, err
 		Idempotency: a.store,
 		Audit:       a.store,
 		Jobs:        a.jobs.Control(),
+		Reports:     a.store,
 		KeyLimit:    ratelimit.PerMinute(a.cfg.APIRateLimit),
 		Version:     a.opts.Version,
 		Logger:      a.log,

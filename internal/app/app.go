@@ -71,6 +71,7 @@ type Store interface {
 	auth.AuthStore
 	api.IdempotencyStore
 	api.AuditLister
+	api.ReportStore
 }
 
 var (

@@ -44,52 +44,35 @@ func (a *App) openJobs() error {
 	default:
 		return fmt.Errorf("jobs: no job database behind the %T store", a.store)
 	}
+	// A job switched off has no schedule but stays defined: an admin can still run it now.
 	js := a.cfg.JobSettings
 	var defs []jobs.Definition
-	unsubscribe := func() {}
 	if a.once != nil {
-		if js.SyncSIMsEvery > 0 {
-			defs = append(defs, fleetsync.SIMSyncJob(&fleetsync.SIMSync{Store: st, Once: a.once, Bus: a.bus, Log: a.log,
-				Concurrency: js.SyncConcurrency}, js.SyncSIMsEvery))
-		}
-		if js.SyncUsageEvery > 0 {
-			defs = append(defs, fleetsync.UsageFillJob(&fleetsync.UsageFill{Store: st, Once: a.once, Log: a.log,
-				Lookback: js.UsageLookback, Settle: js.UsageSettle, MaxCalls: js.UsageMaxCalls}, js.SyncUsageEvery))
-		}
-		if js.CheckQuotasEvery > 0 {
-			defs = append(defs, fleetsync.QuotaCheckJob(&fleetsync.QuotaCheck{Store: st, Once: a.once, Bus: a.bus, Log: a.log,
-				Thresholds: js.QuotaThresholds, MaxSIMs: js.QuotaMaxSIMs}, js.CheckQuotasEvery))
-		}
-		if js.ConnectivityEvery > 0 {
-			defs = append(defs, fleetsync.ConnectivityJob(&fleetsync.ConnectivityCheck{Store: st, Once: a.once, Bus: a.bus, Log: a.log,
-				Label: js.ConnectivityLabel, MaxSIMs: js.ConnectivityMax}, js.ConnectivityEvery))
-		}
-	}
-	if a.once != nil {
-		if js.TrackSMSEvery > 0 {
-			defs = append(defs, a.control.TrackSMSJob(js.TrackSMSEvery))
-		}
+		defs = append(defs,
+			fleetsync.SIMSyncJob(&fleetsync.SIMSync{Store: st, Once: a.once, Bus: a.bus, Log: a.log,
+				Concurrency: js.SyncConcurrency}, js.SyncSIMsEvery),
+			fleetsync.UsageFillJob(&fleetsync.UsageFill{Store: st, Once: a.once, Log: a.log,
+				Lookback: js.UsageLookback, Settle: js.UsageSettle, MaxCalls: js.UsageMaxCalls}, js.SyncUsageEvery),
+			fleetsync.QuotaCheckJob(&fleetsync.QuotaCheck{Store: st, Once: a.once, Bus: a.bus, Log: a.log,
+				Thresholds: js.QuotaThresholds, MaxSIMs: js.QuotaMaxSIMs}, js.CheckQuotasEvery),
+			fleetsync.ConnectivityJob(&fleetsync.ConnectivityCheck{Store: st, Once: a.once, Bus: a.bus, Log: a.log,
+				Label: js.ConnectivityLabel, MaxSIMs: js.ConnectivityMax}, js.ConnectivityEvery),
+			a.control.TrackSMSJob(js.TrackSMSEvery))
 		engine, err := autotopup.New(autotopup.Options{Store: st, Control: a.control, Locker: a.locker,
 			FleetMonthlyCap: js.AutoTopUpFleetCap, Registerer: a.registry, Logger: a.log})
 		if err != nil {
 			return err
 		}
-		if js.AutoTopUpEvery > 0 {
-			defs = append(defs, engine.Job(js.AutoTopUpEvery))
-		}
+		defs = append(defs, engine.Job(js.AutoTopUpEvery))
 		// Quota crossings and streamed usage trigger checks wherever they happen.
+		unsubscribe := a.bus.Subscribe(engine.OnEvent)
 		a.closers = append(a.closers, func() error { unsubscribe(); return nil })
-		unsubscribe = a.bus.Subscribe(engine.OnEvent)
 		a.background = append(a.background, engine.Run)
 	}
-	if js.FleetReportEvery > 0 {
-		defs = append(defs, report.Job(st, js.FleetReportEvery, nil))
-	}
-	if js.RetentionEvery > 0 {
-		defs = append(defs, retention.Job(st, retention.Policy{Usage: js.RetentionUsage, Events: js.RetentionEvents,
+	defs = append(defs, report.Job(st, js.FleetReportEvery, nil),
+		retention.Job(st, retention.Policy{Usage: js.RetentionUsage, Events: js.RetentionEvents,
 			Connectivity: js.RetentionConnectivity, Audit: js.RetentionAudit, ResolvedAlerts: js.RetentionAlerts,
 			JobRuns: js.RetentionJobRuns, Idempotency: js.RetentionIdempotency, Reports: js.RetentionReports}, js.RetentionEvery, nil))
-	}
 	r, err := jobs.New(jobs.Config{Database: db, Runs: st, Bus: a.bus, Registerer: a.registry, Logger: a.log,
 		Work: a.opts.worker || !a.opts.NoJobs, StopTimeout: min(a.cfg.ShutdownTimeout, 30*time.Second)}, defs...)
 	if err != nil {

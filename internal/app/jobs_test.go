@@ -69,6 +69,7 @@ func TestThreeReplicasRunEachJobOncePerPeriod(t *testing.T) {
 		c.MigrateOnStart = i == 0 // one replica migrates; the others start on the migrated schema
 		c.Jobs.SyncSIMs, c.Jobs.SyncUsage, c.Jobs.CheckQuotas, c.Jobs.Connectivity, c.Jobs.Retention = "2s", "3s", "2s", "3s", "2s"
 		c.Jobs.UsageMaxCalls, c.Jobs.QuotaMaxSIMs, c.Jobs.ConnectivityMax = 5, 3, "5"
+		c.Jobs.AutoTopUp, c.Jobs.TrackSMS, c.Jobs.FleetReport = "off", "off", "off"
 		start(t, c, Options{})
 	}
 
