@@ -90,13 +90,15 @@ type App struct {
 	redis    *redis.Client    // nil without ONCEFLEET_REDIS_URL
 	locker   autotopup.Locker // Redis locks shared by replicas, or in-process ones
 	once     *once.Client     // nil without 1NCE client credentials
-	control  *control.Service
-	api      *api.Server // nil in worker mode
-	bus      *bus.Bus
-	jobs     *jobs.Runner
-	mux      *http.ServeMux
-	ln       net.Listener
-	srv      *http.Server
+	// upstreamHealth follows whether 1NCE answers, for /health.
+	upstreamHealth upstreamHealth
+	control        *control.Service
+	api            *api.Server // nil in worker mode
+	bus            *bus.Bus
+	jobs           *jobs.Runner
+	mux            *http.ServeMux
+	ln             net.Listener
+	srv            *http.Server
 	// background runs until Run's context ends (streamer applier, monitor, demo simulator).
 	background []func(ctx context.Context) error
 	closeOnce  sync.Once
@@ -227,7 +229,11 @@ func New(ctx context.Context, cfg *config.Resolved, log *slog.Logger, opts Optio
 
 	mux := http.NewServeMux()
 	a.mux = mux
-	health.New(opts.Version, 2*time.Second, map[string]health.Pinger{"database": store, "cache": a.cache}).Register(mux)
+	hc := health.New(opts.Version, 2*time.Second, map[string]health.Pinger{"database": store, "cache": a.cache})
+	if a.once != nil {
+		hc.Advise("1nce", &a.upstreamHealth)
+	}
+	hc.Register(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}))
 	if err := a.mountStreamer(mux, cred); err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/oncefleet/oncefleet/internal/config"
 	"github.com/oncefleet/oncefleet/internal/store/dbtest"
+	"github.com/oncefleet/oncefleet/once"
 )
 
 // testConfig is the embedded default with a temp data dir and an ephemeral port.
@@ -258,5 +259,25 @@ func TestWorkerServesHealthButNoAPI(t *testing.T) {
 	// The receiver belongs to serve replicas; a worker only applies what they stored.
 	if code := postBatch(t, base+"/api/v1/streamer/usage", "1nce", "correct-horse-battery", usageBatch); code != 404 {
 		t.Fatalf("worker accepted streamer traffic: %d", code)
+	}
+}
+
+func TestHealthReportsUpstreamAsAdvisory(t *testing.T) {
+	var u upstreamHealth
+	hooks := u.wrap(once.Hooks{})
+	if err := u.Ping(context.Background()); err != nil {
+		t.Fatalf("before any call: %v", err)
+	}
+	hooks.Request(once.RequestInfo{Op: "v2.getSim", Status: 503})
+	if err := u.Ping(context.Background()); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("after a 503: %v", err)
+	}
+	hooks.Request(once.RequestInfo{Op: "v2.getSim", Status: 404})
+	if err := u.Ping(context.Background()); err != nil {
+		t.Fatalf("after an answer: %v", err)
+	}
+	hooks.BreakerStateChange("api.1nce.com", "closed", "open")
+	if err := u.Ping(context.Background()); err == nil {
+		t.Fatal("open breaker reported ok")
 	}
 }

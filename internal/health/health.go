@@ -26,6 +26,9 @@ func (f PingFunc) Ping(ctx context.Context) error { return f(ctx) }
 // Handler serves the health endpoints.
 type Handler struct {
 	checks  map[string]Pinger
+	// advisory checks are reported but never make the replica unready: a dependency every
+	// replica shares (1NCE) being down must not take the local reads off the load balancer.
+	advisory map[string]Pinger
 	timeout time.Duration
 	version string
 	started time.Time
@@ -38,8 +41,12 @@ func New(version string, timeout time.Duration, checks map[string]Pinger) *Handl
 	if timeout <= 0 {
 		timeout = 2 * time.Second
 	}
-	return &Handler{checks: checks, timeout: timeout, version: version, started: time.Now(), now: time.Now}
+	return &Handler{checks: checks, advisory: map[string]Pinger{}, timeout: timeout, version: version, started: time.Now(), now: time.Now}
 }
+
+// Advise adds a check that /health and /health/ready report under "advisory" without it
+// ever failing them.
+func (h *Handler) Advise(name string, p Pinger) { h.advisory[name] = p }
 
 // Report is the body of /health and /health/ready.
 type Report struct {
@@ -48,6 +55,8 @@ type Report struct {
 	Uptime  string            `json:"uptime,omitempty"`
 	Checks  map[string]string `json:"checks"`           // name → "ok" or the failure
 	Failed  []string          `json:"failed,omitempty"` // names of failing checks, sorted
+	// Advisory are checks that do not decide readiness (1NCE reachability), name → state.
+	Advisory map[string]string `json:"advisory,omitempty"`
 }
 
 // Check runs every check concurrently and reports.
@@ -65,6 +74,19 @@ func (h *Handler) Check(ctx context.Context) Report {
 			if res != "ok" {
 				r.Failed = append(r.Failed, name)
 			}
+			mu.Unlock()
+		}()
+	}
+	if len(h.advisory) > 0 {
+		r.Advisory = make(map[string]string, len(h.advisory))
+	}
+	for name, p := range h.advisory {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := h.ping(ctx, p)
+			mu.Lock()
+			r.Advisory[name] = res
 			mu.Unlock()
 		}()
 	}

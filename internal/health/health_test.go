@@ -64,3 +64,12 @@ func TestHungDependencyFailsWithinTimeout(t *testing.T) {
 		}
 	}
 }
+
+func TestAdvisoryChecksNeverFailReadiness(t *testing.T) {
+	h := New("v", time.Second, map[string]Pinger{"database": PingFunc(func(context.Context) error { return nil })})
+	h.Advise("1nce", PingFunc(func(context.Context) error { return errors.New("circuit open") }))
+	rep := h.Check(context.Background())
+	if rep.Status != "ok" || rep.Advisory["1nce"] != "circuit open" || len(rep.Failed) != 0 {
+		t.Fatalf("report = %+v", rep)
+	}
+}
