@@ -25,14 +25,14 @@ func (f PingFunc) Ping(ctx context.Context) error { return f(ctx) }
 
 // Handler serves the health endpoints.
 type Handler struct {
-	checks  map[string]Pinger
+	checks map[string]Pinger
 	// advisory checks are reported but never make the replica unready: a dependency every
 	// replica shares (1NCE) being down must not take the local reads off the load balancer.
 	advisory map[string]Pinger
-	timeout time.Duration
-	version string
-	started time.Time
-	now     func() time.Time
+	timeout  time.Duration
+	version  string
+	started  time.Time
+	now      func() time.Time
 }
 
 // New returns a handler checking each named dependency with the given per-check timeout
