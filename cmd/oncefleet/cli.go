@@ -16,6 +16,7 @@ import (
 
 	"github.com/oncefleet/oncefleet/internal/app"
 	"github.com/oncefleet/oncefleet/internal/config"
+	"github.com/oncefleet/oncefleet/internal/logbuf"
 	"github.com/oncefleet/oncefleet/internal/health"
 )
 
@@ -138,6 +139,9 @@ func (c *cli) dispatch(ctx context.Context, command string, e env) error {
 	case "simulate":
 		return c.Simulate.run(ctx, e)
 	case "serve":
+		out := logbuf.New(e.stderr, 0)
+		defer out.Close()
+		e.stderr = out
 		cfg, log, err := resolve(c.Serve.Config, e)
 		if err != nil {
 			return err
@@ -148,6 +152,9 @@ func (c *cli) dispatch(ctx context.Context, command string, e env) error {
 		}
 		return a.Run(ctx)
 	case "worker":
+		out := logbuf.New(e.stderr, 0)
+		defer out.Close()
+		e.stderr = out
 		cfg, log, err := resolve(c.Worker.Config, e)
 		if err != nil {
 			return err
