@@ -16,8 +16,8 @@ import (
 
 	"github.com/oncefleet/oncefleet/internal/app"
 	"github.com/oncefleet/oncefleet/internal/config"
-	"github.com/oncefleet/oncefleet/internal/logbuf"
 	"github.com/oncefleet/oncefleet/internal/health"
+	"github.com/oncefleet/oncefleet/internal/logbuf"
 )
 
 // version is set at build time with -ldflags "-X main.version=…"; otherwise it comes from the
