@@ -187,3 +187,12 @@ func TestServerWithoutUpstream(t *testing.T) {
 		t.Fatalf("detail = %q", p.Detail)
 	}
 }
+
+func TestMetricsAndLogsSeeAPIRoutes(t *testing.T) {
+	e := apptest.Start(t, apptest.Options{NoUpstream: true})
+	want(t, e.Do(get("/auth/me", fleet.RoleViewer)), 200)
+	res := want(t, e.Do(req{Method: http.MethodGet, Path: "/metrics"}), 200)
+	if !strings.Contains(string(res.Body), `route="GET /api/v1/auth/me"`) {
+		t.Fatal("http_requests_total does not carry the API route pattern")
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/oncefleet/oncefleet/internal/auth"
 	"github.com/oncefleet/oncefleet/internal/control"
 	"github.com/oncefleet/oncefleet/internal/fleet"
+	"github.com/oncefleet/oncefleet/internal/httpmw"
 	"github.com/oncefleet/oncefleet/internal/problem"
 )
 
@@ -25,9 +26,12 @@ import (
 //   - a mutating API call refused before it reached the control plane is still audited;
 //   - the mux's own 404 and 405 answers become problem+json.
 func (s *Server) Wrap(mux *http.ServeMux) http.Handler {
+	// The gate hands the mux copies of the request (with the principal in their context):
+	// CaptureRoute lets the logs, metrics and traces outside still see the matched pattern.
+	routed := httpmw.CaptureRoute(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, Prefix+"/") || strings.HasPrefix(r.URL.Path, Prefix+"/streamer") {
-			mux.ServeHTTP(w, r)
+			routed.ServeHTTP(w, r)
 			return
 		}
 		r = r.WithContext(withClientAddr(r.Context(), r.RemoteAddr))
@@ -51,16 +55,16 @@ func (s *Server) Wrap(mux *http.ServeMux) http.Handler {
 			}
 		}
 		if r.Method == http.MethodGet || r.Method == http.MethodHead || !ok {
-			mux.ServeHTTP(w, r)
+			routed.ServeHTTP(w, r)
 			return
 		}
 		ctx, audited := control.AuditScope(r.Context())
 		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w}
 		if key := r.Header.Get("Idempotency-Key"); key != "" && r.Method == http.MethodPost {
-			s.idempotent(rec, r, mux, p, key)
+			s.idempotent(rec, r, routed, p, key)
 		} else {
-			mux.ServeHTTP(rec, r)
+			routed.ServeHTTP(rec, r)
 		}
 		if !audited() && rec.status >= 400 && rec.status != http.StatusTooManyRequests {
 			s.auditRefusal(r, p, rec.status)
@@ -136,7 +140,7 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 // idempotent runs a POST at most once per (principal, key): the same key and body replay the
 // first answer, another body is 422, a key still in flight is 409. Answers are kept unless
 // the call may be retried safely: a 5xx that changed nothing (500, 503) releases the key.
-func (s *Server) idempotent(w *statusRecorder, r *http.Request, mux *http.ServeMux, p auth.Principal, key string) {
+func (s *Server) idempotent(w *statusRecorder, r *http.Request, mux http.Handler, p auth.Principal, key string) {
 	if len(key) > 255 || strings.ContainsFunc(key, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
 		s.writeProblem(w, r, fleet.Invalid("Idempotency-Key", "use 1 to 255 visible ASCII characters (a UUID is ideal)"))
 		return

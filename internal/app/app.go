@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -35,6 +36,7 @@ import (
 	"github.com/oncefleet/oncefleet/internal/store/postgres"
 	"github.com/oncefleet/oncefleet/internal/store/sqlite"
 	"github.com/oncefleet/oncefleet/internal/streamer"
+	"github.com/oncefleet/oncefleet/internal/tracing"
 	"github.com/oncefleet/oncefleet/once"
 )
 
@@ -93,6 +95,7 @@ type App struct {
 	// upstreamHealth follows whether 1NCE answers, for /health.
 	upstreamHealth upstreamHealth
 	control        *control.Service
+	tracing        *tracing.Tracing
 	api            *api.Server // nil in worker mode
 	bus            *bus.Bus
 	jobs           *jobs.Runner
@@ -108,8 +111,17 @@ type App struct {
 // OpenStore opens the configured backend: PostgreSQL when a database URL is set, otherwise
 // SQLite in the data dir (created with owner-only permissions).
 func OpenStore(ctx context.Context, cfg *config.Resolved) (Store, error) {
+	return openStore(ctx, cfg, nil)
+}
+
+// openStore is OpenStore with PostgreSQL queries traced by tracer (nil: not traced).
+func openStore(ctx context.Context, cfg *config.Resolved, tracer pgx.QueryTracer) (Store, error) {
 	if cfg.Postgres {
-		s, err := postgres.Open(ctx, cfg.DatabaseURL.Reveal())
+		var opts []postgres.Option
+		if tracer != nil {
+			opts = append(opts, postgres.WithTracer(tracer))
+		}
+		s, err := postgres.Open(ctx, cfg.DatabaseURL.Reveal(), opts...)
 		if err != nil {
 			return nil, err
 		}
@@ -177,7 +189,17 @@ func New(ctx context.Context, cfg *config.Resolved, log *slog.Logger, opts Optio
 	}()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	store, err := OpenStore(ctx, cfg)
+	tr, err := tracing.New(ctx, tracing.Options{Endpoint: cfg.OTLPEndpoint, SampleRatio: cfg.SampleRatio, Service: "oncefleet", Version: opts.Version})
+	if err != nil {
+		return nil, err
+	}
+	a.tracing = tr
+	a.closers = append(a.closers, func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return tr.Shutdown(sctx)
+	})
+	store, err := openStore(ctx, cfg, tr.QueryTracer())
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +279,7 @@ func New(ctx context.Context, cfg *config.Resolved, log *slog.Logger, opts Optio
 		return nil, err
 	}
 	a.srv = &http.Server{
-		Handler:           mw(handler),
+		Handler:           tr.Handler(mw(tr.NameByRoute(handler))),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

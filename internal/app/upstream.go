@@ -43,7 +43,7 @@ func (a *App) openOnce() error {
 		once.WithBaseURL(a.cfg.OnceBaseURL),
 		once.WithAPI(once.APIMode(a.cfg.OnceAPI)),
 		once.WithRate(a.cfg.OnceRateValue, burst),
-		once.WithHTTPClient(&http.Client{Transport: tr}),
+		once.WithHTTPClient(&http.Client{Transport: a.tracing.Transport(tr)}),
 		once.WithHooks(a.upstreamHealth.wrap(metrics.Hooks())),
 		once.WithLogger(a.log.With("component", "once")),
 		once.WithTimeout(30 * time.Second),

@@ -60,6 +60,9 @@ type Config struct {
 	APIRateLimit   string `name:"api-rate-limit" env:"ONCEFLEET_API_RATE_LIMIT" default:"100" help:"Requests per minute each API key or user may make (shared by replicas through Redis)."`
 	CORSOrigins    string `name:"cors-origins" env:"ONCEFLEET_CORS_ORIGINS" help:"Comma-separated origins allowed to call the API from a browser (e.g. https://ops.example.com); empty allows none."`
 
+	OTLPEndpoint     string `name:"otlp-endpoint" env:"ONCEFLEET_OTLP_ENDPOINT" help:"OpenTelemetry collector (OTLP/HTTP, e.g. http://otel-collector:4318): traces API requests, 1NCE calls and PostgreSQL queries. Empty: tracing off."`
+	TraceSampleRatio string `name:"trace-sample-ratio" env:"ONCEFLEET_TRACE_SAMPLE_RATIO" default:"1" help:"Share of new traces recorded when tracing is on (0 < ratio <= 1); traces a caller started and sampled are always recorded."`
+
 	LogLevel  string `name:"log-level" env:"ONCEFLEET_LOG_LEVEL" default:"info" help:"debug, info, warn or error."`
 	LogFormat string `name:"log-format" env:"ONCEFLEET_LOG_FORMAT" default:"json" help:"json or text."`
 
@@ -87,6 +90,8 @@ type Resolved struct {
 	CORSOrigins    []string
 	// JobSettings are the parsed background-job settings.
 	JobSettings JobSettings
+	// SampleRatio is the parsed trace sample ratio.
+	SampleRatio float64
 }
 
 // secretFiles maps each secret to its *_FILE variable.
@@ -209,6 +214,16 @@ func (c Config) Resolve(getenv func(string) string) (*Resolved, error) {
 		bad("ONCEFLEET_API_RATE_LIMIT", "api-rate-limit", "want requests per minute from 1 to 10000000, got %q", c.APIRateLimit)
 	} else {
 		r.APIRateLimit = n
+	}
+	if e := c.OTLPEndpoint; e != "" {
+		if u, err := url.Parse(e); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("ONCEFLEET_OTLP_ENDPOINT", "otlp-endpoint", "want an http(s) URL like http://otel-collector:4318, got %q", e)
+		}
+	}
+	if f, err := strconv.ParseFloat(c.TraceSampleRatio, 64); err != nil || f <= 0 || f > 1 {
+		bad("ONCEFLEET_TRACE_SAMPLE_RATIO", "trace-sample-ratio", "want a ratio in (0, 1], got %q", c.TraceSampleRatio)
+	} else {
+		r.SampleRatio = f
 	}
 	if k := c.JWTKey.Reveal(); k != "" && len(k) < 32 {
 		bad("ONCEFLEET_JWT_KEY", "jwt-key", "must be at least 32 bytes (e.g. openssl rand -base64 32)")

@@ -144,3 +144,12 @@ func (r *recorder) statusCode() int {
 	}
 	return r.status
 }
+
+// Route returns the route pattern the mux matched for r so far ("" before routing or when
+// nothing matched), also when the request was copied on its way to the mux (see CaptureRoute).
+func Route(r *http.Request) string {
+	if st, ok := r.Context().Value(stateKey{}).(*state); ok && st.route != "" {
+		return st.route
+	}
+	return r.Pattern
+}

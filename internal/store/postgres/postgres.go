@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -25,13 +27,32 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
+// Option adjusts how Open connects.
+type Option func(*pgxpool.Config)
+
+// WithTracer traces every query with t (OpenTelemetry spans, when tracing is on).
+func WithTracer(t pgx.QueryTracer) Option {
+	return func(c *pgxpool.Config) { c.ConnConfig.Tracer = t }
+}
+
+// defaultMaxConns is the pool size when the URL sets none: pgx's default (4 on a 2-core
+// machine) is too small for the API, the job queue's listener, fetcher and completer, and the
+// streamer's applier sharing one pool. pool_max_conns in the URL overrides it.
+const defaultMaxConns = 20
+
 // Open connects to the database at url (postgres://…) and checks the connection. It does not
 // run migrations; call Migrate for that.
-func Open(ctx context.Context, url string) (*Store, error) {
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx echoes the URL (password included) in some parse errors: never pass it on.
 		return nil, errors.New("postgres: invalid database URL")
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
