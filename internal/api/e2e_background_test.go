@@ -213,3 +213,23 @@ func TestFleetReport(t *testing.T) {
 		wantProblem(t, e.Do(get("/reports/missing/csv", fleet.RoleViewer)), 404, "not_found")
 	})
 }
+
+func TestFleetMetrics(t *testing.T) {
+	e := apptest.Start(t, apptest.Options{MirrorSIMs: 30})
+	want(t, e.Do(post("/sims/"+simICCID(1)+"/topup", fleet.RoleOperator, map[string]any{})), 201)
+	want(t, e.Do(post("/sims/"+simICCID(1)+"/sms", fleet.RoleOperator, map[string]any{"payload": strings.Repeat("a", 200), "concatenate": true})), 201)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		body := string(want(t, e.Do(req{Method: http.MethodGet, Path: "/metrics"}), 200).Body)
+		ok := strings.Contains(body, "active_sims_count 30") && strings.Contains(body, `sims_count{status="Enabled"} 30`) &&
+			strings.Contains(body, "daily_data_usage_bytes ") && strings.Contains(body, "sms_sent_total 2") &&
+			strings.Contains(body, `topups_total{reason="manual",state="sent"} 1`)
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("fleet metrics missing:\n%s", body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

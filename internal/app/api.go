@@ -14,7 +14,7 @@ import (
 // buildControl assembles the control plane every action goes through, and starts the bulk job
 // runner with the background work.
 func (a *App) buildControl() error {
-	opts := control.Options{Store: a.store, Cache: a.cache, Bus: a.bus, Logger: a.log}
+	opts := control.Options{Store: a.store, Cache: a.cache, Bus: a.bus, Logger: a.log, Registerer: a.registry}
 	if a.once != nil {
 		// Assigned only when set: a nil *once.Client in the interface would not be nil.
 		opts.Upstream = a.once
@@ -24,6 +24,11 @@ func (a *App) buildControl() error {
 		return fmt.Errorf("control plane: %w", err)
 	}
 	a.control = svc
+	fm, err := newFleetMetrics(a.registry)
+	if err != nil {
+		return fmt.Errorf("fleet metrics: %w", err)
+	}
+	a.background = append(a.background, func(ctx context.Context) error { return fm.run(ctx, a.store, a.log) })
 	unsubscribe := a.bus.Subscribe(svc.OnEvent)
 	a.closers = append(a.closers, func() error { unsubscribe(); return nil })
 	a.background = append(a.background, func(ctx context.Context) error {

@@ -74,6 +74,7 @@ type Store interface {
 	api.IdempotencyStore
 	api.AuditLister
 	api.ReportStore
+	fleetCounter
 }
 
 var (

@@ -22,6 +22,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/oncefleet/oncefleet/internal/bus"
 	"github.com/oncefleet/oncefleet/internal/cache"
 	"github.com/oncefleet/oncefleet/internal/fleet"
@@ -117,6 +119,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Registerer receives the action metrics (nil: none).
+	Registerer prometheus.Registerer
 }
 
 // Service performs reads and actions on the fleet. It is safe for concurrent use.
@@ -131,6 +135,9 @@ type Service struct {
 	wake chan struct{}
 	// mirror holds fresh reads' records until the background writer stores them.
 	mirror mirrorQueue
+	// smsSent and topups count what the fleet spent money on.
+	smsSent prometheus.Counter
+	topups  *prometheus.CounterVec
 }
 
 // New returns a Service.
@@ -144,8 +151,19 @@ func New(opts Options) (*Service, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{store: opts.Store, up: opts.Upstream, cache: opts.Cache, bus: opts.Bus, log: opts.Logger, now: opts.Now,
-		wake: make(chan struct{}, 1), mirror: mirrorQueue{kick: make(chan struct{}, 1)}}, nil
+	s := &Service{store: opts.Store, up: opts.Upstream, cache: opts.Cache, bus: opts.Bus, log: opts.Logger, now: opts.Now,
+		wake: make(chan struct{}, 1), mirror: mirrorQueue{kick: make(chan struct{}, 1)},
+		smsSent: prometheus.NewCounter(prometheus.CounterOpts{Name: "sms_sent_total", Help: "MT-SMS parts 1NCE accepted from oncefleet."}),
+		topups: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "topups_total",
+			Help: "Top-ups sent to 1NCE, by reason (manual, bulk, auto) and outcome (sent, failed, unknown)."}, []string{"reason", "state"})}
+	if opts.Registerer != nil {
+		for _, c := range []prometheus.Collector{s.smsSent, s.topups} {
+			if err := opts.Registerer.Register(c); err != nil {
+				return nil, fmt.Errorf("control: metrics: %w", err)
+			}
+		}
+	}
+	return s, nil
 }
 
 // HasUpstream reports whether 1NCE credentials are configured.

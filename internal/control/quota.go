@@ -233,6 +233,7 @@ func (s *Service) bookTopUps(ctx context.Context, a Actor, iccids []string, keyF
 			out[i].TopUp = topUpView(marked)
 		}
 		out[i].State = state
+		s.topups.WithLabelValues(string(r.Reason), string(state)).Inc()
 		out[i].OrderNumber = res.OrderNumber
 		if res.OrderNumber != 0 {
 			au.set("order_number", res.OrderNumber)

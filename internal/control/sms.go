@@ -174,6 +174,7 @@ func (s *Service) SendSMS(ctx context.Context, a Actor, iccid string, r SendSMSR
 			}
 			return out, au.done(ctx, err)
 		}
+		s.smsSent.Inc()
 		id, _ := strconv.ParseInt(sent.ID, 10, 64)
 		out.IDs = append(out.IDs, id)
 		if id > 0 {
