@@ -90,6 +90,9 @@ const (
 	Failed      Outcome = "failed"       // reading the quota or booking failed
 )
 
+// outcomes are every Outcome, the label values of auto_topup_checks_total.
+var outcomes = []Outcome{NoPolicy, Enough, SIMCapped, FleetCapped, ToppedUp, Failed}
+
 // New returns an engine.
 func New(o Options) (*Engine, error) {
 	if o.Store == nil || o.Control == nil || o.Locker == nil {
@@ -104,6 +107,11 @@ func New(o Options) (*Engine, error) {
 	e := &Engine{o: o, queue: make(chan string, 4096), queued: map[string]bool{}, lastRun: map[string]time.Time{},
 		checks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "auto_topup_checks_total",
 			Help: "Auto top-up checks of SIMs, by outcome (topped_up, enough, sim_capped, fleet_capped, no_policy, failed)."}, []string{"outcome"})}
+	// Every outcome exists from the start, at zero, so that increase() sees the first capped
+	// check and a fresh replica's /metrics lists the family.
+	for _, out := range outcomes {
+		e.checks.WithLabelValues(string(out))
+	}
 	if o.Registerer != nil {
 		if err := o.Registerer.Register(e.checks); err != nil {
 			return nil, fmt.Errorf("autotopup: metrics: %w", err)

@@ -156,6 +156,15 @@ func New(opts Options) (*Service, error) {
 		smsSent: prometheus.NewCounter(prometheus.CounterOpts{Name: "sms_sent_total", Help: "MT-SMS parts 1NCE accepted from oncefleet."}),
 		topups: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "topups_total",
 			Help: "Top-ups sent to 1NCE, by reason (manual, bulk, auto) and outcome (sent, failed, unknown)."}, []string{"reason", "state"})}
+	// Every reason and outcome exists from the start, at zero: increase() cannot see a
+	// counter's first step from nothing, so without this the first top-up with an unknown
+	// outcome would never raise the alert on it, and a fresh replica's /metrics would lack
+	// the family.
+	for _, reason := range []fleet.TopUpReason{fleet.TopUpManual, fleet.TopUpBulk, fleet.TopUpAuto} {
+		for _, state := range []fleet.TopUpState{fleet.TopUpSent, fleet.TopUpFailed, fleet.TopUpUnknown} {
+			s.topups.WithLabelValues(string(reason), string(state))
+		}
+	}
 	if opts.Registerer != nil {
 		for _, c := range []prometheus.Collector{s.smsSent, s.topups} {
 			if err := opts.Registerer.Register(c); err != nil {
