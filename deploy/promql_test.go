@@ -53,6 +53,7 @@ func alertRules(t *testing.T) []rulefmt.Rule {
 var grafanaVariables = strings.NewReplacer(
 	"$__rate_interval", "1m", "$__interval", "1m", "$__range", "1h",
 	`"$job"`, `".*"`, "${job}", ".*", "$job", ".*",
+	"${background_job}", ".*", "$background_job", ".*",
 )
 
 // dashboard is what the checks read of a Grafana dashboard.
@@ -248,8 +249,8 @@ func TestDashboardsAreProvisionable(t *testing.T) {
 			}
 		}
 	}
-	if len(uids) < 3 {
-		t.Errorf("%d dashboards, want HTTP API, 1NCE upstream and Data Streamer", len(uids))
+	if len(uids) < 5 {
+		t.Errorf("%d dashboards, want HTTP API, 1NCE upstream, Data Streamer, background jobs and fleet", len(uids))
 	}
 }
 
