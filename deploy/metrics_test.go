@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +21,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
 )
 
 // fromPrometheus are series Prometheus makes itself for every target, not the server.
@@ -124,9 +127,12 @@ func (s *server) do(t *testing.T, method, path, body string) int {
 	return res.StatusCode
 }
 
-// families scrapes /metrics and returns every series name it exposes (histogram and summary
-// families with their _bucket, _sum and _count series).
-func (s *server) families(t *testing.T) map[string]bool {
+// exposition is what /metrics exposes: for every series name (histogram and summary families
+// with their _bucket, _sum and _count series) its label names and the values each takes.
+type exposition map[string]map[string]map[string]bool
+
+// families scrapes /metrics.
+func (s *server) families(t *testing.T) exposition {
 	t.Helper()
 	res, err := http.Get(s.base + "/metrics")
 	if err != nil {
@@ -138,17 +144,104 @@ func (s *server) families(t *testing.T) map[string]bool {
 	if err != nil {
 		t.Fatalf("parse /metrics: %v", err)
 	}
-	names := map[string]bool{}
-	for name, mf := range mfs {
-		names[name] = true
-		switch mf.GetType() {
-		case dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE_HISTOGRAM:
-			names[name+"_bucket"], names[name+"_sum"], names[name+"_count"] = true, true, true
-		case dto.MetricType_SUMMARY:
-			names[name+"_sum"], names[name+"_count"] = true, true
+	out := exposition{}
+	add := func(name string, m *dto.Metric, extra ...string) {
+		if out[name] == nil {
+			out[name] = map[string]map[string]bool{}
+		}
+		for _, lp := range m.GetLabel() {
+			if out[name][lp.GetName()] == nil {
+				out[name][lp.GetName()] = map[string]bool{}
+			}
+			out[name][lp.GetName()][lp.GetValue()] = true
+		}
+		for _, l := range extra {
+			if out[name][l] == nil {
+				out[name][l] = map[string]bool{}
+			}
 		}
 	}
-	return names
+	for name, mf := range mfs {
+		out[name] = map[string]map[string]bool{}
+		for _, m := range mf.GetMetric() {
+			add(name, m)
+			switch mf.GetType() {
+			case dto.MetricType_HISTOGRAM, dto.MetricType_GAUGE_HISTOGRAM:
+				add(name+"_bucket", m, "le")
+				add(name+"_sum", m)
+				add(name+"_count", m)
+			case dto.MetricType_SUMMARY:
+				add(name, m, "quantile")
+				add(name+"_sum", m)
+				add(name+"_count", m)
+			}
+		}
+	}
+	return out
+}
+
+// targetLabels are labels Prometheus attaches to every series of a target (the scrape job and
+// instance, the compose file's static labels, the prometheus-operator's target labels).
+var targetLabels = []string{"job", "instance", "component", "namespace", "pod", "service", "endpoint", "container"}
+
+// matcher is one label matcher of a selector in a rule or dashboard.
+type matcher struct {
+	where, metric string
+	m             *labels.Matcher
+}
+
+// matchers returns the label matchers of q's selectors, the metric name matcher excluded.
+func matchers(q query) ([]matcher, error) {
+	expr, err := promqlParser().ParseExpr(q.expr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", q.where, err)
+	}
+	var out []matcher
+	parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
+		vs, ok := n.(*parser.VectorSelector)
+		if !ok {
+			return nil
+		}
+		for _, m := range vs.LabelMatchers {
+			if m.Name != model.MetricNameLabel {
+				out = append(out, matcher{where: q.where, metric: vs.Name, m: m})
+			}
+		}
+		return nil
+	})
+	return out, nil
+}
+
+// check reports what is wrong with m against a live exposition, or "" when nothing is. A label
+// must be one the server exposes on the metric or a target label; exported_job and
+// exported_instance stand for the server's own job and instance labels, which Prometheus renames
+// on scrape because the target's labels take those names. An exact value must be one the server
+// exposes (label values known up front are exposed at zero for this). A metric whose series carry
+// their own job label must be selected by exported_job, never job, with one of its values.
+func (m matcher) check(have exposition) string {
+	series, ok := have[m.metric]
+	if !ok {
+		return "" // reported as a missing name
+	}
+	name := m.m.Name
+	if own, ok := strings.CutPrefix(name, "exported_"); ok && (own == "job" || own == "instance") {
+		name = own
+	} else if slices.Contains(targetLabels, name) {
+		if values, own := series[name]; own && m.m.Type == labels.MatchEqual && values[m.m.Value] {
+			return fmt.Sprintf("%s selects %s=%q: after the scrape that label is exported_%s", m.metric, name, m.m.Value, name)
+		}
+		return ""
+	}
+	values, ok := series[name]
+	if !ok {
+		known := slices.Sorted(maps.Keys(series))
+		return fmt.Sprintf("%s has no label %s (it has %s)", m.metric, m.m.Name, strings.Join(known, ", "))
+	}
+	if m.m.Type == labels.MatchEqual && m.m.Value != "" && !values[m.m.Value] {
+		return fmt.Sprintf("%s{%s=%q}: the server exposes no such series (values: %s)", m.metric, m.m.Name, m.m.Value,
+			strings.Join(slices.Sorted(maps.Keys(values)), ", "))
+	}
+	return ""
 }
 
 // usageBatch is one Data Streamer usage record in 1NCE's v1 shape.
@@ -159,14 +252,16 @@ const usageBatch = `[{"id": 700000001, "traffic_type": {"id": 5, "description": 
   "volume": {"rx": 0.12, "tx": 0.03, "total": 0.15}}]`
 
 // TestMetricNamesExist matches every metric name of the alerting rules and dashboards against
-// what a real server exports. It starts the server, sends it a little traffic (requests, one
-// Data Streamer batch) so that labelled series exist, and waits until each name appears; a name
-// that never does is reported with the panel or rule that uses it.
+// what a real server exports, and every label matcher against the labels (and, for exact
+// matches, the values) of its series. It starts the server, sends it a little traffic
+// (requests, one Data Streamer batch) so that labelled series exist, and waits until each name
+// appears; a name that never does is reported with the panel or rule that uses it.
 func TestMetricNamesExist(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a server")
 	}
 	used := map[string][]string{} // metric name → where it is used
+	var ms []matcher
 	for _, q := range queries(t) {
 		names, err := metricNames(q)
 		if err != nil {
@@ -175,6 +270,11 @@ func TestMetricNamesExist(t *testing.T) {
 		for _, n := range names {
 			used[n] = append(used[n], q.where)
 		}
+		qm, err := matchers(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ms = append(ms, qm...)
 	}
 	s := startServer(t)
 	for _, path := range []string{"/health", "/health/live", "/health/ready", "/metrics", "/no-such-page"} {
@@ -184,16 +284,23 @@ func TestMetricNamesExist(t *testing.T) {
 		t.Fatalf("Data Streamer batch answered %d", code)
 	}
 
-	var missing []string
-	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(250 * time.Millisecond) {
+	// Two minutes: the fleet gauges are refreshed every minute, and the first refresh can come
+	// before the demo fleet's first sync.
+	var missing, wrong []string
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(250 * time.Millisecond) {
 		have := s.families(t)
-		missing = missing[:0]
+		missing, wrong = missing[:0], wrong[:0]
 		for name := range used {
-			if !have[name] && !slices.Contains(fromPrometheus, name) {
+			if _, ok := have[name]; !ok && !slices.Contains(fromPrometheus, name) {
 				missing = append(missing, name)
 			}
 		}
-		if len(missing) == 0 || time.Now().After(deadline) {
+		for _, m := range ms {
+			if msg := m.check(have); msg != "" {
+				wrong = append(wrong, fmt.Sprintf("%s: %s", m.where, msg))
+			}
+		}
+		if len(missing)+len(wrong) == 0 || time.Now().After(deadline) {
 			break
 		}
 	}
@@ -201,5 +308,44 @@ func TestMetricNamesExist(t *testing.T) {
 	for _, name := range missing {
 		t.Errorf("%s is not exported by the server (used by %s)", name, strings.Join(used[name], "; "))
 	}
-	t.Logf("%d metric names checked against a live /metrics", len(used))
+	slices.Sort(wrong)
+	for _, w := range slices.Compact(wrong) {
+		t.Error(w)
+	}
+	t.Logf("%d metric names and %d label matchers checked against a live /metrics", len(used), len(ms))
+}
+
+// TestMatcherCheck shows what the label check catches, on a made-up exposition.
+func TestMatcherCheck(t *testing.T) {
+	have := exposition{
+		"job_runs_total": {"job": {"sync_sims": true}, "result": {"ok": true, "failed": true}},
+		"topups_total":   {"reason": {"auto": true}, "state": {"unknown": true}},
+	}
+	for _, c := range []struct {
+		expr string
+		bad  bool
+	}{
+		{`job_runs_total{exported_job="sync_sims",result="failed"}`, false},
+		{`job_runs_total{job=~".*",instance="x",component="worker"}`, false},
+		{`job_runs_total{job="sync_sims"}`, true},       // the target's job label, not the server's
+		{`job_runs_total{result="failure"}`, true},      // no such value
+		{`job_runs_total{result=~"ok|skipped"}`, false}, // regular expressions are not checked
+		{`topups_total{outcome="unknown"}`, true},       // no such label
+		{`topups_total{state="unknown"}`, false},
+		{`no_such_metric{x="y"}`, false}, // reported as a missing name instead
+	} {
+		ms, err := matchers(query{where: c.expr, expr: c.expr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msgs []string
+		for _, m := range ms {
+			if msg := m.check(have); msg != "" {
+				msgs = append(msgs, msg)
+			}
+		}
+		if (len(msgs) > 0) != c.bad {
+			t.Errorf("%s: problems %q, want bad=%v", c.expr, msgs, c.bad)
+		}
+	}
 }
