@@ -11,8 +11,8 @@ import (
 
 	"github.com/oncefleet/oncefleet/internal/bus"
 	"github.com/oncefleet/oncefleet/internal/fleet"
-	"github.com/oncefleet/oncefleet/internal/mirror"
 	"github.com/oncefleet/oncefleet/internal/jobs"
+	"github.com/oncefleet/oncefleet/internal/mirror"
 	"github.com/oncefleet/oncefleet/once"
 )
 
@@ -120,4 +120,3 @@ func (c *ConnectivityCheck) Run(ctx context.Context) (res ConnectivityResult, er
 	}
 	return res, nil
 }
-

@@ -12,8 +12,8 @@ import (
 
 	"github.com/oncefleet/oncefleet/internal/bus"
 	"github.com/oncefleet/oncefleet/internal/fleet"
-	"github.com/oncefleet/oncefleet/internal/mirror"
 	"github.com/oncefleet/oncefleet/internal/jobs"
+	"github.com/oncefleet/oncefleet/internal/mirror"
 	"github.com/oncefleet/oncefleet/once"
 )
 
@@ -180,4 +180,3 @@ func Crossings(o fleet.QuotaObservation, thresholds []int, at time.Time) []bus.Q
 	}
 	return out
 }
-

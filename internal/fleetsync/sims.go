@@ -17,8 +17,8 @@ import (
 
 	"github.com/oncefleet/oncefleet/internal/bus"
 	"github.com/oncefleet/oncefleet/internal/fleet"
-	"github.com/oncefleet/oncefleet/internal/mirror"
 	"github.com/oncefleet/oncefleet/internal/jobs"
+	"github.com/oncefleet/oncefleet/internal/mirror"
 	"github.com/oncefleet/oncefleet/once"
 )
 
@@ -203,7 +203,6 @@ func (s *SIMSync) publishChanges(ctx context.Context, changes []fleet.SIMChange,
 		s.Bus.Publish(ctx, bus.SIMChanged{ICCID: c.ICCID, Field: c.Field, Old: c.Old, New: c.New, At: at})
 	}
 }
-
 
 // clock is now, or time.Now when now is nil.
 func clock(now func() time.Time) func() time.Time {
