@@ -101,9 +101,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// backends runs f on SQLite + memory and on PostgreSQL + Redis.
+// backends runs f on SQLite + memory and on PostgreSQL + Redis; with -short (the race
+// detector's run in CI, where the full suite has already passed on both) on SQLite only.
 func backends(t *testing.T, f func(t *testing.T, backend string)) {
-	for _, b := range []string{apptest.SQLite, apptest.Postgres} {
+	list := []string{apptest.SQLite, apptest.Postgres}
+	if testing.Short() {
+		list = list[:1]
+	}
+	for _, b := range list {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()
 			f(t, b)

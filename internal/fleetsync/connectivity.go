@@ -1,7 +1,6 @@
 package fleetsync
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"github.com/oncefleet/oncefleet/internal/bus"
 	"github.com/oncefleet/oncefleet/internal/fleet"
 	"github.com/oncefleet/oncefleet/internal/jobs"
+	"github.com/oncefleet/oncefleet/internal/mirror"
 	"github.com/oncefleet/oncefleet/once"
 )
 
@@ -98,7 +98,7 @@ func (c *ConnectivityCheck) Run(ctx context.Context) (res ConnectivityResult, er
 		}
 		failing = 0
 		at := now()
-		obs := ConnectivityFromOnce(cand.ICCID, st, at)
+		obs := mirror.Connectivity(cand.ICCID, st, at)
 		if _, err := c.Store.AddConnectivity(ctx, obs); err != nil {
 			return res, fmt.Errorf("connectivity: store SIM %s: %w", cand.ICCID, err)
 		}
@@ -119,13 +119,4 @@ func (c *ConnectivityCheck) Run(ctx context.Context) (res ConnectivityResult, er
 		}
 	}
 	return res, nil
-}
-
-// ConnectivityFromOnce maps a status read from 1NCE to a snapshot observed at at: a SIM is
-// connected while its device is attached to the network (ONLINE with a data session, or
-// ATTACHED without one).
-func ConnectivityFromOnce(iccid string, s once.Connectivity, at time.Time) fleet.Connectivity {
-	return fleet.Connectivity{ICCID: iccid, ObservedAt: at,
-		Connected: s.Status == once.ConnOnline || s.Status == once.ConnAttached,
-		CellID:    s.CellID, RAT: s.RAT, Country: cmp.Or(s.CountryISO, s.Country), Operator: s.Operator, Source: "api"}
 }

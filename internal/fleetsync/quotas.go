@@ -13,6 +13,7 @@ import (
 	"github.com/oncefleet/oncefleet/internal/bus"
 	"github.com/oncefleet/oncefleet/internal/fleet"
 	"github.com/oncefleet/oncefleet/internal/jobs"
+	"github.com/oncefleet/oncefleet/internal/mirror"
 	"github.com/oncefleet/oncefleet/once"
 )
 
@@ -107,7 +108,7 @@ func (q *QuotaCheck) Run(ctx context.Context) (res QuotaCheckResult, err error) 
 				callErr = err
 				break
 			}
-			qs = append(qs, QuotaFromOnce(c.ICCID, oq))
+			qs = append(qs, mirror.Quota(c.ICCID, oq, now()))
 		}
 		switch {
 		case errors.Is(callErr, once.ErrNotFound):
@@ -176,26 +177,6 @@ func Crossings(o fleet.QuotaObservation, thresholds []int, at time.Time) []bus.Q
 				out = append(out, ev(th, bus.CrossedUp))
 			}
 		}
-	}
-	return out
-}
-
-// QuotaFromOnce maps a quota read from 1NCE to its sim_quotas row.
-func QuotaFromOnce(iccid string, q once.Quota) fleet.Quota {
-	kind := fleet.QuotaData
-	if q.Service == once.QuotaSMS {
-		kind = fleet.QuotaSMS
-	}
-	out := fleet.Quota{ICCID: iccid, Kind: kind, Volume: max(q.Remaining, 0), TotalVolume: max(q.Total, 0),
-		LastVolumeAdded: max(q.LastAdded, 0), Status: string(q.State), ExpiryDate: q.ExpiresAt,
-		LastStatusChangeDate: q.ChangedAt}
-	if q.ThresholdPercent > 0 && q.ThresholdPercent <= 100 {
-		t := q.ThresholdPercent
-		out.ThresholdPct = &t
-	}
-	if q.PeakThroughput > 0 {
-		p := q.PeakThroughput
-		out.PeakThroughput = &p
 	}
 	return out
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/oncefleet/oncefleet/internal/bus"
 	"github.com/oncefleet/oncefleet/internal/fleet"
 	"github.com/oncefleet/oncefleet/internal/jobs"
+	"github.com/oncefleet/oncefleet/internal/mirror"
 	"github.com/oncefleet/oncefleet/once"
 )
 
@@ -129,7 +130,7 @@ func (s *SIMSync) Run(ctx context.Context) (res SIMSyncResult, err error) {
 			break
 		}
 		res.Seen++
-		batch = append(batch, FromOnce(sim, now()))
+		batch = append(batch, mirror.SIM(sim, now()))
 		if len(batch) == batchSize {
 			batches <- batch
 			batch = make([]fleet.SIM, 0, batchSize)
@@ -172,7 +173,7 @@ func (s *SIMSync) markGone(ctx context.Context, start time.Time, now func() time
 		case err != nil:
 			return 0, fmt.Errorf("sync sims: confirm SIM %s is gone: %w", iccid, err)
 		default: // listed after all (the list moved while it was paged)
-			r, err := s.Store.SyncSIMs(ctx, []fleet.SIM{FromOnce(sim, now())})
+			r, err := s.Store.SyncSIMs(ctx, []fleet.SIM{mirror.SIM(sim, now())})
 			if err != nil {
 				return 0, fmt.Errorf("sync sims: store SIM %s: %w", iccid, err)
 			}
@@ -200,26 +201,6 @@ func (s *SIMSync) publishChanges(ctx context.Context, changes []fleet.SIMChange,
 	}
 	for _, c := range changes {
 		s.Bus.Publish(ctx, bus.SIMChanged{ICCID: c.ICCID, Field: c.Field, Old: c.Old, New: c.New, At: at})
-	}
-}
-
-// FromOnce maps a SIM from 1NCE's list to its mirror row, synced at syncedAt. Fields 1NCE
-// does not report (organisation, quota status words, remaining volumes, connectivity,
-// metadata) are left for their own sources; 1NCE's quota levels are kept when they are ones
-// it documents.
-func FromOnce(s once.SIM, syncedAt time.Time) fleet.SIM {
-	level := func(l int) *int {
-		if l < 0 || l > 2 {
-			return nil
-		}
-		return &l
-	}
-	return fleet.SIM{
-		ICCID: s.ICCID, ICCIDWithLuhn: s.ICCIDWithLuhn, IMSI: s.IMSI, IMSI2: s.IMSI2,
-		CurrentIMSI: s.CurrentIMSI, MSISDN: s.MSISDN, Status: string(s.Status), Label: s.Label,
-		IPAddress: s.IPAddress, IMEI: s.IMEI, IMEILock: s.IMEILock, ActivationDate: s.ActivationDate,
-		DataQuotaLevel: level(s.DataQuota.Level), SMSQuotaLevel: level(s.SMSQuotaStatus.Level),
-		LastSyncedAt: syncedAt,
 	}
 }
 

@@ -13,43 +13,36 @@ import (
 	"github.com/oncefleet/oncefleet/once"
 )
 
-// Quota status texts stored on a SIM (sims.data_quota_status, sms_quota_status) and in
-// sim_quotas.status: v2's quota states, which a v1 answer is mapped onto.
-const (
-	QuotaActive    = string(once.QuotaActive)
-	QuotaExhausted = string(once.QuotaExhausted)
-	QuotaExpired   = string(once.QuotaExpired)
-)
-
-// levelStatus maps a SIM's coarse quota level (0: more than 20 % left, 1: less, 2: nothing
-// left) to a quota status.
-func levelStatus(l once.QuotaLevel) string {
-	if l.Level >= 2 {
-		return QuotaExhausted
+// level keeps 1NCE's coarse quota level on a SIM (0: more than 20 % left, 1: less, 2: none)
+// when it is one 1NCE documents.
+func level(l int) *int {
+	if l < 0 || l > 2 {
+		return nil
 	}
-	return QuotaActive
+	return &l
 }
 
 // SIM is the mirror record of a SIM as 1NCE listed it, synced at syncedAt. Fields 1NCE does
-// not report (online state, remaining volumes, metadata) are left zero, which UpsertSIMs
-// reads as "keep what is stored".
+// not report (organisation, quota status words, remaining volumes, online state, metadata)
+// are left zero, which UpsertSIMs reads as "keep what is stored": their own sources (quota
+// checks, the Data Streamer) own them. The fleet sync and fresh reads both store this.
 func SIM(s once.SIM, syncedAt time.Time) fleet.SIM {
 	return fleet.SIM{
-		ICCID:           s.ICCID,
-		ICCIDWithLuhn:   s.ICCIDWithLuhn,
-		IMSI:            s.IMSI,
-		IMSI2:           s.IMSI2,
-		CurrentIMSI:     s.CurrentIMSI,
-		MSISDN:          s.MSISDN,
-		Status:          string(s.Status),
-		Label:           s.Label,
-		IPAddress:       s.IPAddress,
-		IMEI:            s.IMEI,
-		IMEILock:        s.IMEILock,
-		DataQuotaStatus: levelStatus(s.DataQuota),
-		SMSQuotaStatus:  levelStatus(s.SMSQuotaStatus),
-		ActivationDate:  s.ActivationDate,
-		LastSyncedAt:    syncedAt.UTC(),
+		ICCID:          s.ICCID,
+		ICCIDWithLuhn:  s.ICCIDWithLuhn,
+		IMSI:           s.IMSI,
+		IMSI2:          s.IMSI2,
+		CurrentIMSI:    s.CurrentIMSI,
+		MSISDN:         s.MSISDN,
+		Status:         string(s.Status),
+		Label:          s.Label,
+		IPAddress:      s.IPAddress,
+		IMEI:           s.IMEI,
+		IMEILock:       s.IMEILock,
+		DataQuotaLevel: level(s.DataQuota.Level),
+		SMSQuotaLevel:  level(s.SMSQuotaStatus.Level),
+		ActivationDate: s.ActivationDate,
+		LastSyncedAt:   syncedAt.UTC(),
 	}
 }
 
@@ -81,19 +74,20 @@ func Quota(iccid string, q once.Quota, at time.Time) fleet.Quota {
 	return out
 }
 
-// Connectivity is the mirror observation of a SIM's network state read at at.
+// Connectivity is the mirror observation of a SIM's network state read at at: a SIM is
+// connected while its device is attached to the network (ONLINE with a data session, or
+// ATTACHED without one).
 func Connectivity(iccid string, c once.Connectivity, at time.Time) fleet.Connectivity {
-	out := fleet.Connectivity{
+	return fleet.Connectivity{
 		ICCID:      iccid,
 		ObservedAt: at.UTC(),
-		Connected:  c.Status == once.ConnOnline,
+		Connected:  c.Status == once.ConnOnline || c.Status == once.ConnAttached,
 		CellID:     c.CellID,
 		RAT:        c.RAT,
-		Country:    firstNonEmpty(c.Country, c.CountryISO),
+		Country:    firstNonEmpty(c.CountryISO, c.Country),
 		Operator:   c.Operator,
 		Source:     "api",
 	}
-	return out
 }
 
 // Event is the mirror record of a SIM event. v1 events have no id: ExternalID is left empty
