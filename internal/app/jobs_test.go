@@ -122,12 +122,13 @@ func TestThreeReplicasRunEachJobOncePerPeriod(t *testing.T) {
 			t.Errorf("%s: %d River jobs in one period, want 1", k, n)
 		}
 	}
-	// Every attempt was recorded once, by the one replica that ran it.
+	// Every attempt was recorded, by the one replica that ran it (a run that found another
+	// still going is recorded as skipped: it is an attempt River completed too).
 	var attempts, runs int
 	if err := conn.QueryRow(t.Context(), `SELECT COALESCE(sum(attempt), 0) FROM river_job WHERE state = 'completed'`).Scan(&attempts); err != nil {
 		t.Fatal(err)
 	}
-	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM job_runs WHERE finished_at IS NOT NULL AND NOT skipped`).Scan(&runs); err != nil {
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM job_runs WHERE finished_at IS NOT NULL`).Scan(&runs); err != nil {
 		t.Fatal(err)
 	}
 	if runs < attempts {
