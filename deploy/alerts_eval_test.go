@@ -31,7 +31,7 @@ type alertCase struct {
 
 // TestAlertRulesFire evaluates the alert expressions of the background jobs and the fleet with
 // Prometheus's engine over made-up histories, as Prometheus would after scraping oncefleet: the
-// jobs' own job label arrives as exported_job, gauges come from several replicas, counters start
+// jobs' own job label arrives as job_name, gauges come from several replicas, counters start
 // at zero (the server exposes them so) and one counter appears at 1 to show why that matters.
 func TestAlertRulesFire(t *testing.T) {
 	exprs := map[string]string{}
@@ -39,23 +39,23 @@ func TestAlertRulesFire(t *testing.T) {
 		exprs[r.Alert] = r.Expr
 	}
 	const (
-		syncSIMs    = `{exported_job="sync_sims", job="oncefleet"}`
-		checkQuotas = `{exported_job="check_quotas", job="oncefleet"}`
+		syncSIMs    = `{job="oncefleet", job_name="sync_sims"}`
+		checkQuotas = `{job="oncefleet", job_name="check_quotas"}`
 	)
 	cases := []alertCase{{
 		alert: "OncefleetJobFailing",
 		series: []string{
 			// sync_sims fails three times at 21–23 min and has no success since before.
-			`job_runs_total{job="oncefleet",exported_job="sync_sims",result="failed"} 0x20 1 2 3x100`,
-			`job_runs_total{job="oncefleet",exported_job="sync_sims",result="ok"} 4x123`,
-			`job_runs_total{job="oncefleet",exported_job="sync_sims",result="skipped"} 0x123`,
+			`job_runs_total{job="oncefleet",job_name="sync_sims",result="failed"} 0x20 1 2 3x100`,
+			`job_runs_total{job="oncefleet",job_name="sync_sims",result="ok"} 4x123`,
+			`job_runs_total{job="oncefleet",job_name="sync_sims",result="skipped"} 0x123`,
 			// check_quotas fails the same way but succeeds at 41 min.
-			`job_runs_total{job="oncefleet",exported_job="check_quotas",result="failed"} 0x20 1 2 3x100`,
-			`job_runs_total{job="oncefleet",exported_job="check_quotas",result="ok"} 0x40 1x82`,
-			`job_runs_total{job="oncefleet",exported_job="check_quotas",result="skipped"} 0x123`,
+			`job_runs_total{job="oncefleet",job_name="check_quotas",result="failed"} 0x20 1 2 3x100`,
+			`job_runs_total{job="oncefleet",job_name="check_quotas",result="ok"} 0x40 1x82`,
+			`job_runs_total{job="oncefleet",job_name="check_quotas",result="skipped"} 0x123`,
 			// track_sms fails only twice.
-			`job_runs_total{job="oncefleet",exported_job="track_sms",result="failed"} 0x20 1 2x101`,
-			`job_runs_total{job="oncefleet",exported_job="track_sms",result="ok"} 0x123`,
+			`job_runs_total{job="oncefleet",job_name="track_sms",result="failed"} 0x20 1 2x101`,
+			`job_runs_total{job="oncefleet",job_name="track_sms",result="ok"} 0x123`,
 		},
 		at: map[time.Duration]map[string]float64{
 			20 * time.Minute:  {},
@@ -68,20 +68,20 @@ func TestAlertRulesFire(t *testing.T) {
 		alert: "OncefleetJobStale",
 		series: []string{
 			// sync_sims last succeeded at 0 on replica a and never on b (no series there).
-			`job_last_success_timestamp_seconds{job="oncefleet",instance="a",exported_job="sync_sims"} 0x3100`,
+			`job_last_success_timestamp_seconds{job="oncefleet",instance="a",job_name="sync_sims"} 0x3100`,
 			// check_quotas is stale on replica a, but b runs it every minute: max counts.
-			`job_last_success_timestamp_seconds{job="oncefleet",instance="a",exported_job="check_quotas"} 0x3100`,
-			`job_last_success_timestamp_seconds{job="oncefleet",instance="b",exported_job="check_quotas"} 0+60x3100`,
-			`job_last_success_timestamp_seconds{job="oncefleet",instance="a",exported_job="track_sms"} 0+60x3100`,
-			`job_last_success_timestamp_seconds{job="oncefleet",instance="a",exported_job="retention"} 0x3100`,
-			`job_last_success_timestamp_seconds{job="oncefleet",instance="a",exported_job="a_new_job"} 0x3100`,
+			`job_last_success_timestamp_seconds{job="oncefleet",instance="a",job_name="check_quotas"} 0x3100`,
+			`job_last_success_timestamp_seconds{job="oncefleet",instance="b",job_name="check_quotas"} 0+60x3100`,
+			`job_last_success_timestamp_seconds{job="oncefleet",instance="a",job_name="track_sms"} 0+60x3100`,
+			`job_last_success_timestamp_seconds{job="oncefleet",instance="a",job_name="retention"} 0x3100`,
+			`job_last_success_timestamp_seconds{job="oncefleet",instance="a",job_name="a_new_job"} 0x3100`,
 		},
 		at: map[time.Duration]map[string]float64{
 			30 * time.Minute: {},
 			70 * time.Minute: {syncSIMs: 70 * 60},
 			49 * time.Hour:   {syncSIMs: 49 * 3600},
-			51 * time.Hour: {syncSIMs: 51 * 3600, `{exported_job="retention", job="oncefleet"}`: 51 * 3600,
-				`{exported_job="a_new_job", job="oncefleet"}`: 51 * 3600},
+			51 * time.Hour: {syncSIMs: 51 * 3600, `{job="oncefleet", job_name="retention"}`: 51 * 3600,
+				`{job="oncefleet", job_name="a_new_job"}`: 51 * 3600},
 		},
 	}, {
 		alert: "OncefleetTopUpOutcomeUnknown",

@@ -318,16 +318,18 @@ func TestMetricNamesExist(t *testing.T) {
 // TestMatcherCheck shows what the label check catches, on a made-up exposition.
 func TestMatcherCheck(t *testing.T) {
 	have := exposition{
-		"job_runs_total": {"job": {"sync_sims": true}, "result": {"ok": true, "failed": true}},
+		"job_runs_total": {"job_name": {"sync_sims": true}, "result": {"ok": true, "failed": true}},
+		"build_info":     {"job": {"x": true}},
 		"topups_total":   {"reason": {"auto": true}, "state": {"unknown": true}},
 	}
 	for _, c := range []struct {
 		expr string
 		bad  bool
 	}{
-		{`job_runs_total{exported_job="sync_sims",result="failed"}`, false},
+		{`job_runs_total{job_name="sync_sims",result="failed"}`, false},
 		{`job_runs_total{job=~".*",instance="x",component="worker"}`, false},
-		{`job_runs_total{job="sync_sims"}`, true},       // the target's job label, not the server's
+		{`job_runs_total{job_name="sync_sim"}`, true},   // no such value
+		{`build_info{job="x"}`, true},                   // the series' own job label is exported_job after a scrape
 		{`job_runs_total{result="failure"}`, true},      // no such value
 		{`job_runs_total{result=~"ok|skipped"}`, false}, // regular expressions are not checked
 		{`topups_total{outcome="unknown"}`, true},       // no such label

@@ -26,17 +26,17 @@ func newMetrics(reg prometheus.Registerer, names []string) (*metrics, error) {
 	m := &metrics{
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "job_runs_total", Help: "Runs of background jobs by job and result (ok, failed, skipped).",
-		}, []string{"job", "result"}),
+		}, []string{"job_name", "result"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "job_duration_seconds", Help: "Duration of background job runs.",
 			Buckets: []float64{0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600},
-		}, []string{"job"}),
+		}, []string{"job_name"}),
 		items: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "job_items_total", Help: "Items processed by background job runs (SIMs synced, SIMs read, rows deleted, …).",
-		}, []string{"job"}),
+		}, []string{"job_name"}),
 		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "job_last_success_timestamp_seconds", Help: "When each background job last finished a run successfully (Unix time).",
-		}, []string{"job"}),
+		}, []string{"job_name"}),
 	}
 	// Every job's series exist from the start, so a job that never succeeded is visible.
 	for _, n := range names {
