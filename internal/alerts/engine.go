@@ -523,7 +523,10 @@ func (e *Engine) resolveKey(ctx context.Context, r *rule, iccid, key string, at 
 // act runs the rule's automatic actions for the SIM, as the rule, through the control plane
 // (role check, idempotency, audit). The top-up's key is the alert's, so it books once.
 func (e *Engine) act(ctx context.Context, r *rule, a *fleet.Alert) {
-	if e.o.Actions == nil {
+	e.mu.RLock()
+	acts := e.o.Actions
+	e.mu.RUnlock()
+	if acts == nil {
 		e.log.Warn("alert rule actions skipped: no control plane", "rule", r.ID)
 		return
 	}
@@ -533,11 +536,11 @@ func (e *Engine) act(ctx context.Context, r *rule, a *fleet.Alert) {
 		switch act.Type {
 		case ActionDisable:
 			st := "Disabled"
-			_, err = e.o.Actions.UpdateSIM(ctx, actor, a.ICCID, control.SIMChange{Status: &st})
+			_, err = acts.UpdateSIM(ctx, actor, a.ICCID, control.SIMChange{Status: &st})
 		case ActionTopUp:
-			_, err = e.o.Actions.TopUp(ctx, actor, a.ICCID, control.TopUpRequest{Key: "alert:" + strconv.FormatInt(a.ID, 10), Reason: fleet.TopUpAuto})
+			_, err = acts.TopUp(ctx, actor, a.ICCID, control.TopUpRequest{Key: "alert:" + strconv.FormatInt(a.ID, 10), Reason: fleet.TopUpAuto})
 		case ActionSMS:
-			_, err = e.o.Actions.SendSMS(ctx, actor, a.ICCID, control.SendSMSRequest{Payload: act.Text})
+			_, err = acts.SendSMS(ctx, actor, a.ICCID, control.SendSMSRequest{Payload: act.Text})
 		}
 		result := "ok"
 		if err != nil {
