@@ -395,6 +395,19 @@ func TestAlertGroupsManySIMsIntoOneMessage(t *testing.T) {
 	if n != 1 || p.Count != 500 || len(p.Alerts) != 500 {
 		t.Fatalf("%d fired messages, the last with %d alerts", n, p.Count)
 	}
+	// An operator resolves one by hand: who and when are kept.
+	var res struct {
+		State      string     `json:"state"`
+		ResolvedBy string     `json:"resolved_by"`
+		ResolvedAt *time.Time `json:"resolved_at"`
+	}
+	dataOf(t, want(t, e.Do(post(fmt.Sprintf("/alerts/%d/resolve", p.Alerts[0].ID), fleet.RoleOperator, nil)), 200), &res)
+	if res.State != "resolved" || res.ResolvedBy == "" || res.ResolvedAt == nil {
+		t.Fatalf("resolved by hand: %+v", res)
+	}
+	if n := len(alertsOf(t, e, "state=resolved")); n != 1 {
+		t.Fatalf("%d resolved", n)
+	}
 }
 
 func TestAlertAutomaticDisableIsAuditedAsTheRule(t *testing.T) {
@@ -488,7 +501,14 @@ func TestAlertRulesAndChannelsAPI(t *testing.T) {
 	if n, _ := h.count("test"); d.State != "sent" || n != 1 {
 		t.Fatalf("test delivery %+v, %d received (the secret must survive the replace)", d, n)
 	}
-	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	var slackText atomic.Value
+	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m struct {
+			Text string `json:"text"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		slackText.Store(m.Text)
+	}))
 	defer slack.Close()
 	var sl struct {
 		ID     string         `json:"id"`
@@ -500,6 +520,10 @@ func TestAlertRulesAndChannelsAPI(t *testing.T) {
 		t.Fatalf("slack URL shown: %v", sl.Config)
 	}
 	dataOf(t, want(t, e.Do(get("/alert-channels/"+sl.ID, fleet.RoleViewer)), 200), &sl)
+	dataOf(t, want(t, e.Do(post("/alert-channels/"+sl.ID+"/test", fleet.RoleAdmin, nil)), 200), &d)
+	if txt, _ := slackText.Load().(string); d.State != "sent" || !strings.Contains(txt, "test message") {
+		t.Fatalf("slack test: %+v, text %q", d, txt)
+	}
 	want(t, e.Do(del("/alert-channels/"+sl.ID, fleet.RoleAdmin)), 204)
 	wantProblem(t, e.Do(get("/alert-channels/"+sl.ID, fleet.RoleViewer)), 404, "not_found")
 

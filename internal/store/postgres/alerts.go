@@ -113,6 +113,16 @@ func (s *Store) InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.D
 		return false, err
 	}
 	a.FillDefaults(clockNow())
+	// Most calls find a recent alert (the condition is seen again within the cool-down): a
+	// read answers them without the lock and the transaction; the transaction checks again.
+	var recent bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = $1 AND fired_at > $2)`,
+		a.DedupKey, a.FiredAt.Add(-cooldown)).Scan(&recent); err != nil {
+		return false, translate(err, "insert alert: dedup")
+	}
+	if recent {
+		return false, nil
+	}
 	inserted := false
 	err := s.transact(ctx, "insert alert", func(tx pgx.Tx) (bool, error) {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, alertLockClass, a.DedupKey); err != nil {

@@ -106,6 +106,16 @@ func (s *Store) InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.D
 		return false, err
 	}
 	a.FillDefaults(clockNow())
+	// Most calls find a recent alert (the condition is seen again within the cool-down): a
+	// read answers them without the write lock; the transaction below checks again.
+	var recent bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = $1 AND fired_at > $2)`,
+		a.DedupKey, formatTime(a.FiredAt.Add(-cooldown))).Scan(&recent); err != nil {
+		return false, translate(err, "insert alert: dedup")
+	}
+	if recent {
+		return false, nil
+	}
 	inserted := false
 	err := s.transact(ctx, "insert alert", func(tx *sql.Tx) (bool, error) {
 		var recent bool
@@ -208,6 +218,15 @@ func (s *Store) ResolveAlert(ctx context.Context, id int64, at time.Time) error 
 // ResolveAlertsByDedupKey resolves every open alert with the key (the condition cleared, e.g.
 // connectivity restored) and returns how many.
 func (s *Store) ResolveAlertsByDedupKey(ctx context.Context, key string, at time.Time) (int, error) {
+	// Conditions are seen clear far more often than they clear an open alert: a read answers
+	// those without taking the write lock.
+	var open bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = $1 AND resolved_at IS NULL)`, key).Scan(&open); err != nil {
+		return 0, translate(err, "resolve alerts")
+	}
+	if !open {
+		return 0, nil
+	}
 	res, err := s.db.ExecContext(ctx, `UPDATE alerts SET resolved_at = $2 WHERE dedup_key = $1 AND resolved_at IS NULL`, key, formatTime(at))
 	if err != nil {
 		return 0, translate(err, "resolve alerts")
