@@ -36,6 +36,7 @@ run accounts-sqlite   ./internal/store/sqlite/   'BenchmarkAccounts' 2s
 run sync-100k         ./internal/fleetsync/      'BenchmarkFullSync100k$' 1x
 run sync-1m           ./internal/fleetsync/      'BenchmarkFullSync1M$' 1x
 run sync-limited      ./internal/fleetsync/      'BenchmarkFullSync100kLimited' 1x
+run alerts-1m         ./internal/alerts/         'BenchmarkEngine1M' 3x
 api_load() { # name, backend: the REST API under wrk (bench/api.sh), not a go test benchmark
   [[ -n "$only" && "$1" != *"$only"* ]] && return 0
   echo "== $1: bench/api.sh $2"

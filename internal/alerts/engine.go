@@ -30,6 +30,7 @@ type Store interface {
 	InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.Duration) (bool, error)
 	ListAlerts(ctx context.Context, f fleet.AlertFilter) ([]fleet.Alert, int, error)
 	ResolveAlertsByDedupKey(ctx context.Context, key string, at time.Time) (int, error)
+	ResolveOpenAlerts(ctx context.Context, keys []string, at time.Time) ([]string, error)
 	GetSIM(ctx context.Context, iccid string) (fleet.SIM, error)
 	ListUsage(ctx context.Context, iccid string, from, to time.Time) ([]fleet.Usage, error)
 
@@ -287,6 +288,16 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 		}
 		return r.spec.Scope.Matches(iccid, l)
 	}
+	// What the event clears is resolved in one query after the loop: most events clear
+	// nothing, and one read says so for every rule at once.
+	var clears []clearing
+	clear := func(r *rule, iccid, key string, at time.Time) {
+		if at.IsZero() {
+			at = e.now()
+		}
+		clears = append(clears, clearing{r: r, iccid: iccid, key: key, at: at})
+	}
+	defer func() { e.resolveMany(ctx, clears) }()
 	for _, r := range rules {
 		switch ev := ev.(type) {
 		case bus.QuotaObserved:
@@ -297,7 +308,7 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 				e.fire(ctx, r, ev.ICCID, fleet.SeverityWarning, fmt.Sprintf("%s quota at %.1f %% left (threshold %g %%)", ev.Quota, ev.RemainingPct, *r.spec.ThresholdPct),
 					map[string]any{"quota": ev.Quota, "remaining_pct": ev.RemainingPct}, ev.At)
 			} else {
-				e.resolve(ctx, r, ev.ICCID, ev.At)
+				clear(r, ev.ICCID, fleet.AlertDedupKey(r.ID, ev.ICCID), ev.At)
 			}
 		case bus.SIMEvent:
 			if ev.Online == nil || !inScope(r, ev.ICCID) {
@@ -307,7 +318,7 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 			case r.Kind == fleet.AlertConnectivityLost && !*ev.Online:
 				e.fire(ctx, r, ev.ICCID, fleet.SeverityWarning, "data session lost ("+ev.Type+")", map[string]any{"event": ev.Type}, ev.At)
 			case (r.Kind == fleet.AlertConnectivityLost || r.Kind == fleet.AlertNoSession) && *ev.Online:
-				e.resolve(ctx, r, ev.ICCID, ev.At)
+				clear(r, ev.ICCID, fleet.AlertDedupKey(r.ID, ev.ICCID), ev.At)
 			}
 		case bus.ConnectivityLost:
 			if r.Kind == fleet.AlertConnectivityLost && inScope(r, ev.ICCID) {
@@ -315,7 +326,7 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 			}
 		case bus.ConnectivityRestored:
 			if r.Kind == fleet.AlertConnectivityLost && inScope(r, ev.ICCID) {
-				e.resolve(ctx, r, ev.ICCID, ev.At)
+				clear(r, ev.ICCID, fleet.AlertDedupKey(r.ID, ev.ICCID), ev.At)
 			}
 		case bus.SIMChanged:
 			if !inScope(r, ev.ICCID) {
@@ -345,7 +356,7 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 			}
 		case bus.StreamResumed:
 			if r.spec.Stream == "" || r.spec.Stream == ev.Stream {
-				e.resolveKey(ctx, r, "", fleet.AlertDedupKey(r.ID, "stream:"+ev.Stream), e.now())
+				clear(r, "", fleet.AlertDedupKey(r.ID, "stream:"+ev.Stream), e.now())
 			}
 		}
 	}
@@ -518,6 +529,42 @@ func (e *Engine) resolveKey(ctx context.Context, r *rule, iccid, key string, at 
 	e.metrics.resolved.WithLabelValues(string(r.Kind)).Inc()
 	e.grouper.add(r, "resolved", fleet.Alert{RuleID: r.ID, Kind: r.Kind, ICCID: iccid, DedupKey: key, ResolvedAt: &at,
 		Message: "condition cleared", Severity: fleet.SeverityInfo})
+}
+
+// clearing is a condition an event found clear: the rule's alert for the key, if open, resolves.
+type clearing struct {
+	r          *rule
+	iccid, key string
+	at         time.Time
+}
+
+// resolveMany resolves the open alerts among cs in one store call and queues one resolved
+// notice for each.
+func (e *Engine) resolveMany(ctx context.Context, cs []clearing) {
+	if len(cs) == 0 {
+		return
+	}
+	keys := make([]string, len(cs))
+	for i, c := range cs {
+		keys[i] = c.key
+	}
+	done, err := e.o.Store.ResolveOpenAlerts(ctx, keys, cs[0].at)
+	if err != nil {
+		e.log.Error("alerts not resolved", "keys", len(keys), "err", err)
+		return
+	}
+	for _, k := range done {
+		for _, c := range cs {
+			if c.key != k {
+				continue
+			}
+			at := c.at
+			e.metrics.resolved.WithLabelValues(string(c.r.Kind)).Inc()
+			e.grouper.add(c.r, "resolved", fleet.Alert{RuleID: c.r.ID, Kind: c.r.Kind, ICCID: c.iccid, DedupKey: c.key, ResolvedAt: &at,
+				Message: "condition cleared", Severity: fleet.SeverityInfo})
+			break
+		}
+	}
 }
 
 // act runs the rule's automatic actions for the SIM, as the rule, through the control plane

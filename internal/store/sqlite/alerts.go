@@ -3,6 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/oncefleet/oncefleet/internal/fleet"
@@ -252,4 +255,52 @@ func (s *Store) ResolveAlertBy(ctx context.Context, id int64, by string, at time
 		return translate(err, "resolve alert")
 	}
 	return expectOne(res, "resolve alert")
+}
+
+// ResolveOpenAlerts resolves the open alerts whose dedup key is among keys and returns the keys
+// it resolved (each once). The alert engine asks this once per event for every rule the event
+// clears; usually nothing is open, which a read answers without the write lock.
+func (s *Store) ResolveOpenAlerts(ctx context.Context, keys []string, at time.Time) ([]string, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	in, args := alertKeyList(keys, 1)
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT dedup_key FROM alerts WHERE resolved_at IS NULL AND dedup_key IN (`+in+`)`, args...)
+	if err != nil {
+		return nil, translate(err, "resolve alerts")
+	}
+	open, err := scanAll(rows, "resolve alerts", func(r rowScanner, k *string) error { return r.Scan(k) })
+	if err != nil || len(open) == 0 {
+		return nil, err
+	}
+	in, args = alertKeyList(open, 2)
+	rows, err = s.db.QueryContext(ctx, `UPDATE alerts SET resolved_at = $1 WHERE resolved_at IS NULL AND dedup_key IN (`+in+`) RETURNING dedup_key`,
+		append([]any{formatTime(at)}, args...)...)
+	if err != nil {
+		return nil, translate(err, "resolve alerts")
+	}
+	done, err := scanAll(rows, "resolve alerts", func(r rowScanner, k *string) error { return r.Scan(k) })
+	if err != nil {
+		return nil, err
+	}
+	return uniqueStrings(done), nil
+}
+
+// alertKeyList returns "$first, $first+1, …" for vs and the arguments.
+func alertKeyList(vs []string, first int) (string, []any) {
+	var b strings.Builder
+	args := make([]any, len(vs))
+	for i, v := range vs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", first+i)
+		args[i] = v
+	}
+	return b.String(), args
+}
+
+func uniqueStrings(vs []string) []string {
+	slices.Sort(vs)
+	return slices.Compact(vs)
 }
