@@ -255,4 +255,3 @@ func dbtestRuleOnly(b *testing.B, st *sqlite.Store) ruleOnly {
 	}
 	return ruleOnly{Store: st, rule: r}
 }
-
