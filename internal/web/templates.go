@@ -29,7 +29,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 		"list":    func(v ...string) []string { return v },
 		"deref":   func(b *bool) bool { return b != nil && *b },
 		"urlpath": urlPathEscape,
-		"html":    func(v any) template.HTML { h, _ := v.(template.HTML); return h },
+		"svg":     func(v any) template.HTML { h, _ := v.(template.HTML); return h },
 		"dict": func(kv ...any) map[string]any {
 			m := map[string]any{}
 			for i := 0; i+1 < len(kv); i += 2 {
