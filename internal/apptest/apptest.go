@@ -70,7 +70,7 @@ type Env struct {
 	AdminEmail, AdminPassword string
 	// Logins are the e-mail and password of the user of each role.
 	Logins map[fleet.Role]Login
-	Client                    *http.Client
+	Client *http.Client
 
 	cfg    config.Config
 	log    *slog.Logger
