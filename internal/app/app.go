@@ -38,6 +38,7 @@ import (
 	"github.com/oncefleet/oncefleet/internal/store/sqlite"
 	"github.com/oncefleet/oncefleet/internal/streamer"
 	"github.com/oncefleet/oncefleet/internal/tracing"
+	"github.com/oncefleet/oncefleet/internal/web"
 	"github.com/oncefleet/oncefleet/once"
 )
 
@@ -101,6 +102,7 @@ type App struct {
 	control        *control.Service
 	tracing        *tracing.Tracing
 	api            *api.Server // nil in worker mode
+	web            *web.Server // the dashboard; nil in worker mode
 	bus            *bus.Bus
 	jobs           *jobs.Runner
 	alerts         *alerts.Engine
@@ -293,6 +295,10 @@ func New(ctx context.Context, cfg *config.Resolved, log *slog.Logger, opts Optio
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if a.web != nil {
+		// Shutdown waits for handlers; the dashboard's event streams end on this signal.
+		a.srv.RegisterOnShutdown(a.web.Shutdown)
 	}
 	if demo != nil {
 		demo.announce(opts.Out, a.Addr())
