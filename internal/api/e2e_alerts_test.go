@@ -602,6 +602,13 @@ func TestAlertRulesAndChannelsAPI(t *testing.T) {
 	wantProblem(t, e.Do(post("/alerts/12345/resolve", fleet.RoleOperator, nil)), 404, "not_found")
 	wantProblem(t, e.Do(post("/alerts/12345/acknowledge", fleet.RoleOperator, nil)), 404, "not_found")
 	wantProblem(t, e.Do(get("/alerts/12345", fleet.RoleViewer)), 404, "not_found")
+	for _, bad := range []string{"/alerts/abc", "/alerts?since=yesterday", "/alerts?page_size=5000", "/alert-deliveries?state=lost"} {
+		res := e.Do(get(bad, fleet.RoleAdmin))
+		if res.Status < 400 || res.Status >= 500 {
+			t.Fatalf("%s: %d %s", bad, res.Status, res.Body)
+		}
+		res.Problem(t)
+	}
 	want(t, e.Do(del("/alert-channels/"+ch, fleet.RoleAdmin)), 204)
 }
 
