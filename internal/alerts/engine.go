@@ -14,6 +14,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,14 +65,20 @@ type Options struct {
 	GroupQuiet, GroupMax time.Duration
 	// Retry: attempts per delivery (default 5) and the first backoff (default 1 s, doubling,
 	// at most MaxBackoff, default 5 min).
-	Attempts              int
-	Backoff, MaxBackoff   time.Duration
-	ReloadEvery           time.Duration // rules are re-read this often for other replicas' edits (default 30 s)
-	PeriodicLimit         int           // SIMs a periodic rule raises per run (default 100,000)
-	Registerer            prometheus.Registerer
-	DeadLetterGaugeEvery  time.Duration // how often the dead-letter gauge is refreshed (default 1 min)
-	ActorRole             fleet.Role    // the role rules act with (default operator)
-	UpstreamErrorsMinimum int           // unused placeholder kept zero
+	Attempts            int
+	Backoff, MaxBackoff time.Duration
+	// ReloadEvery is how often the rules are re-read for edits made on other replicas
+	// (default 30 s).
+	ReloadEvery time.Duration
+	// PeriodicLimit bounds the SIMs a periodic rule raises per run (default 100,000).
+	PeriodicLimit int
+	// Registerer receives the alert metrics (nil: none).
+	Registerer prometheus.Registerer
+	// DeadLetterGaugeEvery is how often the dead-letter gauge is re-counted (default 1 min).
+	DeadLetterGaugeEvery time.Duration
+	// ActorRole is the role rules act with (default operator: enough to disable, top up and
+	// send SMS, nothing more).
+	ActorRole fleet.Role
 }
 
 // rule is a stored rule with its parsed spec.
@@ -333,7 +340,7 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 				continue
 			}
 			switch {
-			case r.Kind == fleet.AlertStatusChanged && ev.Field == "status" && (r.spec.To == "" || equalFold(r.spec.To, ev.New)):
+			case r.Kind == fleet.AlertStatusChanged && ev.Field == "status" && (r.spec.To == "" || strings.EqualFold(r.spec.To, ev.New)):
 				e.fire(ctx, r, ev.ICCID, fleet.SeverityInfo, fmt.Sprintf("status changed from %s to %s", ev.Old, ev.New),
 					map[string]any{"field": ev.Field, "old": ev.Old, "new": ev.New}, ev.At)
 			case r.Kind == fleet.AlertSIMFieldChanged && ev.Field == r.spec.Field:
@@ -360,18 +367,6 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 			}
 		}
 	}
-}
-
-func equalFold(a, b string) bool { return len(a) == len(b) && (a == b || lower(a) == lower(b)) }
-
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 32
-		}
-	}
-	return string(b)
 }
 
 func hasKind(rules []*rule, k fleet.AlertKind) bool {
