@@ -244,6 +244,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err := e.Reload(ctx); err != nil {
 		e.log.Warn("alert rules not loaded", "err", err)
 	}
+	e.sweepInterrupted(ctx)
 	e.refreshDeadGauge(ctx)
 	reload := time.NewTicker(e.o.ReloadEvery)
 	defer reload.Stop()

@@ -228,3 +228,26 @@ func TestUpstreamErrorRate(t *testing.T) {
 		t.Fatalf("still open: %+v", open)
 	}
 }
+
+func TestInterruptedDeliveriesBecomeDeadLetters(t *testing.T) {
+	st := dbtest.NewSQLite(t)
+	ctx := context.Background()
+	d := &fleet.AlertDelivery{ChannelID: "gone", Event: "fired", Payload: []byte(`{}`)}
+	if err := st.InsertAlertDelivery(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(3 * time.Hour)
+	e, err := alerts.New(alerts.Options{Store: st, Now: func() time.Time { return later }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = e.Run(runCtx); close(done) }()
+	waitFor(t, "the sweep", func() bool {
+		got, err := st.AlertDeliveryByID(ctx, d.ID)
+		return err == nil && got.State == fleet.DeliveryDead
+	})
+	cancel()
+	<-done
+}
