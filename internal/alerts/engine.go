@@ -40,6 +40,7 @@ type Store interface {
 	FinishAlertDelivery(ctx context.Context, id int64, state fleet.DeliveryState, attempts int, lastErr string) error
 	AlertDeliveryByID(ctx context.Context, id int64) (*fleet.AlertDelivery, error)
 	ListAlertDeliveries(ctx context.Context, f fleet.AlertDeliveryFilter) ([]fleet.AlertDelivery, int, error)
+	DeleteSentAlertDeliveriesBefore(ctx context.Context, before time.Time) (int, error)
 
 	QuotaForecastHits(ctx context.Context, since time.Time, days int, within time.Duration, limit int) ([]fleet.ForecastHit, error)
 	SilentSIMs(ctx context.Context, before time.Time, limit int) ([]fleet.SilentSIM, error)
@@ -76,6 +77,9 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// DeadLetterGaugeEvery is how often the dead-letter gauge is re-counted (default 1 min).
 	DeadLetterGaugeEvery time.Duration
+	// DeliveryRetention is how long sent deliveries are kept (0: forever); the periodic run
+	// deletes older ones. Dead letters stay until re-sent.
+	DeliveryRetention time.Duration
 	// ActorRole is the role rules act with (default operator: enough to disable, top up and
 	// send SMS, nothing more).
 	ActorRole fleet.Role

@@ -23,6 +23,7 @@ type AlertDeliveryStore interface {
 	FinishAlertDelivery(ctx context.Context, id int64, state fleet.DeliveryState, attempts int, lastErr string) error
 	AlertDeliveryByID(ctx context.Context, id int64) (*fleet.AlertDelivery, error)
 	ListAlertDeliveries(ctx context.Context, f fleet.AlertDeliveryFilter) ([]fleet.AlertDelivery, int, error)
+	DeleteSentAlertDeliveriesBefore(ctx context.Context, before time.Time) (int, error)
 
 	InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.Duration) (bool, error)
 	AlertByID(ctx context.Context, id int64) (*fleet.Alert, error)
@@ -127,6 +128,13 @@ func testAlertDeliveries(t *testing.T, s AlertDeliveryStore) {
 	}
 	if _, err := s.AlertDeliveryByID(ctx, 999999); !errors.Is(err, fleet.ErrNotFound) {
 		t.Fatalf("get missing: %v", err)
+	}
+	// Retention takes the sent one; the dead letter and the pending one stay.
+	if n, err := s.DeleteSentAlertDeliveriesBefore(ctx, time.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("retention: %d %v", n, err)
+	}
+	if _, n, _ := s.ListAlertDeliveries(ctx, fleet.AlertDeliveryFilter{}); n != 2 {
+		t.Fatalf("%d deliveries after retention", n)
 	}
 }
 
