@@ -665,3 +665,41 @@ func TestAlertAutomaticTopUpOncePerAlert(t *testing.T) {
 		t.Fatalf("1NCE saw %d top-ups", n)
 	}
 }
+
+func TestAlertStatusAndIMEIChangesFromTheFleetSync(t *testing.T) {
+	backends(t, func(t *testing.T, backend string) {
+		e := apptest.Start(t, apptest.Options{Backend: backend})
+		h := newHookReceiver(t)
+		ch := createWebhook(t, e, h)
+		status := createRule(t, e, map[string]any{"name": "disabled", "kind": "status_changed", "params": map[string]any{"to": "Disabled"},
+			"channel_ids": []string{ch}})
+		imei := createRule(t, e, map[string]any{"name": "moved device", "kind": "field_changed", "params": map[string]any{"field": "imei"},
+			"channel_ids": []string{ch}})
+		if r := runJob(t, e, "sync_sims"); r.Result != "ok" { // the first sync fills the mirror: no changes reported
+			t.Fatalf("first sync %+v", r)
+		}
+		enabled := ""
+		for i := 14; i < 20 && enabled == ""; i++ {
+			if st, _ := e.Sim.SIM(simICCID(i)); st.Status == "Enabled" && i != 15 {
+				enabled = simICCID(i)
+			}
+		}
+		if _, err := e.Sim.ChangeSIM(enabled, oncesim.SIMChange{Status: "Disabled"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Sim.ChangeSIM(simICCID(15), oncesim.SIMChange{IMEI: "356938035643999"}); err != nil {
+			t.Fatal(err)
+		}
+		runJob(t, e, "sync_sims")
+		waitFor(t, "both alerts", func() bool {
+			return len(alertsOf(t, e, "rule_id="+status)) == 1 && len(alertsOf(t, e, "rule_id="+imei)) == 1
+		})
+		if a := alertsOf(t, e, "rule_id="+status)[0]; a.ICCID != enabled {
+			t.Fatalf("status alert %+v", a)
+		}
+		if a := alertsOf(t, e, "rule_id="+imei)[0]; a.ICCID != simICCID(15) {
+			t.Fatalf("IMEI alert %+v", a)
+		}
+		waitFor(t, "two webhooks", func() bool { n, _ := h.count("fired"); return n == 2 })
+	})
+}
