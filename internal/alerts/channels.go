@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -106,6 +108,9 @@ type EmailConfig struct {
 	// TLS is starttls (default: STARTTLS required), tls (implicit TLS, port 465),
 	// opportunistic (STARTTLS when offered) or none (plain; only for a local relay).
 	TLS string `json:"tls,omitempty"`
+	// CACert is PEM certificates to trust for the server instead of the system's roots (a
+	// private relay with its own CA).
+	CACert string `json:"ca_cert,omitempty"`
 }
 
 func decodeStrict(raw json.RawMessage, v any) error {
@@ -191,6 +196,9 @@ func ValidateChannel(c *fleet.AlertChannel, prev *fleet.AlertChannel) error {
 		if _, err := mail.ParseAddress(e.From); err != nil {
 			return fleet.Invalid("config.from", "must be an e-mail address")
 		}
+		if e.CACert != "" && !x509.NewCertPool().AppendCertsFromPEM([]byte(e.CACert)) {
+			return fleet.Invalid("config.ca_cert", "must be PEM certificates")
+		}
 		if len(e.To) == 0 || len(e.To) > 50 {
 			return fleet.Invalid("config.to", "must list 1 to 50 addresses")
 		}
@@ -225,7 +233,7 @@ func Redacted(c *fleet.AlertChannel) map[string]any {
 		var e EmailConfig
 		_ = json.Unmarshal(c.Config, &e)
 		out["host"], out["port"], out["username"], out["from"], out["to"], out["tls"] = e.Host, e.Port, e.Username, e.From, e.To, e.TLS
-		out["password_set"] = e.Password != ""
+		out["password_set"], out["ca_cert_set"] = e.Password != "", e.CACert != ""
 	}
 	return out
 }
@@ -337,6 +345,11 @@ func (s *Sender) mail(ctx context.Context, e EmailConfig, m Message) error {
 	}
 	if e.Port != 0 {
 		opts = append(opts, gomail.WithPort(e.Port))
+	}
+	if e.CACert != "" {
+		roots := x509.NewCertPool()
+		roots.AppendCertsFromPEM([]byte(e.CACert))
+		opts = append(opts, gomail.WithTLSConfig(&tls.Config{ServerName: e.Host, RootCAs: roots, MinVersion: tls.VersionTLS12}))
 	}
 	if e.Username != "" {
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover), gomail.WithUsername(e.Username), gomail.WithPassword(e.Password))

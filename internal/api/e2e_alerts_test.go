@@ -3,13 +3,22 @@ package api_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -172,19 +181,24 @@ func TestAlertQuotaWebhookOnceUntilCooldownThenResolved(t *testing.T) {
 	})
 }
 
-// smtpSink is a minimal SMTP server on loopback that keeps the messages it is given.
+// smtpSink is a minimal SMTP server on loopback that keeps the messages it is given; with a
+// TLS configuration it offers STARTTLS.
 type smtpSink struct {
-	ln   net.Listener
-	mu   sync.Mutex
-	msgs []string
+	ln      net.Listener
+	tls     *tls.Config
+	mu      sync.Mutex
+	msgs    []string
+	overTLS []bool
 }
 
-func newSMTPSink(t *testing.T) *smtpSink {
+func newSMTPSink(t *testing.T) *smtpSink { return newSMTPSinkTLS(t, nil) }
+
+func newSMTPSinkTLS(t *testing.T, conf *tls.Config) *smtpSink {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &smtpSink{ln: ln}
+	s := &smtpSink{ln: ln, tls: conf}
 	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
@@ -199,9 +213,10 @@ func newSMTPSink(t *testing.T) *smtpSink {
 }
 
 func (s *smtpSink) serve(c net.Conn) {
-	defer c.Close()
+	defer func() { c.Close() }()
 	r := bufio.NewReader(c)
 	say := func(line string) { fmt.Fprintf(c, "%s\r\n", line) }
+	secure := false
 	say("220 sink.test ESMTP")
 	for {
 		line, err := r.ReadString('\n')
@@ -212,7 +227,17 @@ func (s *smtpSink) serve(c net.Conn) {
 		switch {
 		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
 			say("250-sink.test")
+			if s.tls != nil && !secure {
+				say("250-STARTTLS")
+			}
 			say("250 8BITMIME")
+		case cmd == "STARTTLS" && s.tls != nil && !secure:
+			say("220 go ahead")
+			tc := tls.Server(c, s.tls)
+			if err := tc.Handshake(); err != nil {
+				return
+			}
+			c, r, secure = tc, bufio.NewReader(tc), true
 		case strings.HasPrefix(cmd, "MAIL"), strings.HasPrefix(cmd, "RCPT"), strings.HasPrefix(cmd, "RSET"), strings.HasPrefix(cmd, "NOOP"):
 			say("250 OK")
 		case cmd == "DATA":
@@ -230,6 +255,7 @@ func (s *smtpSink) serve(c net.Conn) {
 			}
 			s.mu.Lock()
 			s.msgs = append(s.msgs, b.String())
+			s.overTLS = append(s.overTLS, secure)
 			s.mu.Unlock()
 			say("250 queued")
 		case cmd == "QUIT":
@@ -702,4 +728,62 @@ func TestAlertStatusAndIMEIChangesFromTheFleetSync(t *testing.T) {
 		}
 		waitFor(t, "two webhooks", func() bool { n, _ := h.count("fired"); return n == 2 })
 	})
+}
+
+// selfSigned returns a TLS configuration for 127.0.0.1 and its certificate in PEM.
+func selfSigned(t *testing.T) (*tls.Config, string) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sink.test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12},
+		string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+func TestAlertEmailOverSTARTTLS(t *testing.T) {
+	e := apptest.Start(t, apptest.Options{NoUpstream: true})
+	conf, caPEM := selfSigned(t)
+	sink := newSMTPSinkTLS(t, conf)
+	host, port, _ := net.SplitHostPort(sink.ln.Addr().String())
+	var ch struct {
+		ID     string         `json:"id"`
+		Config map[string]any `json:"config"`
+	}
+	dataOf(t, want(t, e.Do(post("/alert-channels", fleet.RoleAdmin, map[string]any{"name": "relay", "type": "email",
+		"config": map[string]any{"host": host, "port": atoi(t, port), "from": "oncefleet@test.example", "to": []string{"ops@test.example"},
+			"tls": "starttls", "ca_cert": caPEM}})), 201), &ch)
+	if ch.Config["ca_cert_set"] != true {
+		t.Fatalf("config %v", ch.Config)
+	}
+	var d struct {
+		State     string `json:"state"`
+		LastError string `json:"last_error"`
+	}
+	dataOf(t, want(t, e.Do(post("/alert-channels/"+ch.ID+"/test", fleet.RoleAdmin, nil)), 200), &d)
+	sink.mu.Lock()
+	n, secure := len(sink.msgs), slices.Clone(sink.overTLS)
+	sink.mu.Unlock()
+	if d.State != "sent" || n != 1 || !secure[0] {
+		t.Fatalf("delivery %+v, %d messages, over TLS %v", d, n, secure)
+	}
+	// Without the CA the certificate is refused: the message is not sent in the clear instead.
+	var plain struct {
+		ID string `json:"id"`
+	}
+	dataOf(t, want(t, e.Do(post("/alert-channels", fleet.RoleAdmin, map[string]any{"name": "relay without CA", "type": "email",
+		"config": map[string]any{"host": host, "port": atoi(t, port), "from": "oncefleet@test.example", "to": []string{"ops@test.example"}}})), 201), &plain)
+	dataOf(t, want(t, e.Do(post("/alert-channels/"+plain.ID+"/test", fleet.RoleAdmin, nil)), 200), &d)
+	if d.State != "dead" || !strings.Contains(d.LastError, "certificate") || len(sink.messages()) != 1 {
+		t.Fatalf("untrusted relay: %+v, %d messages", d, len(sink.messages()))
+	}
+	wantProblem(t, e.Do(post("/alert-channels", fleet.RoleAdmin, map[string]any{"name": "bad", "type": "email",
+		"config": map[string]any{"host": host, "from": "a@b.c", "to": []string{"a@b.c"}, "ca_cert": "not pem"}})), 422, "invalid")
 }
