@@ -336,6 +336,8 @@ func TestDashboardInBrowser(t *testing.T) {
 	open()
 	b.do("watch job finish",
 		until(`document.getElementById("job-done").textContent === "5" && !document.getElementById("job-finished").hidden`),
+		// The per-SIM results are swapped in when the job ends, still without a reload.
+		until(`[...document.querySelectorAll("#job-items tbody td:nth-child(2)")].filter((td) => td.textContent === "ok").length === 5`),
 	)
 	state := get(b, "job state", chromedp.Text(css("#job-state")))
 	loaded := get(b, "page kept", chromedp.Evaluate[bool](`window.__loaded === true`))

@@ -97,7 +97,7 @@ func (s *Server) overviewData(r *http.Request) (overviewData, error) {
 		day := today.AddDate(0, 0, i-29)
 		pts[i] = barPoint{Day: day, Value: float64(byDay[day])}
 	}
-	d.Chart = barChart("Fleet data usage per day, last 30 days", pts, bytesText)
+	d.Chart = barChart("Fleet data usage per day, last 30 days", pts, bytesText, niceBytes)
 	d.OpenAlerts, d.AlertsEnabled = s.openAlerts(r)
 	if st, err := s.cfg.Jobs.Jobs(ctx, 1); err == nil {
 		for _, j := range st {
@@ -236,7 +236,7 @@ func (s *Server) simPage(w http.ResponseWriter, r *http.Request, v viewer) {
 			day := from.AddDate(0, 0, i)
 			pts[i] = barPoint{Day: day, Value: float64(byDay[day])}
 		}
-		d.Chart = barChart("Data usage per day, last "+strconv.Itoa(days)+" days", pts, bytesText)
+		d.Chart = barChart("Data usage per day, last "+strconv.Itoa(days)+" days", pts, bytesText, niceBytes)
 	} else {
 		d.UsageErr = message(err)
 	}

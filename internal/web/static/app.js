@@ -204,8 +204,20 @@
     if (["done", "failed", "cancelled"].includes(j.state)) {
       document.getElementById("job-finished").hidden = false;
       document.getElementById("job-cancel")?.remove();
+      refreshItems();
     }
   });
+  // refreshItems swaps in the per-SIM results of the ended job without leaving the page.
+  async function refreshItems() {
+    try {
+      const res = await fetch(location.href, { credentials: "same-origin" });
+      if (!res.ok) return;
+      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+      const fresh = doc.querySelector("#job-items tbody");
+      const cur = document.querySelector("#job-items tbody");
+      if (fresh && cur) cur.replaceWith(fresh);
+    } catch (e) { /* the reload link stays */ }
+  }
   live?.addEventListener("sim", (e) => {
     const s = JSON.parse(e.data);
     document.querySelectorAll('[data-iccid="' + CSS.escape(s.iccid) + '"]').forEach((row) => {
