@@ -91,6 +91,7 @@ func (a *App) mountAPI(mux *http.ServeMux) (func(http.Handler) http.Handler, err
 	dash.Register(mux)
 	a.web = dash
 	a.closers = append(a.closers, dash.Close)
+	a.background = append(a.background, dash.Run)
 	return func(h http.Handler) http.Handler { return dash.Session(srv.Wrap(mux)) }, nil
 }
 

@@ -78,6 +78,10 @@ type Server struct {
 	rot    rotations
 	events *hub
 	static http.Handler
+	// snap holds the overview's fleet-wide aggregates, refreshed by Run.
+	snap snapshot
+	// histAt is when snap's history was read (guarded by snap.mu).
+	histAt time.Time
 }
 
 // New returns the dashboard; Register mounts it, Session must wrap the whole handler, and
