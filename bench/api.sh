@@ -56,6 +56,12 @@ curl -fsS -H "X-API-Key: $key" "$api/api/v1/sims/8988280666000000001" -o "$tmp/s
 "$tmp/static" --addr "127.0.0.1:$staticport" --body "$tmp/sim.json" &
 pids+=($!)
 wait_up "http://127.0.0.1:$staticport/"
+# The page baseline serves the bytes of one page of 50: a page is 50 times a SIM's body.
+pageport=$(free_port)
+curl -fsS -H "X-API-Key: $key" "$api/api/v1/sims?page=1&page_size=50" -o "$tmp/page.json"
+"$tmp/static" --addr "127.0.0.1:$pageport" --body "$tmp/page.json" &
+pids+=($!)
+wait_up "http://127.0.0.1:$pageport/"
 
 cat >"$tmp/sims.lua" <<EOF
 local hot = $hot
@@ -84,8 +90,9 @@ echo "backend $backend, $sims SIMs mirrored, hot set $hot, wrk -t1 -c100 -d$dur,
 # Warm-up: every hot SIM and page once through the cache.
 wrk -t1 -c50 -d5s -s "$tmp/sims.lua" "$api" >/dev/null 2>&1
 wrk -t1 -c50 -d5s -s "$tmp/pages.lua" "$api" >/dev/null 2>&1
-load "baseline: static Go server, same bytes" "http://127.0.0.1:$staticport/"
+load "baseline: static Go server, a SIM's bytes" "http://127.0.0.1:$staticport/"
 load "GET /api/v1/sims/{iccid} (random hot SIM)" -s "$tmp/sims.lua" "$api"
+load "baseline: static Go server, a page's bytes" "http://127.0.0.1:$pageport/"
 load "GET /api/v1/sims?page=N&page_size=50" -s "$tmp/pages.lua" "$api"
 curl -fsS "$api/metrics" | grep -E '^cache_(hits|misses)_total' | sed 's/^/  /'
 

@@ -36,3 +36,10 @@ run accounts-sqlite   ./internal/store/sqlite/   'BenchmarkAccounts' 2s
 run sync-100k         ./internal/fleetsync/      'BenchmarkFullSync100k$' 1x
 run sync-1m           ./internal/fleetsync/      'BenchmarkFullSync1M$' 1x
 run sync-limited      ./internal/fleetsync/      'BenchmarkFullSync100kLimited' 1x
+api_load() { # name, backend: the REST API under wrk (bench/api.sh), not a go test benchmark
+  [[ -n "$only" && "$1" != *"$only"* ]] && return 0
+  echo "== $1: bench/api.sh $2"
+  bench/api.sh "$2" | tee "$out/$1.txt"
+}
+api_load api-sqlite   sqlite
+api_load api-postgres postgres

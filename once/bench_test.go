@@ -60,7 +60,7 @@ func BenchmarkGetSIM(b *testing.B) {
 	const iccid = "8988280666000000001"
 	b.Run("sdk", func(b *testing.B) {
 		b.ReportAllocs()
-		for b.Loop() {
+		for range b.N {
 			if _, err := c.GetSIM(ctx, iccid); err != nil {
 				b.Fatal(err)
 			}
@@ -69,7 +69,7 @@ func BenchmarkGetSIM(b *testing.B) {
 	b.Run("raw-http", func(b *testing.B) {
 		hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 		b.ReportAllocs()
-		for b.Loop() {
+		for range b.N {
 			var s V2SIM
 			rawGet(b, hc, srv.URL+"/v2/sims/"+iccid, &s)
 		}
@@ -83,7 +83,7 @@ func BenchmarkListSIMsPage(b *testing.B) {
 	ctx := context.Background()
 	b.Run("sdk", func(b *testing.B) {
 		b.ReportAllocs()
-		for b.Loop() {
+		for range b.N {
 			n := 0
 			for _, err := range c.ListSIMs(ctx, SIMListOptions{}) {
 				if err != nil {
@@ -99,7 +99,7 @@ func BenchmarkListSIMsPage(b *testing.B) {
 	b.Run("raw-http", func(b *testing.B) {
 		hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 		b.ReportAllocs()
-		for b.Loop() {
+		for range b.N {
 			var page []V2SIM
 			rawGet(b, hc, srv.URL+"/v2/sims?page=1&pageSize=100", &page)
 			if len(page) != 100 {

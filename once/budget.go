@@ -71,7 +71,7 @@ var reserveShare = [...]float64{PriorityInteractive: 0, PriorityAtRisk: 0.2, Pri
 
 // BudgetStore keeps the token bucket of the account's request budget where every client of
 // the account can share it. Implementations must be safe for concurrent use;
-// internal/oncestore has one on Redis.
+// Module github.com/oncefleet/oncefleet/once/onceredis has one on Redis.
 type BudgetStore interface {
 	// Take takes one request from the bucket key, refilled at rate per second up to burst,
 	// but only if at least reserve requests remain in it afterwards. Otherwise it takes

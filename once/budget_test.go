@@ -3,6 +3,7 @@ package once
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"math"
 	"sync"
@@ -47,7 +48,7 @@ func TestBudgetServesHigherPriorityFirst(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := b.acquire(t.Context(), p); err != nil {
+			if err := b.acquire(testContext(t), p); err != nil {
 				t.Error(err)
 				return
 			}
@@ -103,7 +104,7 @@ func TestBudgetServesHigherPriorityFirst(t *testing.T) {
 func TestBudgetCancelLeavesQueue(t *testing.T) {
 	store := &gatedStore{}
 	b := newTestBudget(store, 10, 10)
-	ctx, cancel := context.WithCancel(t.Context())
+	ctx, cancel := context.WithCancel(testContext(t))
 	errc := make(chan error, 1)
 	go func() { errc <- b.acquire(ctx, PriorityInteractive) }()
 	for b.queued() != 1 {
@@ -118,14 +119,14 @@ func TestBudgetCancelLeavesQueue(t *testing.T) {
 	}
 	// The next caller is served normally.
 	store.release()
-	if err := b.acquire(t.Context(), PriorityBackfill); err != nil {
+	if err := b.acquire(testContext(t), PriorityBackfill); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestMemoryBudgetBucket(t *testing.T) {
 	m := newMemoryBudget()
-	ctx := t.Context()
+	ctx := testContext(t)
 	// A nearly frozen bucket (1 request per 1000 s) so refill cannot change the outcome.
 	const rate = 0.001
 	for i := range 3 {
@@ -186,19 +187,19 @@ func TestBudgetPausesAfterRetryAfter(t *testing.T) {
 	b := newTestBudget(newMemoryBudget(), 1000, 10)
 	b.now = clock.Now
 	b.penalize(time.Hour)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
+	ctx, cancel := context.WithTimeout(testContext(t), 30*time.Millisecond)
 	defer cancel()
 	if err := b.acquire(ctx, PriorityInteractive); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("acquire during a Retry-After pause: %v", err)
 	}
 	clock.Advance(time.Hour)
-	if err := b.acquire(t.Context(), PriorityInteractive); err != nil {
+	if err := b.acquire(testContext(t), PriorityInteractive); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestPriorityFromContext(t *testing.T) {
-	ctx := t.Context()
+	ctx := testContext(t)
 	if PriorityFrom(ctx) != PriorityInteractive {
 		t.Fatal("default is not interactive")
 	}
@@ -223,19 +224,19 @@ func (failingStore) Take(context.Context, string, float64, int, float64) (time.D
 func TestBudgetFallsBackWhenStoreFails(t *testing.T) {
 	b := newTestBudget(failingStore{}, 0.001, 2)
 	for range 2 {
-		if err := b.acquire(t.Context(), PriorityInteractive); err != nil {
+		if err := b.acquire(testContext(t), PriorityInteractive); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// The local fallback still limits: the third request in the burst must wait.
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
+	ctx, cancel := context.WithTimeout(testContext(t), 30*time.Millisecond)
 	defer cancel()
 	if err := b.acquire(ctx, PriorityInteractive); err == nil {
 		t.Fatal("fallback budget did not limit")
 	}
 }
 
-func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func TestBudgetWaitHook(t *testing.T) {
 	f := newFakeAPI(t, okJSON)
@@ -246,7 +247,7 @@ func TestBudgetWaitHook(t *testing.T) {
 		seen = append(seen, p)
 		mu.Unlock()
 	}}))
-	if _, err := c.do(WithPriority(t.Context(), PrioritySync), getSims(), nil); err != nil {
+	if _, err := c.do(WithPriority(testContext(t), PrioritySync), getSims(), nil); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -89,7 +90,7 @@ func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		cfg.httpClient = &http.Client{Transport: t.Clone()}
 	}
 	if cfg.logger == nil {
-		cfg.logger = slog.New(slog.DiscardHandler)
+		cfg.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if cfg.tokenStore == nil {
 		cfg.tokenStore = newMemoryTokenStore()

@@ -155,7 +155,7 @@ func TestDecodesAnswer(t *testing.T) {
 	var out []struct {
 		ICCID string `json:"iccid"`
 	}
-	resp, err := c.do(t.Context(), getSims(), &out)
+	resp, err := c.do(testContext(t), getSims(), &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestServerErrorRetriedForGET(t *testing.T) {
 		okJSON(w, r)
 	})
 	c := newTestClient(t, f)
-	if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+	if _, err := c.do(testContext(t), getSims(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.apiHits.Load(); got != 3 {
@@ -189,7 +189,7 @@ func TestServerErrorRetriesExhausted(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	})
 	c := newTestClient(t, f)
-	_, err := c.do(t.Context(), getSims(), nil)
+	_, err := c.do(testContext(t), getSims(), nil)
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Status != 503 || ae.RequestID != "req-42" || ae.Op != "v2.getSims" {
 		t.Fatalf("err = %v", err)
@@ -204,7 +204,7 @@ func TestUnsafePOSTNotResentAfter502(t *testing.T) {
 		w.WriteHeader(http.StatusBadGateway)
 	})
 	c := newTestClient(t, f)
-	_, err := c.do(t.Context(), topUp(), nil)
+	_, err := c.do(testContext(t), topUp(), nil)
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Status != http.StatusBadGateway {
 		t.Fatalf("err = %v", err)
@@ -218,7 +218,7 @@ func TestUnmarkedPOSTNotResent(t *testing.T) {
 	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
 	c := newTestClient(t, f)
 	r := &request{op: "support.create", method: http.MethodPost, path: "/v1/support", body: map[string]string{"a": "b"}, group: groupCommerce}
-	if _, err := c.do(t.Context(), r, nil); err == nil {
+	if _, err := c.do(testContext(t), r, nil); err == nil {
 		t.Fatal("want error")
 	}
 	if got := f.apiHits.Load(); got != 1 {
@@ -255,13 +255,13 @@ func TestDialErrorUnsafePOSTRetried(t *testing.T) {
 		},
 	}
 	c := newTestClient(t, f, WithHTTPClient(&http.Client{Transport: tr}))
-	if _, err := c.do(t.Context(), getSims(), nil); err != nil { // fetch the token first
+	if _, err := c.do(testContext(t), getSims(), nil); err != nil { // fetch the token first
 		t.Fatal(err)
 	}
 	before := f.apiHits.Load()
 	dials.Store(0)
 	failDials.Store(2)
-	if _, err := c.do(t.Context(), topUp(), nil); err != nil {
+	if _, err := c.do(testContext(t), topUp(), nil); err != nil {
 		t.Fatalf("top-up after two refused dials: %v", err)
 	}
 	if got := f.apiHits.Load() - before; got != 1 {
@@ -281,7 +281,7 @@ func TestUnsafePOSTNotResentWhenConnectionDropsMidCall(t *testing.T) {
 		}
 	})
 	c := newTestClient(t, f)
-	if _, err := c.do(t.Context(), topUp(), nil); err == nil {
+	if _, err := c.do(testContext(t), topUp(), nil); err == nil {
 		t.Fatal("want error")
 	}
 	if got := f.apiHits.Load(); got != 1 {
@@ -289,7 +289,7 @@ func TestUnsafePOSTNotResentWhenConnectionDropsMidCall(t *testing.T) {
 	}
 	// The same failure on a GET is retried.
 	f.apiHits.Store(0)
-	if _, err := c.do(t.Context(), getSims(), nil); err == nil {
+	if _, err := c.do(testContext(t), getSims(), nil); err == nil {
 		t.Fatal("want error")
 	}
 	if got := f.apiHits.Load(); got != int64(fastRetry.MaxAttempts) {
@@ -315,7 +315,7 @@ func TestRateLimitRetryAfterHonoured(t *testing.T) {
 	var asked atomic.Int64
 	hooks := Hooks{RateLimited: func(op string, d time.Duration) { limited.Add(1); asked.Store(int64(d)) }}
 	c := newTestClient(t, f, WithHooks(hooks), WithRate(10, 10))
-	if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+	if _, err := c.do(testContext(t), getSims(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.apiHits.Load(); got != 2 {
@@ -340,7 +340,7 @@ func TestRateLimitTooLongIsReturned(t *testing.T) {
 		w.WriteHeader(http.StatusTooManyRequests)
 	})
 	c := newTestClient(t, f)
-	_, err := c.do(t.Context(), getSims(), nil)
+	_, err := c.do(testContext(t), getSims(), nil)
 	var rl *RateLimitError
 	if !errors.As(err, &rl) || rl.RetryAfter != 2*time.Minute || rl.API.Status != 429 {
 		t.Fatalf("err = %v", err)
@@ -356,7 +356,7 @@ func TestRateLimitedUnsafePOSTNotResent(t *testing.T) {
 		w.WriteHeader(http.StatusTooManyRequests)
 	})
 	c := newTestClient(t, f)
-	_, err := c.do(t.Context(), topUp(), nil)
+	_, err := c.do(testContext(t), topUp(), nil)
 	var rl *RateLimitError
 	if !errors.As(err, &rl) || f.apiHits.Load() != 1 {
 		t.Fatalf("err = %v, hits %d", err, f.apiHits.Load())
@@ -384,11 +384,11 @@ func TestBreakerOpensAndHalfOpens(t *testing.T) {
 		WithRetryPolicy(RetryPolicy{MaxAttempts: 1, Multiplier: 1}),
 		WithBreaker(BreakerSettings{ConsecutiveFailures: 3, OpenFor: 50 * time.Millisecond, HalfOpenRequests: 1}))
 	for range 3 {
-		if _, err := c.do(t.Context(), getSims(), nil); err == nil {
+		if _, err := c.do(testContext(t), getSims(), nil); err == nil {
 			t.Fatal("want 500")
 		}
 	}
-	_, err := c.do(t.Context(), getSims(), nil)
+	_, err := c.do(testContext(t), getSims(), nil)
 	if !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("4th call: %v, want ErrUnavailable", err)
 	}
@@ -407,7 +407,7 @@ func TestBreakerOpensAndHalfOpens(t *testing.T) {
 	}
 	waitState("half-open")
 	// A failing probe opens it again.
-	if _, err := c.do(t.Context(), getSims(), nil); err == nil || errors.Is(err, ErrUnavailable) {
+	if _, err := c.do(testContext(t), getSims(), nil); err == nil || errors.Is(err, ErrUnavailable) {
 		t.Fatalf("probe: %v", err)
 	}
 	if c.breaker.State().String() != "open" {
@@ -415,7 +415,7 @@ func TestBreakerOpensAndHalfOpens(t *testing.T) {
 	}
 	waitState("half-open")
 	failing.Store(false)
-	if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+	if _, err := c.do(testContext(t), getSims(), nil); err != nil {
 		t.Fatalf("probe: %v", err)
 	}
 	if st := c.breaker.State().String(); st != "closed" {
@@ -433,7 +433,7 @@ func TestBreakerIgnoresClientErrors(t *testing.T) {
 	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotFound) })
 	c := newTestClient(t, f, WithBreaker(BreakerSettings{ConsecutiveFailures: 2, OpenFor: time.Hour, HalfOpenRequests: 1}))
 	for range 5 {
-		_, err := c.do(t.Context(), getSims(), nil)
+		_, err := c.do(testContext(t), getSims(), nil)
 		if !errors.Is(err, ErrNotFound) {
 			t.Fatalf("err = %v, want ErrNotFound", err)
 		}
@@ -445,7 +445,7 @@ func TestBreakerIgnoresClientErrors(t *testing.T) {
 
 func TestContextCancelStopsRetries(t *testing.T) {
 	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
-	ctx, cancel := context.WithCancel(t.Context())
+	ctx, cancel := context.WithCancel(testContext(t))
 	defer cancel()
 	hooks := Hooks{Request: func(i RequestInfo) {
 		if i.Op == "v2.getSims" && i.Attempt == 2 {
@@ -464,7 +464,7 @@ func TestContextCancelStopsRetries(t *testing.T) {
 
 func TestContextCancelStopsBackoffWait(t *testing.T) {
 	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
-	ctx, cancel := context.WithCancel(t.Context())
+	ctx, cancel := context.WithCancel(testContext(t))
 	defer cancel()
 	hooks := Hooks{Request: func(i RequestInfo) {
 		if i.Op == "v2.getSims" {
@@ -497,7 +497,7 @@ func TestPerAttemptTimeout(t *testing.T) {
 	})
 	t.Cleanup(func() { close(release) }) // runs before the server's Close: handlers must end
 	c := newTestClient(t, f, WithTimeout(20*time.Millisecond), WithRetryPolicy(RetryPolicy{MaxAttempts: 2, InitialInterval: time.Millisecond, MaxInterval: time.Millisecond, Multiplier: 1}))
-	_, err := c.do(t.Context(), getSims(), nil)
+	_, err := c.do(testContext(t), getSims(), nil)
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("err = %v, want ErrTimeout", err)
 	}
@@ -506,7 +506,7 @@ func TestPerAttemptTimeout(t *testing.T) {
 	}
 	// An unsafe POST that timed out may have reached 1NCE: not re-sent.
 	f.apiHits.Store(0)
-	if _, err := c.do(t.Context(), topUp(), nil); !errors.Is(err, ErrTimeout) {
+	if _, err := c.do(testContext(t), topUp(), nil); !errors.Is(err, ErrTimeout) {
 		t.Fatalf("err = %v", err)
 	}
 	if got := f.apiHits.Load(); got != 1 {
@@ -517,7 +517,7 @@ func TestPerAttemptTimeout(t *testing.T) {
 func TestUnsupportedWithoutNetworkInModeV2(t *testing.T) {
 	f := newFakeAPI(t, okJSON)
 	c := newTestClient(t, f, WithAPI(APIV2))
-	_, err := c.do(t.Context(), topUp(), nil)
+	_, err := c.do(testContext(t), topUp(), nil)
 	var ue *UnsupportedError
 	if !errors.Is(err, ErrUnsupported) || !errors.As(err, &ue) || ue.Op != "v1.topupSim" {
 		t.Fatalf("err = %v", err)
@@ -551,7 +551,7 @@ func TestUnsupportedAfterRetiredV1Answer(t *testing.T) {
 			})
 			c := newTestClient(t, f)
 			usage := &request{op: "v1.getSimUsage", gen: GenV1, method: http.MethodGet, path: "/v1/sims/1/usage"}
-			_, err := c.do(t.Context(), usage, nil)
+			_, err := c.do(testContext(t), usage, nil)
 			var ue *UnsupportedError
 			if !errors.As(err, &ue) || ue.Op != "v1.getSimUsage" || !errors.Is(err, ErrUnsupported) {
 				t.Fatalf("first v1 call: %v", err)
@@ -559,14 +559,14 @@ func TestUnsupportedAfterRetiredV1Answer(t *testing.T) {
 			if f.apiHits.Load() != 1 {
 				t.Fatalf("hits = %d, want 1 (no retry of a retired API)", f.apiHits.Load())
 			}
-			_, err = c.do(t.Context(), topUp(), nil)
+			_, err = c.do(testContext(t), topUp(), nil)
 			if !errors.As(err, &ue) || ue.Op != "v1.topupSim" {
 				t.Fatalf("later v1 call: %v", err)
 			}
 			if f.apiHits.Load() != 1 {
 				t.Fatalf("later v1 call used the network")
 			}
-			if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+			if _, err := c.do(testContext(t), getSims(), nil); err != nil {
 				t.Fatalf("v2 still works: %v", err)
 			}
 		})
@@ -579,7 +579,7 @@ func TestForbiddenV2IsNotUnsupported(t *testing.T) {
 		_, _ = io.WriteString(w, `{"message":"Missing Authentication Token"}`)
 	})
 	c := newTestClient(t, f)
-	_, err := c.do(t.Context(), getSims(), nil)
+	_, err := c.do(testContext(t), getSims(), nil)
 	if errors.Is(err, ErrUnsupported) || !c.V1Available() {
 		t.Fatalf("a v2 403 must not retire v1: %v", err)
 	}
@@ -590,11 +590,11 @@ func TestCommerceLimiter(t *testing.T) {
 	c := newTestClient(t, f, WithCommerceLimit(2, time.Hour))
 	orders := &request{op: "orders.list", method: http.MethodGet, path: "/v1/orders", group: groupCommerce}
 	for range 2 {
-		if _, err := c.do(t.Context(), orders, nil); err != nil {
+		if _, err := c.do(testContext(t), orders, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	ctx, cancel := context.WithTimeout(testContext(t), 50*time.Millisecond)
 	defer cancel()
 	if _, err := c.do(ctx, orders, nil); err == nil {
 		t.Fatal("third order call within the limit window went through")
@@ -603,7 +603,7 @@ func TestCommerceLimiter(t *testing.T) {
 		t.Fatalf("hits = %d, want 2", got)
 	}
 	// SIM management is not limited by the commerce limiter.
-	if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+	if _, err := c.do(testContext(t), getSims(), nil); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -633,7 +633,7 @@ func TestHooksSeeEveryExchange(t *testing.T) {
 		},
 	}
 	c := newTestClient(t, f, WithHooks(hooks))
-	if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+	if _, err := c.do(testContext(t), getSims(), nil); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
@@ -657,7 +657,7 @@ func TestObserveRequestsCountsOneCallsAttempts(t *testing.T) {
 	})
 	c := newTestClient(t, f)
 	var inner, outer atomic.Int64
-	ctx := ObserveRequests(t.Context(), func(i RequestInfo) { outer.Add(1) })
+	ctx := ObserveRequests(testContext(t), func(i RequestInfo) { outer.Add(1) })
 	ictx := ObserveRequests(ctx, func(i RequestInfo) { inner.Add(1) })
 	if _, err := c.do(ictx, getSims(), nil); err != nil {
 		t.Fatal(err)
@@ -666,7 +666,7 @@ func TestObserveRequestsCountsOneCallsAttempts(t *testing.T) {
 	if inner.Load() != 3 || outer.Load() != 3 {
 		t.Fatalf("observers saw inner %d, outer %d exchanges, want 3 and 3", inner.Load(), outer.Load())
 	}
-	if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+	if _, err := c.do(testContext(t), getSims(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if inner.Load() != 3 || outer.Load() != 3 {
@@ -724,7 +724,7 @@ func benchClientVsNetHTTP(b *testing.B, baseURL string, hc *http.Client) {
 	}
 	b.Run("baseline=net/http", func(b *testing.B) {
 		b.ReportAllocs()
-		for b.Loop() {
+		for range b.N {
 			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, baseURL+"/v2/sims", nil)
 			req.Header.Set("Authorization", "Bearer tok-1")
 			res, err := hc.Do(req)
@@ -752,7 +752,7 @@ func benchClientVsNetHTTP(b *testing.B, baseURL string, hc *http.Client) {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
-			for b.Loop() {
+			for range b.N {
 				var out []sim
 				if _, err := c.do(context.Background(), getSims(), &out); err != nil {
 					b.Fatal(err)
@@ -768,7 +768,7 @@ func TestRateLimitBeyondDeadlineReturnsAtOnce(t *testing.T) {
 		w.WriteHeader(http.StatusTooManyRequests)
 	})
 	c := newTestClient(t, f)
-	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	ctx, cancel := context.WithTimeout(testContext(t), time.Second)
 	defer cancel()
 	_, err := c.do(ctx, getSims(), nil)
 	var rl *RateLimitError

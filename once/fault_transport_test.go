@@ -70,13 +70,13 @@ func TestSimulatorFaults(t *testing.T) {
 	}
 	iccids := s.sim.ICCIDs()
 	for _, ic := range iccids[:150] {
-		if _, err := c.V2().GetSIM(t.Context(), ic); err != nil {
+		if _, err := c.V2().GetSIM(testContext(t), ic); err != nil {
 			t.Fatalf("read of %s failed despite retries: %v", ic, err)
 		}
 	}
 	var ok, failed int
 	for _, ic := range iccids[:100] {
-		_, err := c.V1().TopUp(t.Context(), ic, PayMonthlyInvoice)
+		_, err := c.V1().TopUp(testContext(t), ic, PayMonthlyInvoice)
 		n := s.count("POST /v1/sims/" + ic + "/topup")
 		var ae *APIError
 		switch {
@@ -107,17 +107,17 @@ func TestSimulatorV2Only(t *testing.T) {
 		t.Fatal(err)
 	}
 	ic := s.sim.ICCIDs()[0]
-	_, err = c.V1().TopUp(t.Context(), ic, PayMonthlyInvoice)
+	_, err = c.V1().TopUp(testContext(t), ic, PayMonthlyInvoice)
 	var ue *UnsupportedError
 	if !errors.As(err, &ue) || !errors.Is(err, ErrUnsupported) || !strings.HasPrefix(ue.Op, "v1.") {
 		t.Fatalf("v1 top-up on a v2-only account: %v", err)
 	}
 	before := sent.Load()
-	_, err = c.V1().TopUp(t.Context(), ic, PayMonthlyInvoice)
+	_, err = c.V1().TopUp(testContext(t), ic, PayMonthlyInvoice)
 	if !errors.Is(err, ErrUnsupported) || sent.Load() != before {
 		t.Fatalf("second v1 call: %v, %d requests sent", err, sent.Load()-before)
 	}
-	if _, err := c.V2().GetSIM(t.Context(), ic); err != nil {
+	if _, err := c.V2().GetSIM(testContext(t), ic); err != nil {
 		t.Fatalf("v2 on a v2-only account: %v", err)
 	}
 }
@@ -136,7 +136,7 @@ func TestSimulatorRateLimit(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := c.V2().GetSIM(t.Context(), ic); err != nil {
+			if _, err := c.V2().GetSIM(testContext(t), ic); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -156,11 +156,11 @@ func TestSimulatorRevokedToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	ic := s.sim.ICCIDs()[0]
-	if _, err := c.V2().GetSIM(t.Context(), ic); err != nil {
+	if _, err := c.V2().GetSIM(testContext(t), ic); err != nil {
 		t.Fatal(err)
 	}
 	s.sim.RevokeTokens()
-	if _, err := c.V2().GetSIM(t.Context(), ic); err != nil {
+	if _, err := c.V2().GetSIM(testContext(t), ic); err != nil {
 		t.Fatalf("after revocation: %v", err)
 	}
 	if got := s.count("POST /oauth/token"); got != 2 {

@@ -88,12 +88,12 @@ func TestLogsAreRedacted(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c := newTestClient(t, f, WithLogger(logger))
-	if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+	if _, err := c.do(testContext(t), getSims(), nil); err != nil {
 		t.Fatal(err)
 	}
 	sms := &request{op: "v1.createSms", gen: GenV1, method: http.MethodPost, path: "/v1/sims/8988228066600000001/sms", unsafe: true,
 		body: map[string]any{"source_address": "1234", "payload": smsText}}
-	if _, err := c.do(t.Context(), sms, nil); err == nil {
+	if _, err := c.do(testContext(t), sms, nil); err == nil {
 		t.Fatal("want 500")
 	}
 	out := buf.String()

@@ -24,7 +24,7 @@ type Token struct {
 
 // TokenStore keeps the token where several clients (server replicas) can share it. Keys are
 // chosen by the client per account (base URL and client id), so one store can serve many.
-// Implementations must be safe for concurrent use. internal/oncestore has one on Redis.
+// Implementations must be safe for concurrent use. Module github.com/oncefleet/oncefleet/once/onceredis has one on Redis.
 type TokenStore interface {
 	// Load returns the stored token for key; ok is false when none is stored.
 	Load(ctx context.Context, key string) (t Token, ok bool, err error)

@@ -46,7 +46,7 @@ func TestTokenFetchedOnceForConcurrentFirstCalls(t *testing.T) {
 		go func() {
 			defer done.Done()
 			started.Done()
-			_, err := c.do(t.Context(), getSims(), nil)
+			_, err := c.do(testContext(t), getSims(), nil)
 			errs <- err
 		}()
 	}
@@ -79,7 +79,7 @@ func TestTokenRefreshedTenMinutesBeforeExpiry(t *testing.T) {
 
 	call := func() {
 		t.Helper()
-		if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+		if _, err := c.do(testContext(t), getSims(), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -124,7 +124,7 @@ func TestTokenResponseSpellings(t *testing.T) {
 	clock := newFakeClock()
 	c.now = clock.Now
 	for range 2 {
-		if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+		if _, err := c.do(testContext(t), getSims(), nil); err != nil {
 			t.Fatal(err)
 		}
 		clock.Advance(time.Hour)
@@ -145,14 +145,14 @@ func TestUnauthorizedRefreshesOnceAndRetriesOnce(t *testing.T) {
 		okJSON(w, r)
 	})
 	c := newTestClient(t, f)
-	if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+	if _, err := c.do(testContext(t), getSims(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if f.tokenHits.Load() != 2 || f.apiHits.Load() != 2 {
 		t.Fatalf("token fetches %d, api hits %d; want 2 and 2", f.tokenHits.Load(), f.apiHits.Load())
 	}
 	// The fresh token is kept.
-	if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+	if _, err := c.do(testContext(t), getSims(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if f.tokenHits.Load() != 2 {
@@ -163,7 +163,7 @@ func TestUnauthorizedRefreshesOnceAndRetriesOnce(t *testing.T) {
 func TestUnauthorizedTwiceIsErrAuth(t *testing.T) {
 	f := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) })
 	c := newTestClient(t, f)
-	_, err := c.do(t.Context(), getSims(), nil)
+	_, err := c.do(testContext(t), getSims(), nil)
 	if !errors.Is(err, ErrAuth) {
 		t.Fatalf("err = %v, want ErrAuth", err)
 	}
@@ -178,7 +178,7 @@ func TestBadCredentialsIsErrAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.do(t.Context(), getSims(), nil)
+	_, err = c.do(testContext(t), getSims(), nil)
 	var ae *APIError
 	if !errors.Is(err, ErrAuth) || !errors.As(err, &ae) || ae.Code != "BadCredentials" {
 		t.Fatalf("err = %v", err)
@@ -196,7 +196,7 @@ func TestTokenWaitStopsOnCancel(t *testing.T) {
 	f.tokenGate = make(chan struct{})
 	defer close(f.tokenGate)
 	c := newTestClient(t, f)
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Millisecond)
+	ctx, cancel := context.WithTimeout(testContext(t), 30*time.Millisecond)
 	defer cancel()
 	_, err := c.do(ctx, getSims(), nil)
 	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrTimeout) {
@@ -210,7 +210,7 @@ func TestSharedTokenStoreTwoClientsOneFetch(t *testing.T) {
 	a := newTestClient(t, f, WithTokenStore(store))
 	b := newTestClient(t, f, WithTokenStore(store))
 	for _, c := range []*Client{a, b, a, b} {
-		if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+		if _, err := c.do(testContext(t), getSims(), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -227,10 +227,10 @@ func TestSharedTokenStoreTwoClientsOneFetch(t *testing.T) {
 		}
 		okJSON(w, r)
 	}
-	if _, err := a.do(t.Context(), getSims(), nil); err != nil {
+	if _, err := a.do(testContext(t), getSims(), nil); err != nil {
 		t.Fatal(err)
 	}
-	tok, ok, _ := store.Load(t.Context(), a.tokens.key)
+	tok, ok, _ := store.Load(testContext(t), a.tokens.key)
 	if !ok || tok.AccessToken != "tok-2" {
 		t.Fatalf("store holds %q", tok.AccessToken)
 	}
@@ -248,7 +248,7 @@ func (brokenLockStore) Lock(context.Context, string) (func(), error) {
 func TestTokenStoreLockFailureStillFetches(t *testing.T) {
 	f := newFakeAPI(t, okJSON)
 	c := newTestClient(t, f, WithTokenStore(brokenLockStore{newMemoryTokenStore()}))
-	if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+	if _, err := c.do(testContext(t), getSims(), nil); err != nil {
 		t.Fatalf("a broken token store stopped the call: %v", err)
 	}
 	if f.tokenHits.Load() != 1 {
@@ -263,7 +263,7 @@ func TestShortLivedTokenRefreshedHalfWay(t *testing.T) {
 	clock := newFakeClock()
 	c.now = clock.Now
 	for range 3 {
-		if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+		if _, err := c.do(testContext(t), getSims(), nil); err != nil {
 			t.Fatal(err)
 		}
 		clock.Advance(time.Minute)
@@ -272,7 +272,7 @@ func TestShortLivedTokenRefreshedHalfWay(t *testing.T) {
 		t.Fatalf("a 10-minute token was fetched %d times in 3 minutes", f.tokenHits.Load())
 	}
 	clock.Advance(2 * time.Minute) // 5 minutes: half its life
-	if _, err := c.do(t.Context(), getSims(), nil); err != nil {
+	if _, err := c.do(testContext(t), getSims(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if f.tokenHits.Load() != 2 {

@@ -1,20 +1,16 @@
 package oncesim
 
 import (
-	"context"
 	"encoding/base64"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/oncefleet/oncefleet/internal/spectest"
 )
 
 func TestOAuthErrors(t *testing.T) {
-	c := spectest.Optional(t)
-	h := newHarness(t, Options{}, nil)
+	h := newHarness(t, Options{})
 	basic := func(user, pass string) func(*http.Request) {
 		return func(r *http.Request) {
 			r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
@@ -51,16 +47,12 @@ func TestOAuthErrors(t *testing.T) {
 			if e.StatusCode != 400 || e.ErrorCode != tc.code || !strings.Contains(e.Message, tc.message) {
 				t.Errorf("got %+v, want %s with %q", e, tc.code, tc.message)
 			}
-			req, _ := http.NewRequest(http.MethodPost, "/oauth/token", nil)
-			if err := c.ValidateResponse(context.Background(), req, "", res.status, res.header, res.body); err != nil {
-				t.Error(err)
-			}
 		})
 	}
 }
 
 func TestTokenLifecycle(t *testing.T) {
-	h := newHarness(t, Options{TokenTTL: 10 * time.Minute}, nil)
+	h := newHarness(t, Options{TokenTTL: 10 * time.Minute})
 	h.login()
 	var tok struct {
 		ExpiresIn int    `json:"expires_in"`
@@ -92,8 +84,7 @@ func TestTokenLifecycle(t *testing.T) {
 }
 
 func TestPaginationHeaders(t *testing.T) {
-	c := spectest.Optional(t)
-	h := newHarness(t, Options{Sims: 50}, c)
+	h := newHarness(t, Options{Sims: 50})
 	h.login()
 	seen := map[string]bool{}
 	for page := 1; page <= 3; page++ {
@@ -132,7 +123,7 @@ func TestPaginationHeaders(t *testing.T) {
 // TestPageSizeAbove100 checks 1NCE's 400 for pageSize > 100 (and other bad paging); these
 // requests violate the spec, so they bypass the contract middleware.
 func TestPageSizeAbove100(t *testing.T) {
-	h := newHarness(t, Options{}, nil)
+	h := newHarness(t, Options{})
 	h.login()
 	for _, q := range []string{"pageSize=101", "pageSize=1000", "pageSize=0", "page=0", "page=x", "pageSize=-3"} {
 		for _, path := range []string{"/v1/sims?", "/v2/sims?"} {
@@ -149,8 +140,7 @@ func TestPageSizeAbove100(t *testing.T) {
 }
 
 func TestV2OnlyMode(t *testing.T) {
-	c := spectest.Optional(t)
-	h := newHarness(t, Options{Mode: ModeV2Only}, nil)
+	h := newHarness(t, Options{Mode: ModeV2Only})
 	h.login()
 	ic := iccidOf(2)
 	for _, rq := range [][2]string{{"GET", "/v1/sims"}, {"GET", "/v1/sims/" + ic}, {"GET", "/v1/sims/" + ic + "/usage"},
@@ -158,10 +148,6 @@ func TestV2OnlyMode(t *testing.T) {
 		res := h.do(rq[0], rq[1], nil).want(t, 403, "v1 in v2-only mode")
 		if strings.TrimSpace(string(res.body)) != `{"message":"Missing Authentication Token"}` {
 			t.Errorf("%s %s: body %s", rq[0], rq[1], res.body)
-		}
-		req, _ := http.NewRequest(rq[0], rq[1], nil)
-		if err := c.ValidateResponse(context.Background(), req, "", res.status, res.header, res.body); err != nil {
-			t.Error(err)
 		}
 	}
 	h.do("GET", "/v2/sims/"+ic, nil).want(t, 200, "v2 in v2-only mode")
@@ -173,7 +159,7 @@ func TestV2OnlyMode(t *testing.T) {
 }
 
 func TestAccountRateLimit(t *testing.T) {
-	h := newHarness(t, Options{RateLimit: 10}, nil)
+	h := newHarness(t, Options{RateLimit: 10})
 	h.login()
 	ok, limited := 0, 0
 	var retry string
@@ -201,7 +187,7 @@ func TestAccountRateLimit(t *testing.T) {
 }
 
 func TestCommerceRateLimit(t *testing.T) {
-	h := newHarness(t, Options{CommerceLimit: 100}, nil)
+	h := newHarness(t, Options{CommerceLimit: 100})
 	h.login()
 	ok := 0
 	for range 100 {
@@ -264,7 +250,7 @@ func TestSweeperMetersWithoutRequests(t *testing.T) {
 }
 
 func TestTokenEndpointLimit(t *testing.T) {
-	h := newHarness(t, Options{RateLimit: 10}, nil)
+	h := newHarness(t, Options{RateLimit: 10})
 	grant := map[string]string{"grant_type": "client_credentials"}
 	auth := func(r *http.Request) { r.SetBasicAuth(testID, testSecret) }
 	for i := range oauthPerMinute {

@@ -282,7 +282,8 @@ func (e *Emitter) Run(ctx context.Context) error {
 	defer close(e.done)
 	var wg sync.WaitGroup
 	for _, s := range e.streams {
-		wg.Go(func() { e.runStream(ctx, s) })
+		wg.Add(1)
+		go func() { defer wg.Done(); e.runStream(ctx, s) }()
 	}
 	wg.Wait()
 	return nil

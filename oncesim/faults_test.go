@@ -460,7 +460,7 @@ func BenchmarkFaultInjectorWrap(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			req := httptest.NewRequest(http.MethodGet, "/v1/sims", nil)
 			b.ReportAllocs()
-			for b.Loop() {
+			for range b.N {
 				c.h.ServeHTTP(httptest.NewRecorder(), req)
 			}
 		})

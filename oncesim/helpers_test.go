@@ -6,11 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/oncefleet/oncefleet/internal/spectest"
 )
 
 const (
@@ -31,8 +28,9 @@ type harness struct {
 }
 
 // newHarness starts a simulator with a manual clock and the rate limits off unless opts say
-// otherwise; contract wraps it in the spectest middleware.
-func newHarness(t *testing.T, opts Options, contract *spectest.Contract) *harness {
+// otherwise. Checking the traffic against 1NCE's official OpenAPI files is the job of the
+// server module's contract tests (internal/contract), so this module needs no OpenAPI library.
+func newHarness(t *testing.T, opts Options) *harness {
 	t.Helper()
 	clock := NewManualClock(t0)
 	if opts.Clock == nil {
@@ -52,19 +50,7 @@ func newHarness(t *testing.T, opts Options, contract *spectest.Contract) *harnes
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	var h http.Handler = sim
-	if contract != nil {
-		// The admin endpoint is the simulator's own, not 1NCE's: only the API is validated.
-		api := contract.Middleware(t, "", sim)
-		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasPrefix(r.URL.Path, "/_sim/") {
-				sim.ServeHTTP(w, r)
-				return
-			}
-			api.ServeHTTP(w, r)
-		})
-	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(sim)
 	t.Cleanup(func() {
 		srv.Close()
 		_ = sim.Close()

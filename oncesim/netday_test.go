@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/oncefleet/oncefleet/internal/spectest"
 )
 
 // TestNetworkActivity checks the daily network model over three simulated days: the share of
@@ -19,7 +17,7 @@ import (
 // both API generations.
 func TestNetworkActivity(t *testing.T) {
 	const n = 400
-	h := newHarness(t, Options{Sims: n, Seed: 21}, spectest.Optional(t))
+	h := newHarness(t, Options{Sims: n, Seed: 21})
 	rec := &recorder{}
 	h.sim.Subscribe(rec.add)
 	h.sim.Advance(3 * 24 * time.Hour)
@@ -110,7 +108,7 @@ func TestNetworkActivity(t *testing.T) {
 // TestSessionConnectivity follows one device through a planned session: ONLINE with a PDP
 // context while it is open, not ONLINE after.
 func TestSessionConnectivity(t *testing.T) {
-	h := newHarness(t, Options{Sims: 200, Seed: 22}, spectest.Optional(t))
+	h := newHarness(t, Options{Sims: 200, Seed: 22})
 	day := t0.Unix()/daySeconds + 1
 	idx, pl := -1, netPlan{}
 	for i := range h.sim.fleet.size() {
@@ -161,7 +159,7 @@ func TestSessionConnectivity(t *testing.T) {
 
 // TestNetworkActivityOff checks that a negative NetworkActivity makes no network events.
 func TestNetworkActivityOff(t *testing.T) {
-	h := newHarness(t, Options{Sims: 100, Seed: 23, NetworkActivity: -1}, nil)
+	h := newHarness(t, Options{Sims: 100, Seed: 23, NetworkActivity: -1})
 	rec := &recorder{}
 	h.sim.Subscribe(rec.add)
 	h.sim.Advance(3 * 24 * time.Hour)
@@ -204,7 +202,7 @@ func (h *harness) admin(method, path, body string) result {
 // TestAdminSIMChanges makes every portal and device change over HTTP and checks what 1NCE's
 // API shows afterwards, contract-validated.
 func TestAdminSIMChanges(t *testing.T) {
-	h := newHarness(t, Options{Sims: 100, Seed: 24}, spectest.Optional(t))
+	h := newHarness(t, Options{Sims: 100, Seed: 24})
 	rec := &recorder{}
 	h.sim.Subscribe(rec.add)
 	h.login()
@@ -345,7 +343,7 @@ func TestAdminSIMChanges(t *testing.T) {
 
 // TestChangeSIMGo checks the Go methods' errors, as an in-process test would meet them.
 func TestChangeSIMGo(t *testing.T) {
-	h := newHarness(t, Options{Sims: 300, Seed: 9}, nil)
+	h := newHarness(t, Options{Sims: 300, Seed: 9})
 	expired := iccidOf(findSIM(t, h.sim, func(_ int, st *sim) bool { return st.data.expiry-t0.Unix() < 60*daySeconds }))
 	h.sim.Advance(61 * 24 * time.Hour)
 	label := "x"
@@ -372,7 +370,7 @@ func errOf(_ SIMState, err error) error { return err }
 // TestMTSMSFollowsTheDevice drives MT SMS to DELIVERED and to EXPIRED with the manual clock by
 // taking the device off the network and bringing it back.
 func TestMTSMSFollowsTheDevice(t *testing.T) {
-	h := newHarness(t, Options{Sims: 100, Seed: 25}, spectest.Optional(t))
+	h := newHarness(t, Options{Sims: 100, Seed: 25})
 	ic := iccidOf(findSIM(t, h.sim, enabledWith(profileSteady)))
 	if _, err := h.sim.SetOnline(ic, false); err != nil {
 		t.Fatal(err)
@@ -454,7 +452,7 @@ func TestThresholdThroughTheStreamer(t *testing.T) {
 			} else {
 				eo.UsageURL, eo.EventsURL = srv.URL+"/usage", srv.URL+"/events"
 			}
-			h := newHarness(t, Options{Sims: 50, Seed: 26, Streamer: eo}, nil)
+			h := newHarness(t, Options{Sims: 50, Seed: 26, Streamer: eo})
 			idx := findSIM(t, h.sim, enabledWith(profileIdle))
 			ic := iccidOf(idx)
 			st, _ := h.sim.SIM(ic)

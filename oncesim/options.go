@@ -2,6 +2,7 @@ package oncesim
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -154,6 +155,6 @@ func (o *Options) applyDefaults() {
 		o.SweepInterval = DefaultSweepInterval
 	}
 	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 }

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/oncefleet/oncefleet/internal/spectest"
 )
 
 // recorder collects published activities.
@@ -72,8 +70,7 @@ func enabledWith(p profile) func(int, *sim) bool {
 }
 
 func TestTopUpRaisesQuota(t *testing.T) {
-	c := spectest.Optional(t)
-	h := newHarness(t, Options{Seed: 1}, c)
+	h := newHarness(t, Options{Seed: 1})
 	h.login()
 	ic := iccidOf(findSIM(t, h.sim, enabledWith(profileIdle)))
 	before, _ := h.sim.SIM(ic)
@@ -102,8 +99,7 @@ func TestTopUpRaisesQuota(t *testing.T) {
 }
 
 func TestDisableChangesStatusAndEmitsEvent(t *testing.T) {
-	c := spectest.Optional(t)
-	h := newHarness(t, Options{Seed: 2}, c)
+	h := newHarness(t, Options{Seed: 2})
 	rec := &recorder{}
 	h.sim.Subscribe(rec.add)
 	h.login()
@@ -148,7 +144,7 @@ func TestDisableChangesStatusAndEmitsEvent(t *testing.T) {
 // TestUsageAccruesWithManualClock checks the even daily flow of usage with daily network
 // activity off (TestNetworkActivity covers sessions).
 func TestUsageAccruesWithManualClock(t *testing.T) {
-	h := newHarness(t, Options{Seed: 3, NetworkActivity: -1}, spectest.Optional(t))
+	h := newHarness(t, Options{Seed: 3, NetworkActivity: -1})
 	rec := &recorder{}
 	h.sim.Subscribe(rec.add)
 	idx := findSIM(t, h.sim, enabledWith(profileSteady))
@@ -219,9 +215,8 @@ func TestMeteringIsSplitInvariant(t *testing.T) {
 }
 
 func TestQuotaExhaustsThenTopUpRestores(t *testing.T) {
-	c := spectest.Optional(t)
 	// Usage flowing every day makes the day of exhaustion predictable from the profile.
-	h := newHarness(t, Options{Sims: 200, Seed: 4, NetworkActivity: -1}, c)
+	h := newHarness(t, Options{Sims: 200, Seed: 4, NetworkActivity: -1})
 	rec := &recorder{}
 	h.sim.Subscribe(rec.add)
 	now := t0.Unix()
@@ -285,7 +280,7 @@ func TestQuotaExhaustsThenTopUpRestores(t *testing.T) {
 }
 
 func TestAutoTopUpRefillsOnExhaustion(t *testing.T) {
-	h := newHarness(t, Options{Sims: 200, Seed: 5}, spectest.Optional(t))
+	h := newHarness(t, Options{Sims: 200, Seed: 5})
 	idx := findSIM(t, h.sim, func(_ int, st *sim) bool {
 		return st.profile == profileSteady && st.flags&flagDisabled == 0 && st.data.remaining > 0 && st.data.remaining < 30
 	})
@@ -306,8 +301,7 @@ func TestAutoTopUpRefillsOnExhaustion(t *testing.T) {
 }
 
 func TestSMSDeliveryProgresses(t *testing.T) {
-	c := spectest.Optional(t)
-	h := newHarness(t, Options{Seed: 6}, c)
+	h := newHarness(t, Options{Seed: 6})
 	h.login()
 	online := iccidOf(findSIM(t, h.sim, enabledWith(profileSteady)))
 	var created struct {
@@ -356,7 +350,7 @@ func TestSMSDeliveryProgresses(t *testing.T) {
 }
 
 func TestDevicesSendMOSMS(t *testing.T) {
-	h := newHarness(t, Options{Seed: 8}, spectest.Optional(t))
+	h := newHarness(t, Options{Seed: 8})
 	ic := iccidOf(findSIM(t, h.sim, enabledWith(profileSteady)))
 	before, _ := h.sim.SIM(ic)
 	h.sim.Advance(10 * 24 * time.Hour)
@@ -376,8 +370,7 @@ func TestDevicesSendMOSMS(t *testing.T) {
 }
 
 func TestOrderCreatesSIMs(t *testing.T) {
-	c := spectest.Optional(t)
-	h := newHarness(t, Options{Sims: 20}, c)
+	h := newHarness(t, Options{Sims: 20})
 	h.login()
 	h.do("POST", "/v1/orders", map[string]any{"products": []map[string]any{{"productId": 1002, "quantity": 2}, {"productId": 1001, "quantity": 1}}}).
 		want(t, 200, "order")
@@ -412,7 +405,7 @@ func TestOrderCreatesSIMs(t *testing.T) {
 }
 
 func TestExpiredSIMOnlyExtends(t *testing.T) {
-	h := newHarness(t, Options{Sims: 300, Seed: 9}, spectest.Optional(t))
+	h := newHarness(t, Options{Sims: 300, Seed: 9})
 	idx := findSIM(t, h.sim, func(_ int, st *sim) bool { return st.data.expiry-t0.Unix() < 60*daySeconds })
 	ic := iccidOf(idx)
 	h.sim.Advance(61 * 24 * time.Hour)
@@ -439,7 +432,7 @@ func TestExpiredSIMOnlyExtends(t *testing.T) {
 
 func TestDeterministicFleet(t *testing.T) {
 	page := func(seed int64) string {
-		h := newHarness(t, Options{Sims: 40, Seed: seed}, nil)
+		h := newHarness(t, Options{Sims: 40, Seed: seed})
 		h.sim.Advance(36 * time.Hour)
 		h.login()
 		return string(h.do("GET", "/v1/sims?pageSize=40", nil).want(t, 200, "list").body)
@@ -464,8 +457,7 @@ func TestDeterministicFleet(t *testing.T) {
 }
 
 func TestListFilterAndSort(t *testing.T) {
-	c := spectest.Optional(t)
-	h := newHarness(t, Options{Sims: 120}, c)
+	h := newHarness(t, Options{Sims: 120})
 	h.login()
 	var cards []struct {
 		ICCID string `json:"iccid"`
@@ -494,8 +486,7 @@ func TestListFilterAndSort(t *testing.T) {
 }
 
 func TestLabelIsEscaped(t *testing.T) {
-	c := spectest.Optional(t)
-	h := newHarness(t, Options{}, c)
+	h := newHarness(t, Options{})
 	h.login()
 	label := "quote\" back\\ nl\n tab\t ünï \u2028 ctl\x01"
 	ic := iccidOf(1)
@@ -511,7 +502,7 @@ func TestLabelIsEscaped(t *testing.T) {
 
 // Platform 2.0 events and SMS name their endpoint by the SIM's label, as streamed records do.
 func TestV2EndpointNameIsLabel(t *testing.T) {
-	h := newHarness(t, Options{}, spectest.Optional(t))
+	h := newHarness(t, Options{})
 	h.login()
 	ic := iccidOf(1)
 	h.do("PUT", "/v2/sims/"+ic, map[string]any{"label": "pump-9"}).want(t, 200, "label")
@@ -533,7 +524,7 @@ func TestV2EndpointNameIsLabel(t *testing.T) {
 }
 
 func TestBadInputIs4xx(t *testing.T) {
-	h := newHarness(t, Options{}, nil)
+	h := newHarness(t, Options{})
 	h.login()
 	ic := iccidOf(1)
 	for _, tc := range []struct {
@@ -582,7 +573,7 @@ func TestBadInputIs4xx(t *testing.T) {
 // TestSubscribersMayCallBack checks that a subscriber can call into the simulator (here a
 // snapshot that itself meters) without deadlock, and sees ids strictly increasing.
 func TestSubscribersMayCallBack(t *testing.T) {
-	h := newHarness(t, Options{Sims: 100, Seed: 12}, spectest.Optional(t))
+	h := newHarness(t, Options{Sims: 100, Seed: 12})
 	var last int64
 	n := 0
 	h.sim.Subscribe(func(a Activity) {
@@ -606,13 +597,15 @@ func TestSubscribersMayCallBack(t *testing.T) {
 
 // TestConcurrentUse drives reads, writes, orders and clock moves at once (run it with -race).
 func TestConcurrentUse(t *testing.T) {
-	h := newHarness(t, Options{Sims: 9000, Seed: 13, TokenTTL: 24 * time.Hour}, nil)
+	h := newHarness(t, Options{Sims: 9000, Seed: 13, TokenTTL: 24 * time.Hour})
 	rec := &recorder{}
 	h.sim.Subscribe(rec.add)
 	h.login()
 	var wg sync.WaitGroup
 	for g := range 6 {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			for i := range 40 {
 				ic := iccidOf((g*977 + i*131) % 9000)
 				switch i % 5 {
@@ -632,13 +625,15 @@ func TestConcurrentUse(t *testing.T) {
 					}
 				}
 			}
-		})
+		}()
 	}
-	wg.Go(func() {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
 		for range 20 {
 			h.sim.Advance(10 * time.Minute)
 		}
-	})
+	}()
 	wg.Wait()
 	if n := h.sim.fleet.size(); n != 9000+8*3 {
 		t.Errorf("fleet has %d SIMs, want %d", n, 9000+8*3)

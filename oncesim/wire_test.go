@@ -15,7 +15,7 @@ import (
 // endpoint: faults set at run time reach the API, and the admin clock and revocation act on
 // the simulator.
 func TestAdminEndpointSteersTheSimulator(t *testing.T) {
-	h := newHarness(t, Options{}, nil)
+	h := newHarness(t, Options{})
 	h.login()
 	admin := func(method, path, body string) int {
 		req, _ := http.NewRequest(method, h.srv.URL+path, strings.NewReader(body))
@@ -58,7 +58,7 @@ func TestAdminEndpointSteersTheSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h2 := newHarness(t, Options{Faults: f}, nil)
+	h2 := newHarness(t, Options{Faults: f})
 	h2.do("GET", "/v1/products", nil).want(t, 500, "start-up fault")
 	if h2.sim.Faults().Current().Errors[500] != 1 {
 		t.Errorf("Faults() = %+v", h2.sim.Faults().Current())
@@ -85,7 +85,7 @@ func TestStreamerReceivesActivity(t *testing.T) {
 	}))
 	defer recv.Close()
 	h := newHarness(t, Options{Streamer: &EmitterOptions{URL: recv.URL, Username: "stream", Password: "secret",
-		FlushInterval: 10 * time.Millisecond}}, nil)
+		FlushInterval: 10 * time.Millisecond}})
 	if h.sim.Emitter() == nil {
 		t.Fatal("no emitter although Streamer was set")
 	}

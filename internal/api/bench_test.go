@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"sync/atomic"
@@ -17,16 +18,30 @@ import (
 func BenchmarkGetSIM(b *testing.B) {
 	const hot = 10_000
 	e := apptest.Start(b, apptest.Options{MirrorSIMs: hot})
-	base := e.URL + "/api/v1/sims/"
-	key := e.Keys[fleet.RoleViewer]
-	tr := &http.Transport{MaxIdleConnsPerHost: 256}
-	client := &http.Client{Transport: tr}
+	getParallel(b, e.Keys[fleet.RoleViewer], func(n int64) string {
+		return e.URL + "/api/v1/sims/" + simICCID(int(n%hot))
+	})
+}
+
+// BenchmarkListSIMsPage measures GET /api/v1/sims?page=N&page_size=50 over a 10,000-SIM mirror,
+// the same way as BenchmarkGetSIM: for profiling the list path, not for the SPEC §13 figures.
+func BenchmarkListSIMsPage(b *testing.B) {
+	const hot, size = 10_000, 50
+	e := apptest.Start(b, apptest.Options{MirrorSIMs: hot})
+	getParallel(b, e.Keys[fleet.RoleViewer], func(n int64) string {
+		return fmt.Sprintf("%s/api/v1/sims?page=%d&page_size=%d", e.URL, 1+n%(hot/size), size)
+	})
+}
+
+// getParallel sends GETs to url(n) for spread-out n from every benchmark goroutine.
+func getParallel(b *testing.B, key string, url func(n int64) string) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	b.ReportAllocs()
 	b.ResetTimer()
 	var n atomic.Int64
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			req, _ := http.NewRequest(http.MethodGet, base+simICCID(int(n.Add(7919)%hot)), nil)
+			req, _ := http.NewRequest(http.MethodGet, url(n.Add(7919)), nil)
 			req.Header.Set("X-API-Key", key)
 			res, err := client.Do(req)
 			if err != nil {

@@ -157,6 +157,12 @@ type rawJSON[T any] struct{ raw json.RawMessage }
 // MarshalJSON writes the encoded body.
 func (r rawJSON[T]) MarshalJSON() ([]byte, error) { return r.raw, nil }
 
+// encoded implements preEncoded.
+func (r rawJSON[T]) encoded() []byte { return r.raw }
+
+// preEncoded is a body written without going through encoding/json (see jsonFormat).
+type preEncoded interface{ encoded() []byte }
+
 // Schema implements huma.SchemaProvider: the body is documented as T.
 func (rawJSON[T]) Schema(reg huma.Registry) *huma.Schema {
 	return reg.Schema(reflect.TypeFor[T](), true, "")

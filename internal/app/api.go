@@ -25,6 +25,7 @@ func (a *App) buildControl() error {
 		return fmt.Errorf("control plane: %w", err)
 	}
 	a.control = svc
+	a.startAlerts()
 	fm, err := newFleetMetrics(a.registry)
 	if err != nil {
 		return fmt.Errorf("fleet metrics: %w", err)
@@ -73,6 +74,8 @@ func (a *App) mountAPI(mux *http.ServeMux) (func(http.Handler) http.Handler, err
 		Audit:       a.store,
 		Jobs:        a.jobs.Control(),
 		Reports:     a.store,
+		Alerts:      a.alerts,
+		AlertStore:  a.store,
 		KeyLimit:    ratelimit.PerMinute(a.cfg.APIRateLimit),
 		Version:     a.opts.Version,
 		Logger:      a.log,

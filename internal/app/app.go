@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/oncefleet/oncefleet/internal/alerts"
 	"github.com/oncefleet/oncefleet/internal/api"
 	"github.com/oncefleet/oncefleet/internal/auth"
 	"github.com/oncefleet/oncefleet/internal/autotopup"
@@ -75,6 +76,8 @@ type Store interface {
 	api.IdempotencyStore
 	api.AuditLister
 	api.ReportStore
+	alerts.Store
+	api.AlertStore
 	fleetCounter
 }
 
@@ -102,6 +105,7 @@ type App struct {
 	web            *web.Server // the dashboard; nil in worker mode
 	bus            *bus.Bus
 	jobs           *jobs.Runner
+	alerts         *alerts.Engine
 	mux            *http.ServeMux
 	ln             net.Listener
 	srv            *http.Server
@@ -241,6 +245,9 @@ func New(ctx context.Context, cfg *config.Resolved, log *slog.Logger, opts Optio
 		if demo, err = startDemo(a, &cred); err != nil {
 			return nil, err
 		}
+	}
+	if err := a.openAlerts(); err != nil {
+		return nil, err
 	}
 	if err := a.openOnce(); err != nil {
 		return nil, err

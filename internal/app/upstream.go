@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/oncefleet/oncefleet/internal/oncemetrics"
-	"github.com/oncefleet/oncefleet/internal/oncestore"
 	"github.com/oncefleet/oncefleet/once"
+	"github.com/oncefleet/oncefleet/once/onceredis"
 )
 
 // openOnce builds the process's one 1NCE client from the ONCEFLEET_ONCE_* settings: with
@@ -44,14 +44,14 @@ func (a *App) openOnce() error {
 		once.WithAPI(once.APIMode(a.cfg.OnceAPI)),
 		once.WithRate(a.cfg.OnceRateValue, burst),
 		once.WithHTTPClient(&http.Client{Transport: a.tracing.Transport(tr)}),
-		once.WithHooks(a.upstreamHealth.wrap(metrics.Hooks())),
+		once.WithHooks(a.observeUpstream(a.upstreamHealth.wrap(metrics.Hooks()))),
 		once.WithLogger(a.log.With("component", "once")),
 		once.WithTimeout(30 * time.Second),
 	}
 	if a.redis != nil {
 		opts = append(opts,
-			once.WithTokenStore(oncestore.NewTokenStore(a.redis, a.cfg.RedisPrefix+"once:")),
-			once.WithBudget(oncestore.NewBudgetStore(a.redis, a.cfg.RedisPrefix+"once:")))
+			once.WithTokenStore(onceredis.NewTokenStore(a.redis, a.cfg.RedisPrefix+"once:")),
+			once.WithBudget(onceredis.NewBudgetStore(a.redis, a.cfg.RedisPrefix+"once:")))
 	}
 	c, err := once.New(a.cfg.OnceClientID, a.cfg.OnceClientSecret.Reveal(), opts...)
 	if err != nil {

@@ -92,6 +92,9 @@ func Start(t testing.TB, o Options) *Env {
 	for _, j := range []*string{&c.Jobs.SyncSIMs, &c.Jobs.SyncUsage, &c.Jobs.CheckQuotas, &c.Jobs.Connectivity, &c.Jobs.AutoTopUp, &c.Jobs.TrackSMS} {
 		*j = "off"
 	}
+	// Periodic alert rules run when a test starts them; grouped messages and retries go out
+	// quickly.
+	c.Alerts.EvaluateEvery, c.Alerts.GroupWindow, c.Alerts.RetryBackoff = "off", "300ms", "10ms"
 	switch o.Backend {
 	case "", SQLite:
 	case Postgres:

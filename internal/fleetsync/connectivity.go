@@ -59,10 +59,7 @@ func (r ConnectivityResult) Report() jobs.Report {
 
 // ConnectivityJob is the connectivity_snapshots job.
 func ConnectivityJob(c *ConnectivityCheck, every time.Duration) jobs.Definition {
-	return jobs.Definition{Name: "connectivity_snapshots", Interval: every, Timeout: max(time.Hour, 2*every), Run: func(ctx context.Context) (jobs.Report, error) {
-		res, err := c.Run(ctx)
-		return res.Report(), err
-	}}
+	return jobs.Definition{Name: "connectivity_snapshots", Interval: every, Timeout: max(time.Hour, 2*every), Run: jobs.Reported(c.Run)}
 }
 
 // Run does one pass.

@@ -69,10 +69,7 @@ func (r QuotaCheckResult) Report() jobs.Report {
 // QuotaCheckJob is the check_quotas job.
 func QuotaCheckJob(q *QuotaCheck, every time.Duration) jobs.Definition {
 	q.Interval = every
-	return jobs.Definition{Name: "check_quotas", Interval: every, Timeout: max(time.Hour, 2*every), Run: func(ctx context.Context) (jobs.Report, error) {
-		res, err := q.Run(ctx)
-		return res.Report(), err
-	}}
+	return jobs.Definition{Name: "check_quotas", Interval: every, Timeout: max(time.Hour, 2*every), Run: jobs.Reported(q.Run)}
 }
 
 // DefaultQuotaThresholds are the fleet's default thresholds: 1NCE's own 20 % warning and
@@ -132,6 +129,9 @@ func (q *QuotaCheck) Run(ctx context.Context) (res QuotaCheckResult, err error) 
 		}
 		res.SIMs++
 		for _, o := range obs {
+			if q.Bus != nil {
+				q.Bus.Publish(ctx, bus.QuotaObserved{ICCID: o.ICCID, Quota: string(o.Kind), RemainingPct: o.Pct, At: at})
+			}
 			ths := o.Thresholds
 			if ths == nil {
 				ths = q.Thresholds

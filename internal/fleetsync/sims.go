@@ -76,10 +76,7 @@ func (r SIMSyncResult) Report() jobs.Report {
 
 // SIMSyncJob is the sync_sims job.
 func SIMSyncJob(s *SIMSync, every time.Duration) jobs.Definition {
-	return jobs.Definition{Name: "sync_sims", Interval: every, Timeout: max(time.Hour, 4*every), Run: func(ctx context.Context) (jobs.Report, error) {
-		res, err := s.Run(ctx)
-		return res.Report(), err
-	}}
+	return jobs.Definition{Name: "sync_sims", Interval: every, Timeout: max(time.Hour, 4*every), Run: jobs.Reported(s.Run)}
 }
 
 // Run does one full sync. An error from 1NCE or the store ends it; what was written stays

@@ -72,10 +72,7 @@ func (r UsageFillResult) Report() jobs.Report {
 // UsageFillJob is the sync_usage job.
 func UsageFillJob(u *UsageFill, every time.Duration) jobs.Definition {
 	u.Interval = every
-	return jobs.Definition{Name: "sync_usage", Interval: every, Timeout: max(time.Hour, 2*every), Run: func(ctx context.Context) (jobs.Report, error) {
-		res, err := u.Run(ctx)
-		return res.Report(), err
-	}}
+	return jobs.Definition{Name: "sync_usage", Interval: every, Timeout: max(time.Hour, 2*every), Run: jobs.Reported(u.Run)}
 }
 
 // maxConsecutiveErrors ends a run whose calls keep failing (1NCE down): the next run retries.

@@ -69,6 +69,18 @@ type Definition struct {
 	Run Task
 }
 
+// Reporter is a run's own result that knows its job_runs record.
+type Reporter interface{ Report() Report }
+
+// Reported adapts a run that returns its own result type into a Task, so a job's Run method
+// serves as it is.
+func Reported[R Reporter](run func(context.Context) (R, error)) Task {
+	return func(ctx context.Context) (Report, error) {
+		res, err := run(ctx)
+		return res.Report(), err
+	}
+}
+
 // Defaults of a Definition's zero fields.
 const (
 	DefaultTimeout     = time.Hour

@@ -1,4 +1,4 @@
-package oncesim
+package contract
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/oncefleet/oncefleet/internal/spectest"
+	"github.com/oncefleet/oncefleet/oncesim"
 )
 
 // TestContractEveryOperation drives every operation of the official specs over real HTTP
@@ -14,10 +15,10 @@ import (
 // any operation was not reached.
 func TestContractEveryOperation(t *testing.T) {
 	c := spectest.Load(t)
-	h := newHarness(t, Options{Sims: 30, Seed: 7}, c)
+	h := newHarness(t, oncesim.Options{Sims: 30, Seed: 7}, c)
 	h.login()
-	ic := iccidOf(3)
-	ic2 := iccidOf(4)
+	ic := h.iccid(3)
+	ic2 := h.iccid(4)
 
 	// SIM management v1.
 	h.do("GET", "/v1/sims?page=1&pageSize=10", nil).want(t, 200, "list v1")
@@ -28,7 +29,7 @@ func TestContractEveryOperation(t *testing.T) {
 	h.do("POST", "/v1/sims", []map[string]any{{"iccid": ic2, "status": "Disabled"}}).want(t, 201, "multi update")
 	h.do("GET", "/v1/sims/"+ic+"/status", nil).want(t, 200, "status v1")
 	h.do("POST", "/v1/sims/simTransfer", map[string]any{"target_organisation": 2000000001, "iccids": []string{ic2},
-		"iccid_ranges": []map[string]string{{"from": iccidOf(10), "to": iccidOf(12)}}}).want(t, 201, "transfer")
+		"iccid_ranges": []map[string]string{{"from": h.iccid(10), "to": h.iccid(12)}}}).want(t, 201, "transfer")
 	h.do("GET", "/v1/sims/"+ic+"/connectivity_info?subscriber=true&ussd=true", nil).want(t, 200, "connectivity info")
 	h.do("POST", "/v1/sims/"+ic+"/reset", nil).want(t, 201, "reset v1")
 	h.do("GET", "/v1/sims/"+ic+"/events?page=1&pageSize=50&sort=-timestamp", nil).want(t, 200, "events v1")
@@ -71,10 +72,10 @@ func TestContractEveryOperation(t *testing.T) {
 		var st struct {
 			Status struct{ Description string } `json:"status"`
 		}
-		h.do("GET", "/v2/sims/"+iccidOf(i)+"/status", nil).want(t, 200, "status v2").decode(t, &st)
+		h.do("GET", "/v2/sims/"+h.iccid(i)+"/status", nil).want(t, 200, "status v2").decode(t, &st)
 		states[st.Status.Description] = true
-		h.do("GET", "/v1/sims/"+iccidOf(i)+"/status", nil).want(t, 200, "status v1")
-		h.do("GET", "/v1/sims/"+iccidOf(i)+"/connectivity_info?subscriber=true&ussd=true", nil).want(t, 200, "connectivity info")
+		h.do("GET", "/v1/sims/"+h.iccid(i)+"/status", nil).want(t, 200, "status v1")
+		h.do("GET", "/v1/sims/"+h.iccid(i)+"/connectivity_info?subscriber=true&ussd=true", nil).want(t, 200, "connectivity info")
 	}
 	for _, want := range []string{"ONLINE", "ATTACHED", "OFFLINE", "BLOCKED"} {
 		if !states[want] {
@@ -129,7 +130,7 @@ func lastMT(t *testing.T, list []map[string]any) int64 {
 // TestContractBasePath checks that the API also answers under /management-api, 1NCE's base.
 func TestContractBasePath(t *testing.T) {
 	c := spectest.Optional(t)
-	h := newHarness(t, Options{}, nil)
+	h := newHarness(t, oncesim.Options{}, nil)
 	h.srv.Config.Handler = c.Middleware(t, basePath, h.sim)
 	res := h.do(http.MethodPost, basePath+"/oauth/token", map[string]string{"grant_type": "client_credentials"},
 		func(r *http.Request) { r.SetBasicAuth(testID, testSecret) })

@@ -1,7 +1,7 @@
-// Package oncestore keeps the state that several oncefleet replicas share when they talk to
+// Package onceredis keeps the state that several processes share when they talk to
 // 1NCE through package once: the OAuth token (one fetch per expiry window for all replicas)
 // and the account's request budget (one token bucket for all replicas), both in Redis.
-package oncestore
+package onceredis
 
 import (
 	"context"
@@ -50,7 +50,7 @@ func (s *TokenStore) Load(ctx context.Context, key string) (once.Token, bool, er
 		return once.Token{}, false, nil
 	}
 	if err != nil {
-		return once.Token{}, false, fmt.Errorf("oncestore: load token: %w", err)
+		return once.Token{}, false, fmt.Errorf("onceredis: load token: %w", err)
 	}
 	var t once.Token
 	if err := json.Unmarshal(b, &t); err != nil || t.AccessToken == "" {
@@ -68,10 +68,10 @@ func (s *TokenStore) Save(ctx context.Context, key string, t once.Token) error {
 	}
 	b, err := json.Marshal(t)
 	if err != nil {
-		return fmt.Errorf("oncestore: encode token: %w", err)
+		return fmt.Errorf("onceredis: encode token: %w", err)
 	}
 	if err := s.rdb.Set(ctx, s.prefix+key, b, ttl).Err(); err != nil {
-		return fmt.Errorf("oncestore: save token: %w", err)
+		return fmt.Errorf("onceredis: save token: %w", err)
 	}
 	return nil
 }
@@ -89,7 +89,7 @@ return 0`)
 // Delete implements once.TokenStore (compare-and-delete).
 func (s *TokenStore) Delete(ctx context.Context, key, accessToken string) error {
 	if err := deleteIfToken.Run(ctx, s.rdb, []string{s.prefix + key}, accessToken).Err(); err != nil && !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("oncestore: delete token: %w", err)
+		return fmt.Errorf("onceredis: delete token: %w", err)
 	}
 	return nil
 }
@@ -107,7 +107,7 @@ return 0`)
 func (s *TokenStore) Lock(ctx context.Context, key string) (func(), error) {
 	var raw [16]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return nil, fmt.Errorf("oncestore: lock id: %w", err)
+		return nil, fmt.Errorf("onceredis: lock id: %w", err)
 	}
 	owner := hex.EncodeToString(raw[:])
 	lk := s.prefix + key + ":lock"
@@ -116,12 +116,12 @@ func (s *TokenStore) Lock(ctx context.Context, key string) (func(), error) {
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("oncestore: waiting for token lock: %w", ctx.Err())
+			return nil, fmt.Errorf("onceredis: waiting for token lock: %w", ctx.Err())
 		case <-t.C:
 		}
 		ok, err := s.rdb.SetNX(ctx, lk, owner, s.lockTTL).Result()
 		if err != nil {
-			return nil, fmt.Errorf("oncestore: token lock: %w", err)
+			return nil, fmt.Errorf("onceredis: token lock: %w", err)
 		}
 		if ok {
 			return sync.OnceFunc(func() {
@@ -184,11 +184,11 @@ func (s *BudgetStore) Take(ctx context.Context, key string, rate float64, burst 
 	res, err := takeScript.Run(ctx, s.rdb, []string{s.prefix + key},
 		strconv.FormatFloat(rate, 'f', -1, 64), burst, strconv.FormatFloat(reserve, 'f', -1, 64)).Text()
 	if err != nil {
-		return 0, fmt.Errorf("oncestore: take budget: %w", err)
+		return 0, fmt.Errorf("onceredis: take budget: %w", err)
 	}
 	sec, err := strconv.ParseFloat(res, 64)
 	if err != nil {
-		return 0, fmt.Errorf("oncestore: take budget: bad answer %q", res)
+		return 0, fmt.Errorf("onceredis: take budget: bad answer %q", res)
 	}
 	if sec <= 0 {
 		return 0, nil

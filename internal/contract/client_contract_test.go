@@ -1,4 +1,4 @@
-package once_test
+package contract
 
 import (
 	"context"
@@ -17,8 +17,8 @@ import (
 // TestContract calls every operation of the five specs in scope through the real client
 // (public API only) against a server whose every request and answer is validated with
 // kin-openapi against 1NCE's official files, and fails if any operation was not reached. It
-// runs against the simulator (oncesim) and against the package's small fake, so that both
-// the client's requests and both servers' answers are held to the spec.
+// runs against the simulator (oncesim), so that both the client's requests and the simulator's
+// answers are held to the spec. (The SDK's own wire fixtures are checked by once's tests.)
 func TestContract(t *testing.T) {
 	servers := map[string]func(t *testing.T) http.Handler{
 		"oncesim": func(t *testing.T) http.Handler {
@@ -32,13 +32,6 @@ func TestContract(t *testing.T) {
 			}
 			t.Cleanup(func() { _ = sim.Close() })
 			return sim
-		},
-		"fake": func(t *testing.T) http.Handler {
-			f, err := once.NewFakeAPI(".", "fleet-id", "fleet-secret", 20)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return f
 		},
 	}
 	for name, handler := range servers {

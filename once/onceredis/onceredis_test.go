@@ -1,4 +1,4 @@
-package oncestore
+package onceredis
 
 import (
 	"context"
@@ -23,12 +23,12 @@ import (
 func redisAt(t *testing.T) (*redis.Client, string) {
 	t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
-	if err := rdb.Ping(t.Context()).Err(); err != nil {
+	if err := rdb.Ping(testContext(t)).Err(); err != nil {
 		t.Fatalf("redis at 127.0.0.1:6379: %v", err)
 	}
 	var raw [6]byte
 	_, _ = rand.Read(raw[:])
-	prefix := "oncestore-test:" + t.Name() + ":" + hex.EncodeToString(raw[:]) + ":"
+	prefix := "onceredis-test:" + t.Name() + ":" + hex.EncodeToString(raw[:]) + ":"
 	t.Cleanup(func() {
 		ctx := context.Background()
 		iter := rdb.Scan(ctx, 0, prefix+"*", 100).Iterator()
@@ -43,7 +43,7 @@ func redisAt(t *testing.T) (*redis.Client, string) {
 func TestTokenStoreRoundTripAndCompareDelete(t *testing.T) {
 	rdb, prefix := redisAt(t)
 	s := NewTokenStore(rdb, prefix)
-	ctx := t.Context()
+	ctx := testContext(t)
 	if _, ok, err := s.Load(ctx, "k"); ok || err != nil {
 		t.Fatalf("empty store: ok=%v err=%v", ok, err)
 	}
@@ -88,18 +88,18 @@ func TestTokenStoreRoundTripAndCompareDelete(t *testing.T) {
 func TestTokenLockExcludesAndExpires(t *testing.T) {
 	rdb, prefix := redisAt(t)
 	s := NewTokenStore(rdb, prefix)
-	unlock, err := s.Lock(t.Context(), "k")
+	unlock, err := s.Lock(testContext(t), "k")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(testContext(t), 100*time.Millisecond)
 	defer cancel()
 	if _, err := s.Lock(ctx, "k"); err == nil {
 		t.Fatal("second holder got the lock")
 	}
 	unlock()
 	unlock() // idempotent
-	unlock2, err := s.Lock(t.Context(), "k")
+	unlock2, err := s.Lock(testContext(t), "k")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,10 +107,10 @@ func TestTokenLockExcludesAndExpires(t *testing.T) {
 
 	// A holder that died leaves a lock that expires by itself.
 	short := &TokenStore{rdb: rdb, prefix: prefix, lockTTL: 50 * time.Millisecond}
-	if _, err := short.Lock(t.Context(), "dead"); err != nil {
+	if _, err := short.Lock(testContext(t), "dead"); err != nil {
 		t.Fatal(err)
 	}
-	ctx2, cancel2 := context.WithTimeout(t.Context(), 5*time.Second)
+	ctx2, cancel2 := context.WithTimeout(testContext(t), 5*time.Second)
 	defer cancel2()
 	u, err := short.Lock(ctx2, "dead")
 	if err != nil {
@@ -122,7 +122,7 @@ func TestTokenLockExcludesAndExpires(t *testing.T) {
 func TestBudgetStoreBucket(t *testing.T) {
 	rdb, prefix := redisAt(t)
 	s := NewBudgetStore(rdb, prefix)
-	ctx := t.Context()
+	ctx := testContext(t)
 	const rate = 0.001 // frozen: refill cannot change the outcome during the test
 	for i := range 3 {
 		if w, err := s.Take(ctx, "a", rate, 3, 0); err != nil || w != 0 {
@@ -218,7 +218,7 @@ func TestTwoClientsShareOneTokenFetch(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := c.V2().GetSIM(t.Context(), "8988228066600000001")
+			_, err := c.V2().GetSIM(testContext(t), "8988228066600000001")
 			errs <- err
 		}()
 	}
@@ -265,7 +265,7 @@ func TestTwoClientsShareOneBudget(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for range 9 {
-					if _, err := c.V2().GetSIM(t.Context(), "8988228066600000001"); err != nil {
+					if _, err := c.V2().GetSIM(testContext(t), "8988228066600000001"); err != nil {
 						t.Error(err)
 						return
 					}
@@ -297,4 +297,11 @@ func TestTwoClientsShareOneBudget(t *testing.T) {
 		t.Fatalf("server saw %d calls in one second from two clients sharing a %d/s budget (limit %d)", maxInWindow, rate, limit)
 	}
 	t.Logf("max calls in any one-second window: %d (rate %d, burst %d)", maxInWindow, rate, burst)
+}
+
+// testContext is testing.TB.Context for the Go releases this module supports (it came in 1.24).
+func testContext(tb testing.TB) context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	tb.Cleanup(cancel)
+	return ctx
 }
