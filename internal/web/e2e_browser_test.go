@@ -351,10 +351,39 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 	}
 
+	// An alert rule made in the form; the alert it raises arrives live on the alerts page and
+	// is acknowledged there.
+	b.do("create alert rule",
+		chromedp.Navigate(base+"/alerts/rules"),
+		chromedp.WaitVisible(css("#rule-form")),
+		chromedp.SendKeys(css("#rule-name"), "data nearly gone"),
+		chromedp.SetValue(css("#rule-params"), `{"threshold_pct": 100, "quota": "data"}`),
+		chromedp.Click(css("#rule-create")),
+		until(`document.querySelector("#rules tbody") !== null && document.querySelector("#rules tbody").textContent.includes("data nearly gone")`),
+	)
+	b.shot("09-alert-rules")
+	b.do("alerts page", chromedp.Navigate(base+"/alerts"), chromedp.WaitVisible(css("#alerts")))
+	// A quota read that finds the SIM below the threshold raises the alert.
+	if res := env.Do(apptest.Request{Method: http.MethodGet, Path: "/api/v1/sims/" + iccids[7] + "/quota/data?fresh=true", Role: fleet.RoleViewer}); res.Status != http.StatusOK {
+		t.Fatalf("quota read: %d %s", res.Status, res.Body)
+	}
+	b.do("alert arrives live",
+		until(`document.getElementById("flash").textContent.includes("New alert")`),
+		until(`document.querySelector("#alerts tbody").textContent.includes("data nearly gone")`),
+	)
+	b.shot("10-alert-live")
+	b.do("acknowledge alert",
+		chromedp.Navigate(base+"/alerts?state=open"),
+		chromedp.WaitVisible(css(`[data-alert-act="acknowledge"]`)),
+		chromedp.Click(css(`[data-alert-act="acknowledge"]`)),
+		until(`document.querySelector("#alerts tbody .alert-state") !== null && document.querySelector("#alerts tbody .alert-state").textContent.includes("acknowledged")`),
+	)
+	b.shot("11-alert-acknowledged")
+
 	// The admin pages.
 	for _, p := range []struct{ path, ready, name string }{
-		{"/jobs", "#h-bulk", "09-jobs"}, {"/admin/users", "#users", "10-users"},
-		{"/admin/keys", "#keys", "11-keys"}, {"/audit", "#audit", "12-audit"},
+		{"/jobs", "#h-bulk", "12-jobs"}, {"/admin/users", "#users", "13-users"},
+		{"/admin/keys", "#keys", "14-keys"}, {"/audit", "#audit", "15-audit"},
 	} {
 		b.do(p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(css(p.ready)))
 		b.shot(p.name)
@@ -369,10 +398,10 @@ func TestDashboardInBrowser(t *testing.T) {
 	if newKey := get(b, "new key", chromedp.Text(css("#new-key-value"))); !strings.HasPrefix(newKey, "ofk_") {
 		t.Fatalf("new key shown as %q", newKey)
 	}
-	b.shot("13-key-created")
+	b.shot("16-key-created")
 	b.do("audit log", chromedp.Navigate(base+"/audit"), chromedp.WaitVisible(css("#audit")))
 	auditText := get(b, "audit text", chromedp.Text(css("#audit")))
-	for _, action := range []string{"sim.topup", "sms.send", "bulk.update", "api_key.create", "auth.login"} {
+	for _, action := range []string{"sim.topup", "sms.send", "bulk.update", "api_key.create", "auth.login", "alert_rule.create", "alert.acknowledge"} {
 		if !strings.Contains(auditText, action) {
 			t.Errorf("audit log page lacks %s", action)
 		}
@@ -381,14 +410,14 @@ func TestDashboardInBrowser(t *testing.T) {
 	// Sign out, and in as a viewer: no write controls anywhere, and the API refuses anyway.
 	b.do("sign out", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#email")))
 	b.login(base, env.Logins[fleet.RoleViewer])
-	for _, path := range []string{"/", "/sims", "/sims/" + target, "/jobs"} {
+	for _, path := range []string{"/", "/sims", "/sims/" + target, "/jobs", "/alerts", "/alerts/rules"} {
 		b.do("viewer "+path, chromedp.Navigate(base+path), chromedp.WaitVisible(css("#main")))
-		writes := get(b, "count write controls", chromedp.Evaluate[int](`document.querySelectorAll("#bulk-form, input.select, [data-sim-action], #label-form, #sms-form, #topup-dialog, #job-cancel, #key-form, #user-form").length`))
+		writes := get(b, "count write controls", chromedp.Evaluate[int](`document.querySelectorAll("#bulk-form, input.select, [data-sim-action], #label-form, #sms-form, #topup-dialog, #job-cancel, #key-form, #user-form, [data-alert-act], #rule-form, [data-rule-delete]").length`))
 		if writes != 0 {
 			t.Errorf("viewer sees %d write controls on %s", writes, path)
 		}
 		if path == "/sims" {
-			b.shot("14-viewer-sim-table")
+			b.shot("17-viewer-sim-table")
 		}
 	}
 	b.expect("/api/v1/sims/"+target, http.StatusForbidden)

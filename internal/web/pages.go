@@ -106,8 +106,6 @@ func (s *Server) overviewData(r *http.Request) (overviewData, error) {
 	return d, nil
 }
 
-// openAlerts counts open alerts; ok is false while oncefleet has no alerts.
-func (s *Server) openAlerts(*http.Request) (int64, bool) { return 0, false }
 
 // tableData is one page of the SIM table.
 type tableData struct {

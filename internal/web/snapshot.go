@@ -60,15 +60,22 @@ func (s *snapshot) view() usageView {
 
 // Run keeps the overview's snapshot fresh until ctx ends. The app runs it with the other
 // background work of serve.
+// It also announces new alerts to the open event streams.
 func (s *Server) Run(ctx context.Context) error {
 	t := time.NewTicker(snapshotTodayEvery)
 	defer t.Stop()
+	a := time.NewTicker(alertPollEvery)
+	defer a.Stop()
+	s.pollAlerts(ctx)
+	s.refreshSnapshot(ctx, time.Now().UTC())
 	for {
-		s.refreshSnapshot(ctx, time.Now().UTC())
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+			s.refreshSnapshot(ctx, time.Now().UTC())
+		case <-a.C:
+			s.pollAlerts(ctx)
 		}
 	}
 }

@@ -207,17 +207,19 @@
       refreshItems();
     }
   });
-  // refreshItems swaps in the per-SIM results of the ended job without leaving the page.
-  async function refreshItems() {
+  // swapTable swaps in the table's rows as the server renders them now, without leaving the
+  // page (the ended job's per-SIM results, the alert list when an alert arrives).
+  async function swapTable(sel) {
     try {
       const res = await fetch(location.href, { credentials: "same-origin" });
       if (!res.ok) return;
       const doc = new DOMParser().parseFromString(await res.text(), "text/html");
-      const fresh = doc.querySelector("#job-items tbody");
-      const cur = document.querySelector("#job-items tbody");
+      const fresh = doc.querySelector(sel + " tbody");
+      const cur = document.querySelector(sel + " tbody");
       if (fresh && cur) cur.replaceWith(fresh);
-    } catch (e) { /* the reload link stays */ }
+    } catch (e) { /* a reload shows them */ }
   }
+  const refreshItems = () => swapTable("#job-items");
   live?.addEventListener("sim", (e) => {
     const s = JSON.parse(e.data);
     document.querySelectorAll('[data-iccid="' + CSS.escape(s.iccid) + '"]').forEach((row) => {
@@ -241,6 +243,7 @@
     say("New alert: " + (a.message || a.rule || "see the alerts page"), "warn");
     const n = document.getElementById("open-alerts");
     if (n && /^\d+$/.test(n.textContent)) n.textContent = String(Number(n.textContent) + 1);
+    if (document.getElementById("alerts")) swapTable("#alerts");
   });
   live?.addEventListener("bye", () => live.close());
   window.addEventListener("pagehide", () => live?.close());
@@ -292,6 +295,45 @@
     });
   });
 
-  // Expose for the alert pages' script section.
+  // ---- Alerts: acknowledge, resolve; rules: create, delete ----
+  document.getElementById("alerts")?.addEventListener("click", (e) => {
+    const btn = e.target.closest("[data-alert-act]");
+    if (!btn) return;
+    const act = btn.dataset.alertAct;
+    busy(btn, async () => {
+      await api("POST", "/alerts/" + encodeURIComponent(btn.dataset.id) + "/" + act);
+      reloadSoon(act === "acknowledge" ? "Alert acknowledged." : "Alert resolved.");
+    });
+  });
+  const ruleForm = document.getElementById("rule-form");
+  if (ruleForm) {
+    const kind = ruleForm.elements.kind;
+    kind.addEventListener("change", () => { ruleForm.elements.params.value = kind.selectedOptions[0].dataset.example || "{}"; });
+    ruleForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const f = ruleForm.elements;
+      let params;
+      try { params = f.params.value.trim() ? JSON.parse(f.params.value) : {}; }
+      catch (err) { say("The parameters are not valid JSON: " + err.message, "error"); return; }
+      const body = { name: f.name.value, kind: kind.value, params, cooldown_seconds: Math.round(Number(f.cooldown.value || 0) * 60),
+        channel_ids: Array.from(f.channels.selectedOptions).map((o) => o.value) };
+      if (f.scope.value) body.scope = { label: f.scope.value };
+      busy(document.getElementById("rule-create"), async () => {
+        await api("POST", "/alert-rules", body);
+        reloadSoon("Rule created.");
+      });
+    });
+  }
+  document.getElementById("rules")?.addEventListener("click", (e) => {
+    const btn = e.target.closest("[data-rule-delete]");
+    if (!btn) return;
+    if (!confirm("Delete the rule " + btn.dataset.name + "?")) return;
+    busy(btn, async () => {
+      await api("DELETE", "/alert-rules/" + encodeURIComponent(btn.dataset.ruleDelete));
+      reloadSoon("Rule deleted.");
+    });
+  });
+
+  // Expose for other pages' scripts.
   window.oncefleet = { api, say, busy, reloadSoon };
 })();
