@@ -106,7 +106,6 @@ func (s *Server) overviewData(r *http.Request) (overviewData, error) {
 	return d, nil
 }
 
-
 // tableData is one page of the SIM table.
 type tableData struct {
 	Query    tableQuery
