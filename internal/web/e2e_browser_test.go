@@ -15,10 +15,12 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/oncefleet/oncefleet/internal/apptest"
 	"github.com/oncefleet/oncefleet/internal/fleet"
@@ -420,6 +422,39 @@ func TestDashboardInBrowser(t *testing.T) {
 			b.shot("17-viewer-sim-table")
 		}
 	}
+	// Keyboard only: the first Tab reaches the skip link, and the search submits with Enter.
+	b.do("keyboard", chromedp.Navigate(base+"/sims"), chromedp.WaitVisible(css("#q")), chromedp.KeyEvent(kb.Tab))
+	if cls := get(b, "focused element", chromedp.Evaluate[string](`document.activeElement.className`)); cls != "skip" {
+		t.Errorf("first Tab focuses %q, want the skip link", cls)
+	}
+	b.do("search by keyboard",
+		chromedp.Focus(css("#q")),
+		chromedp.KeyEvent("pump-1"+kb.Enter),
+		chromedp.WaitVisible(css(`#result-count[data-query="pump-1"]`)),
+	)
+	// A phone in dark mode: the system setting is followed and nothing overflows the screen.
+	b.do("phone, dark",
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+			return err
+		}),
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(base+"/sims"),
+		chromedp.WaitVisible(css("#sim-table")),
+	)
+	if bg := get(b, "background", chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor`)); bg != "rgb(15, 18, 22)" {
+		t.Errorf("dark mode background %q", bg)
+	}
+	if wide := get(b, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`)); wide {
+		t.Error("the SIM table overflows a phone's width")
+	}
+	b.shot("18-phone-dark-sims")
+	b.do("phone SIM page", chromedp.Navigate(base+"/sims/"+target), chromedp.WaitVisible(css("#sim")))
+	b.shot("19-phone-dark-sim")
+	b.do("phone overview", chromedp.Navigate(base+"/"), chromedp.WaitVisible(css("#total-sims")))
+	b.shot("20-phone-dark-overview")
+
 	b.expect("/api/v1/sims/"+target, http.StatusForbidden)
 	status := get(b, "viewer write refused", chromedp.Evaluate[int](`fetch("/api/v1/sims/`+target+`", {method: "PUT", credentials: "same-origin",
 		headers: {"Content-Type": "application/json", "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content},
