@@ -27,8 +27,14 @@ import (
 	"github.com/oncefleet/oncefleet/oncesim"
 )
 
-// chromiumPath is Debian's Chromium (.ci/run installs it when missing).
-const chromiumPath = "/usr/bin/chromium"
+// chromiumPath is the browser the tests drive: $ONCEFLEET_CHROMIUM, else Debian's Chromium
+// (.ci/run installs it when missing).
+func chromiumPath() string {
+	if p := os.Getenv("ONCEFLEET_CHROMIUM"); p != "" {
+		return p
+	}
+	return "/usr/bin/chromium"
+}
 
 // browser is one headless Chromium shared by the steps of a test, failing the test on any
 // console error, uncaught exception, failed request or error response it was not told to
@@ -44,7 +50,7 @@ type browser struct {
 
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
+	if _, err := os.Stat(chromiumPath()); err != nil {
 		t.Fatalf("chromium is required for the dashboard tests (apt-get install chromium): %v", err)
 	}
 	dir := os.Getenv("ONCEFLEET_TEST_ARTIFACTS")
@@ -56,7 +62,7 @@ func newBrowser(t *testing.T) *browser {
 		t.Fatal(err)
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
+		chromedp.ExecPath(chromiumPath()),
 		chromedp.NoSandbox, // the CI machines run as root
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(1280, 900),
