@@ -359,6 +359,22 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 	}
 
+	// Every SIM matching a filter, beyond the page shown: the server resolves the filter.
+	b.do("bulk enable by filter",
+		chromedp.Navigate(base+"/sims?status=Disabled&size=2"),
+		chromedp.WaitVisible(css("#bulk-all")),
+		chromedp.Click(css("#bulk-all")),
+		chromedp.SetValue(css("#bulk-action"), "enable"),
+		chromedp.Click(css("#bulk-run")),
+		chromedp.WaitVisible(css("#job-progress")),
+		until(`document.getElementById("job-state").textContent === "done" && document.getElementById("job-done").textContent === "5"`),
+	)
+	for _, id := range iccids[:5] {
+		if s, _ := env.Sim.SIM(id); !strings.EqualFold(s.Status, "Enabled") {
+			t.Errorf("SIM %s is %q at 1NCE after the bulk enable by filter", id, s.Status)
+		}
+	}
+
 	// An alert rule made in the form; the alert it raises arrives live on the alerts page and
 	// is acknowledged there.
 	b.do("create alert rule",

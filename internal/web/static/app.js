@@ -83,24 +83,28 @@
     const run = document.getElementById("bulk-run");
     const action = document.getElementById("bulk-action");
     const label = document.getElementById("bulk-label");
+    const every = document.getElementById("bulk-all");
     const update = () => {
       const n = boxes().filter((b) => b.checked).length;
-      count.textContent = n + " selected";
-      run.disabled = n === 0;
+      count.textContent = every?.checked ? "all " + bulk.dataset.total + " matching" : n + " selected";
+      run.disabled = n === 0 && !every?.checked;
       if (all) all.checked = n > 0 && n === boxes().length;
     };
     table.addEventListener("change", (e) => {
       if (e.target === all) boxes().forEach((b) => { b.checked = all.checked; });
       update();
     });
+    every?.addEventListener("change", update);
     action.addEventListener("change", () => { label.hidden = action.value !== "label"; });
     bulk.addEventListener("submit", (e) => {
       e.preventDefault();
       const iccids = boxes().filter((b) => b.checked).map((b) => b.value);
-      const body = { iccids, action: action.value };
+      // Every matching SIM: the server resolves the filter, the page never lists the fleet.
+      const body = every?.checked ? { filter: JSON.parse(bulk.dataset.filter || "{}"), action: action.value } : { iccids, action: action.value };
       if (action.value === "label") body.label = label.value;
       const verb = { enable: "Enable", disable: "Disable", label: "Label" }[action.value];
-      if (!confirm(verb + " " + iccids.length + " SIM(s)?")) return;
+      const n = every?.checked ? bulk.dataset.total : iccids.length;
+      if (!confirm(verb + " " + n + " SIM(s)?")) return;
       busy(run, async () => {
         const res = await api("POST", "/sims/bulk", body);
         const job = (res && res.data) || res;
