@@ -11,6 +11,7 @@ import (
 
 	"github.com/oncefleet/oncefleet/internal/apptest"
 	"github.com/oncefleet/oncefleet/internal/auth"
+	"github.com/oncefleet/oncefleet/internal/config"
 	"github.com/oncefleet/oncefleet/internal/fleet"
 )
 
@@ -268,5 +269,29 @@ func TestExpiredAccessCookieIsRenewed(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login") {
 		t.Fatalf("bogus refresh: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+}
+
+func TestSecureCookiesBehindTLSProxy(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{NoUpstream: true, Configure: func(c *config.Config) { c.SecureCookies = true }})
+	s := newSession(t, env.URL)
+	s.do(http.MethodGet, "/login", nil, nil)
+	l := env.Logins[fleet.RoleViewer]
+	form := url.Values{"email": {l.Email}, "password": {l.Password}, auth.CSRFField: {s.csrf}}
+	res, _ := s.do(http.MethodPost, "/login", strings.NewReader(form.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %d", res.StatusCode)
+	}
+	names := map[string]bool{}
+	for _, c := range res.Cookies() {
+		names[c.Name] = true
+		if !c.Secure || !c.HttpOnly {
+			t.Errorf("cookie %s: Secure %v HttpOnly %v", c.Name, c.Secure, c.HttpOnly)
+		}
+	}
+	for _, n := range []string{auth.AccessCookie, auth.RefreshCookie, auth.CSRFCookie} {
+		if !names[n] {
+			t.Errorf("login set no %s cookie", n)
+		}
 	}
 }
