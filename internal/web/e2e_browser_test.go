@@ -444,6 +444,15 @@ func TestDashboardInBrowser(t *testing.T) {
 		b.do(p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(css(p.ready)))
 		b.shot(p.name)
 	}
+	b.do("add user",
+		chromedp.Navigate(base+"/admin/users"),
+		chromedp.WaitVisible(css("#user-form")),
+		chromedp.SendKeys(css("#user-email"), "new.operator@test.example"),
+		chromedp.SetValue(css("#user-role"), "operator"),
+		chromedp.SendKeys(css("#user-password"), "a-long-enough-password"),
+		chromedp.Click(css("#user-form button")),
+		until(`document.querySelector("#users tbody").textContent.includes("new.operator@test.example")`),
+	)
 	b.do("create API key",
 		chromedp.Navigate(base+"/admin/keys"),
 		chromedp.WaitVisible(css("#key-form")),
@@ -457,7 +466,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.shot("16-key-created")
 	b.do("audit log", chromedp.Navigate(base+"/audit"), chromedp.WaitVisible(css("#audit")))
 	auditText := get(b, "audit text", chromedp.Text(css("#audit")))
-	for _, action := range []string{"sim.topup", "sms.send", "bulk.update", "api_key.create", "auth.login", "alert_rule.create", "alert.acknowledge"} {
+	for _, action := range []string{"sim.topup", "sms.send", "bulk.update", "api_key.create", "auth.login", "alert_rule.create", "alert.acknowledge", "user.create"} {
 		if !strings.Contains(auditText, action) {
 			t.Errorf("audit log page lacks %s", action)
 		}

@@ -295,3 +295,32 @@ func TestSecureCookiesBehindTLSProxy(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownEndsEventStreams: a server with open dashboards stops without waiting for them
+// (the streams end on shutdown instead of holding the drain until its timeout).
+func TestShutdownEndsEventStreams(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{NoUpstream: true})
+	s := newSession(t, env.URL)
+	s.login(env.Logins[fleet.RoleViewer])
+	var bodies []io.ReadCloser
+	for range 3 {
+		req, _ := http.NewRequest(http.MethodGet, env.URL+"/events", nil)
+		res, err := s.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("stream: %d", res.StatusCode)
+		}
+		bodies = append(bodies, res.Body)
+	}
+	// Stop fails the test if draining the requests runs into the shutdown timeout.
+	env.Stop()
+	for _, b := range bodies {
+		rest, _ := io.ReadAll(b)
+		if !strings.Contains(string(rest), "event: bye") {
+			t.Errorf("stream ended without saying bye: %q", rest)
+		}
+		b.Close()
+	}
+}
