@@ -130,8 +130,12 @@ func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
 }
 
 // prefer returns the generation to use for operations both generations have.
+//
+// A client in mode v1 whose account 1NCE has retired from v1 does not fail for the rest of its
+// life: from the answer that showed it on, the operations that v2 also has go to v2, and only
+// the v1-only ones fail with ErrUnsupported (without a request).
 func (c *Client) prefer() Generation {
-	if c.mode == APIV1 {
+	if c.mode == APIV1 && !c.v1Gone.Load() {
 		return GenV1
 	}
 	return GenV2

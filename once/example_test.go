@@ -46,7 +46,7 @@ func ExampleClient_ListSIMs() {
 		if sim.Status == once.SIMEnabled {
 			enabled++
 		}
-		quota += sim.DataQuotaBytes // bytes, whatever generation answered
+		quota += sim.DataQuota.Total // bytes, whatever generation answered
 	}
 	fmt.Printf("%d SIMs, %d enabled, %.1f GiB of data quota left\n", total, enabled, float64(quota)/(1<<30))
 	// Output: 250 SIMs, 237 enabled, 75.3 GiB of data quota left
@@ -68,8 +68,12 @@ func ExampleClient_TopUp() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	res, err := c.TopUp(ctx, iccid, once.PayBankTransfer)
-	if err != nil {
+	res, err := c.TopUp(ctx, once.TopUpParams{ICCID: iccid, PaymentMethod: once.PayBankTransfer})
+	switch {
+	case res.Outcome == once.OutcomeUnknown:
+		// It may be booked: reconcile with the orders around res.AttemptedAt before retrying.
+		log.Fatalf("top-up of %v at %v: %v", res.ICCIDs, res.AttemptedAt, err)
+	case err != nil: // OutcomeNotSent: nothing was booked, safe to try again
 		log.Fatal(err)
 	}
 	order, err := c.GetOrder(ctx, res.OrderNumber)
@@ -98,7 +102,8 @@ func ExampleClient_SendSMS() {
 	ctx := context.Background()
 	const iccid = "8988280666000000001"
 
-	sent, err := c.SendSMS(ctx, iccid, once.SMSMessage{
+	sent, err := c.SendSMS(ctx, once.SMSMessage{
+		ICCID:             iccid,
 		SourceAddress:     "oncefleet",
 		SourceAddressType: &once.SourceAddressTypeInput{ID: once.SourceAlphanumeric},
 		Payload:           "reboot",
@@ -106,11 +111,7 @@ func ExampleClient_SendSMS() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	var id int64
-	if _, err := fmt.Sscan(sent.ID, &id); err != nil {
-		log.Fatal(err)
-	}
-	sms, err := c.GetSMS(ctx, iccid, id)
+	sms, err := c.GetSMS(ctx, sent.SMSRef)
 	if err != nil {
 		log.Fatal(err)
 	}

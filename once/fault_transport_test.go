@@ -76,7 +76,7 @@ func TestSimulatorFaults(t *testing.T) {
 	}
 	var ok, failed int
 	for _, ic := range iccids[:100] {
-		_, err := c.V1().TopUp(testContext(t), ic, PayMonthlyInvoice)
+		_, err := c.V1().TopUp(testContext(t), TopUpParams{ICCID: ic, PaymentMethod: PayMonthlyInvoice})
 		n := s.count("POST /v1/sims/" + ic + "/topup")
 		var ae *APIError
 		switch {
@@ -107,13 +107,13 @@ func TestSimulatorV2Only(t *testing.T) {
 		t.Fatal(err)
 	}
 	ic := s.sim.ICCIDs()[0]
-	_, err = c.V1().TopUp(testContext(t), ic, PayMonthlyInvoice)
+	_, err = c.V1().TopUp(testContext(t), TopUpParams{ICCID: ic, PaymentMethod: PayMonthlyInvoice})
 	var ue *UnsupportedError
 	if !errors.As(err, &ue) || !errors.Is(err, ErrUnsupported) || !strings.HasPrefix(ue.Op, "v1.") {
 		t.Fatalf("v1 top-up on a v2-only account: %v", err)
 	}
 	before := sent.Load()
-	_, err = c.V1().TopUp(testContext(t), ic, PayMonthlyInvoice)
+	_, err = c.V1().TopUp(testContext(t), TopUpParams{ICCID: ic, PaymentMethod: PayMonthlyInvoice})
 	if !errors.Is(err, ErrUnsupported) || sent.Load() != before {
 		t.Fatalf("second v1 call: %v, %d requests sent", err, sent.Load()-before)
 	}

@@ -41,8 +41,8 @@ type SIMUpdate struct {
 	ICCID    string  `json:"iccid"`
 	Label    *string `json:"label,omitempty"`
 	IMEILock *bool   `json:"imei_lock,omitempty"`
-	// Status is SIMEnabled or SIMDisabled. v1 requires it; Client.UpdateSIM fills it from the
-	// SIM when the caller leaves it empty (reading the SIM first, in mode v1 only).
+	// Status is SIMEnabled or SIMDisabled. v1 requires it: in mode v1 an update without it
+	// fails with ErrInvalidInput (the SDK does not read the SIM behind the caller's back).
 	Status SIMStatus `json:"status,omitempty"`
 }
 
@@ -173,6 +173,7 @@ type CellGlobalID struct {
 // ConnectivityInfoParams are the query flags of GET /v1/sims/{iccid}/connectivity_info. Nil
 // leaves 1NCE's default (subscriber true, ussd false).
 type ConnectivityInfoParams struct {
+	ICCID      string
 	Subscriber *bool
 	USSD       *bool
 }
@@ -302,6 +303,8 @@ const (
 
 // SMSMessage is the "SMSMessage" schema of both generations: an MT-SMS to send to a SIM.
 type SMSMessage struct {
+	// ICCID is the SIM whose device gets the SMS (in the path, not the body).
+	ICCID         string `json:"-"`
 	SourceAddress string `json:"source_address,omitempty"`
 	// Payload is the message body. It is never logged by the SDK.
 	Payload string `json:"payload,omitempty"`
@@ -376,6 +379,9 @@ const (
 // ExtensionRequest is the v1 "SIMExtensionRequest" schema.
 type ExtensionRequest struct {
 	ICCIDs []string `json:"iccids"`
+	// PaymentMethod is how 1NCE bills it (sent as a query parameter); "" lets 1NCE use bank
+	// transfer.
+	PaymentMethod PaymentMethod `json:"-"`
 	// ProductID optionally changes the product while extending (see ListProducts).
 	ProductID int64 `json:"productId,omitempty"`
 }

@@ -5,8 +5,27 @@ import "encoding/json"
 // Wire types of 1NCE SIM Management v2 (1nce-sim-management-v2-openapi.yml), named as the v1
 // ones where the schemas differ. Field names are the spec's JSON names exactly.
 
-// V2SIM is the v2 "SimsSim" schema, which is field for field the v1 "SIM_card".
-type V2SIM = V1SIM
+// V2SIM is the v2 "SimsSim" schema. Today it has the fields of the v1 "SIM_card" (and
+// converts to V1SIM), but it is its own type so that the two schemas can part.
+type V2SIM struct {
+	ICCID          string         `json:"iccid,omitempty"`
+	ICCIDWithLuhn  string         `json:"iccid_with_luhn,omitempty"`
+	IMSI           string         `json:"imsi,omitempty"`
+	IMSI2          string         `json:"imsi_2,omitempty"`
+	CurrentIMSI    string         `json:"current_imsi,omitempty"`
+	MSISDN         string         `json:"msisdn,omitempty"`
+	IMEI           LooseString    `json:"imei,omitempty"`
+	IMEILock       bool           `json:"imei_lock"`
+	Status         string         `json:"status,omitempty"` // Enabled | Disabled
+	ActivationDate Timestamp      `json:"activation_date,omitempty"`
+	IPAddress      string         `json:"ip_address,omitempty"`
+	CurrentQuota   Decimal        `json:"current_quota,omitempty"` // data quota in MB
+	QuotaStatus    *V1QuotaStatus `json:"quota_status,omitempty"`
+	// CurrentQuotaSMS is the SMS quota in messages.
+	CurrentQuotaSMS Decimal        `json:"current_quota_SMS,omitempty"`
+	QuotaStatusSMS  *V1QuotaStatus `json:"quota_status_SMS,omitempty"`
+	Label           string         `json:"label,omitempty"`
+}
 
 // V2Quota is the v2 "SimsQuota" schema. Volumes are MB (data) or messages (SMS); volume can
 // be negative.

@@ -304,7 +304,7 @@ func (s *Service) ResetSIM(ctx context.Context, a Actor, iccid string) error {
 	if err != nil {
 		return au.done(ctx, err)
 	}
-	if err := up.Reset(ctx, iccid); err != nil {
+	if _, err := up.Reset(ctx, iccid); err != nil {
 		return au.done(ctx, upstreamErr(err, "resetting the SIM"))
 	}
 	s.invalidateSIM(ctx, iccid)
@@ -354,7 +354,7 @@ func (s *Service) Status(ctx context.Context, iccid string, refresh bool) (Read[
 			if err != nil {
 				return NetworkStatus{}, err
 			}
-			c, err := up.SIMStatus(ctx, iccid)
+			c, err := up.Connectivity(ctx, iccid)
 			if err != nil {
 				return NetworkStatus{}, upstreamErr(err, "reading the SIM status")
 			}
@@ -408,7 +408,7 @@ func (s *Service) Connectivity(ctx context.Context, iccid string, subscriber, us
 	if err != nil {
 		return NetworkQuery{}, err
 	}
-	info, err := up.ConnectivityInfo(ctx, iccid, once.ConnectivityInfoParams{Subscriber: subscriber, USSD: ussd})
+	info, err := up.ConnectivityInfo(ctx, once.ConnectivityInfoParams{ICCID: iccid, Subscriber: subscriber, USSD: ussd})
 	if err != nil {
 		return NetworkQuery{}, upstreamErr(err, "querying the network")
 	}

@@ -223,7 +223,7 @@ func TestUsageFillSecondRunFetchesNothing(t *testing.T) {
 		// The stored days equal what 1NCE reports, and settled days are final.
 		iccid := w.sim.ICCIDs()[3]
 		today := fleet.Day(w.clock.Now())
-		api, err := c.Usage(ctx, iccid, today.AddDate(0, 0, -5), today)
+		api, err := c.Usage(ctx, once.UsageParams{ICCID: iccid, Start: today.AddDate(0, 0, -5), End: today})
 		if err != nil {
 			t.Fatal(err)
 		}
