@@ -506,7 +506,10 @@ func TestOperationRequests(t *testing.T) {
 			want{"v1.getUsage", "v1", "GET", "/v1/sims/" + id + "/usage", "end_dt=2024-05-31&start_dt=2024-05-01", "", false, 0}},
 		{func() error { _, err := v1.DataQuota(ctx, id); return err }, want{"v1.getDataQuota", "v1", "GET", "/v1/sims/" + id + "/quota/data", "", "", false, 0}},
 		{func() error { _, err := v1.SMSQuota(ctx, id); return err }, want{"v1.getSmsQuota", "v1", "GET", "/v1/sims/" + id + "/quota/sms", "", "", false, 0}},
-		{func() error { _, _, err := v1.SMSPage(ctx, SMSPageParams{ICCID: id, Page: 3, PageSize: 20}); return err },
+		{func() error {
+			_, _, err := v1.SMSPage(ctx, SMSPageParams{ICCID: id, Page: 3, PageSize: 20})
+			return err
+		},
 			want{"v1.listSms", "v1", "GET", "/v1/sims/" + id + "/sms", "page=3&pageSize=20", "", false, 0}},
 		{func() error {
 			dcs := 0
@@ -515,14 +518,26 @@ func TestOperationRequests(t *testing.T) {
 		}, want{"v1.sendSms", "v1", "POST", "/v1/sims/" + id + "/sms", "", `{"source_address":"1234","payload":"hi","dcs":0,"source_address_type":{"id":161},"expiry_date":"2024-05-31T00:00:00.000Z"}`, true, 0}},
 		{func() error { _, err := v1.GetSMS(ctx, SMSRef{ICCID: id, ID: 590}); return err }, want{"v1.getSms", "v1", "GET", "/v1/sims/" + id + "/sms/590", "", "", false, 0}},
 		{func() error { return v1.CancelSMS(ctx, SMSRef{ICCID: id, ID: 590}) }, want{"v1.cancelSms", "v1", "DELETE", "/v1/sims/" + id + "/sms/590", "", "", false, 0}},
-		{func() error { _, err := v1.TopUp(ctx, TopUpParams{ICCID: id, PaymentMethod: PayCreditCard}); return err },
+		{func() error {
+			_, err := v1.TopUp(ctx, TopUpParams{ICCID: id, PaymentMethod: PayCreditCard})
+			return err
+		},
 			want{"v1.topUp", "v1", "POST", "/v1/sims/" + id + "/topup", "payment_method=creditcard", "", true, 0}},
-		{func() error { _, err := v1.TopUpMultiple(ctx, TopUpMultipleParams{ICCIDs: []string{id, "8988280666000000002"}}); return err },
+		{func() error {
+			_, err := v1.TopUpMultiple(ctx, TopUpMultipleParams{ICCIDs: []string{id, "8988280666000000002"}})
+			return err
+		},
 			want{"v1.topUpMultiple", "v1", "POST", "/v1/sims/topup", "", `["8988280666000000001","8988280666000000002"]`, true, 0}},
-		{func() error { _, err := v1.AutoTopUp(ctx, AutoTopUpRequest{Enabled: false, ICCIDs: []string{id}}); return err },
+		{func() error {
+			_, err := v1.AutoTopUp(ctx, AutoTopUpRequest{Enabled: false, ICCIDs: []string{id}})
+			return err
+		},
 			want{"v1.autoTopup", "v1", "POST", "/v1/sims/autoTopup", "", `{"enabled":false,"iccids":["8988280666000000001"]}`, true, 0}},
 		{func() error { _, err := v1.Limits(ctx); return err }, want{"v1.getLimits", "v1", "GET", "/v1/sims/limits", "", "", false, 0}},
-		{func() error { _, err := v1.SetLimits(ctx, SetLimitsRequest{DataLimitID: 3, SMSMOLimitID: 1}); return err },
+		{func() error {
+			_, err := v1.SetLimits(ctx, SetLimitsRequest{DataLimitID: 3, SMSMOLimitID: 1})
+			return err
+		},
 			want{"v1.setLimits", "v1", "POST", "/v1/sims/limits", "", `{"dataLimitId":3,"smsMoLimitId":1}`, true, 0}},
 		{func() error { _, err := v1.SelectableLimits(ctx, LimitSMSMT); return err },
 			want{"v1.getSelectableLimits", "v1", "GET", "/v1/sims/smsMT/limits", "", "", false, 0}},
@@ -549,11 +564,17 @@ func TestOperationRequests(t *testing.T) {
 			want{"v2.listSms", "v2", "GET", "/v2/sims/" + id + "/sms", "page=1&per_page=50", "", false, 0}},
 		{func() error { _, err := v2.GetSMS(ctx, SMSRef{ICCID: id, ID: 7}); return err }, want{"v2.getSms", "v2", "GET", "/v2/sims/" + id + "/sms/7", "", "", false, 0}},
 		{func() error { _, err := v2.CancelSMS(ctx, SMSRef{ICCID: id, ID: 7}); return err }, want{"v2.cancelSms", "v2", "DELETE", "/v2/sims/" + id + "/sms/7", "", "", false, 0}},
-		{func() error { _, _, err := v2.EventsPage(ctx, EventsPageParams{ICCID: id, Page: 2, PageSize: 10}); return err },
+		{func() error {
+			_, _, err := v2.EventsPage(ctx, EventsPageParams{ICCID: id, Page: 2, PageSize: 10})
+			return err
+		},
 			want{"v2.getEvents", "v2", "GET", "/v2/sims/" + id + "/events", "page=2&pageSize=10", "", false, 0}},
 		{func() error { _, err := v2.TopUp(ctx, TopUpParams{ICCID: id}); return err }, want{"v2.topUp", "v2", "POST", "/v2/sims/" + id + "/topup", "", "", true, 0}},
 
-		{func() error { _, _, err := ordersPage(ctx, rec, OrdersPageParams{Page: 1, PageSize: 50, Sort: "order_date"}); return err },
+		{func() error {
+			_, _, err := ordersPage(ctx, rec, OrdersPageParams{Page: 1, PageSize: 50, Sort: "order_date"})
+			return err
+		},
 			want{"orders.list", "", "GET", "/v1/orders", "page=1&pageSize=10&sort=order_date", "", false, groupCommerce}},
 		{func() error {
 			_, err := createOrder(ctx, rec, OrderRequest{Products: []OrderedProduct{{ProductID: 1001, Quantity: 10}}, CustomerReference: "PO-7"})
@@ -592,12 +613,15 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 	ctx := context.Background()
 	v1, v2 := V1{d: rec}, V2{d: rec}
 	calls := map[string]func() error{
-		"empty iccid":           func() error { _, err := v2.GetSIM(ctx, ""); return err },
-		"path in iccid":         func() error { _, err := v2.GetSIM(ctx, "1/../limits"); return err },
-		"word as iccid":         func() error { _, err := v1.GetSIM(ctx, "limits"); return err },
-		"v1 update w/o status":  func() error { return v1.UpdateSIM(ctx, SIMUpdate{ICCID: "8988"}) },
-		"no updates":            func() error { _, err := v1.UpdateSIMs(ctx, nil); return err },
-		"usage end before":      func() error { _, err := v1.Usage(ctx, UsageParams{ICCID: "8988", Start: time.Now(), End: time.Now().AddDate(0, 0, -1)}); return err },
+		"empty iccid":          func() error { _, err := v2.GetSIM(ctx, ""); return err },
+		"path in iccid":        func() error { _, err := v2.GetSIM(ctx, "1/../limits"); return err },
+		"word as iccid":        func() error { _, err := v1.GetSIM(ctx, "limits"); return err },
+		"v1 update w/o status": func() error { return v1.UpdateSIM(ctx, SIMUpdate{ICCID: "8988"}) },
+		"no updates":           func() error { _, err := v1.UpdateSIMs(ctx, nil); return err },
+		"usage end before": func() error {
+			_, err := v1.Usage(ctx, UsageParams{ICCID: "8988", Start: time.Now(), End: time.Now().AddDate(0, 0, -1)})
+			return err
+		},
 		"no top-up iccids":      func() error { _, err := v1.TopUpMultiple(ctx, TopUpMultipleParams{}); return err },
 		"bad limit service":     func() error { _, err := v1.SelectableLimits(ctx, "voice"); return err },
 		"no limits":             func() error { _, err := v1.SetLimits(ctx, SetLimitsRequest{}); return err },
@@ -692,7 +716,10 @@ func TestGenerationChoice(t *testing.T) {
 		}
 		steps := []func() error{
 			func() error { _, err := c.GetSIM(ctx, id); return err },
-			func() error { label := "x"; return c.UpdateSIM(ctx, SIMUpdate{ICCID: id, Status: SIMEnabled, Label: &label}) },
+			func() error {
+				label := "x"
+				return c.UpdateSIM(ctx, SIMUpdate{ICCID: id, Status: SIMEnabled, Label: &label})
+			},
 			func() error { _, err := c.Connectivity(ctx, id); return err },
 			func() error { _, err := c.DataQuota(ctx, id); return err },
 			func() error { _, err := c.SMSQuota(ctx, id); return err },
@@ -742,7 +769,10 @@ func TestGenerationChoice(t *testing.T) {
 			"Usage":            func() error { _, err := c.Usage(ctx, UsageParams{ICCID: id}); return err },
 			"ConnectivityInfo": func() error { _, err := c.ConnectivityInfo(ctx, ConnectivityInfoParams{ICCID: id}); return err },
 			"TopUpMultiple":    func() error { _, err := c.TopUpMultiple(ctx, TopUpMultipleParams{ICCIDs: []string{id}}); return err },
-			"AutoTopUp":        func() error { _, err := c.AutoTopUp(ctx, AutoTopUpRequest{Enabled: true, ICCIDs: []string{id}}); return err },
+			"AutoTopUp": func() error {
+				_, err := c.AutoTopUp(ctx, AutoTopUpRequest{Enabled: true, ICCIDs: []string{id}})
+				return err
+			},
 			"Limits":           func() error { _, err := c.Limits(ctx); return err },
 			"SetLimits":        func() error { _, err := c.SetLimits(ctx, SetLimitsRequest{DataLimitID: 1}); return err },
 			"SelectableLimits": func() error { _, err := c.SelectableLimits(ctx, LimitData); return err },

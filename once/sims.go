@@ -1,11 +1,11 @@
 package once
 
 import (
-	"net/http"
 	"context"
 	"errors"
 	"fmt"
 	"iter"
+	"net/http"
 	"net/url"
 	"path"
 	"strconv"
