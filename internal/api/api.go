@@ -59,6 +59,9 @@ type Config struct {
 	Audit       AuditLister
 	Jobs        JobControl
 	Reports     ReportStore
+	// Alerts and AlertStore serve the alert endpoints (registered when both are set).
+	Alerts     AlertEngine
+	AlertStore AlertStore
 	// KeyLimit is each principal's request limit (default ratelimit.DefaultAPIKeyLimit).
 	KeyLimit ratelimit.Limit
 	// Version is the API document's version.
@@ -121,6 +124,9 @@ func New(mux *http.ServeMux, cfg Config) (*Server, error) {
 	s.registerAdmin()
 	s.registerJobs()
 	s.registerReports()
+	if cfg.Alerts != nil && cfg.AlertStore != nil {
+		s.registerAlerts()
+	}
 	mux.HandleFunc("/", s.unmatched(mux))
 	mux.HandleFunc("GET /docs", serveDocs)
 	mux.HandleFunc("GET /docs/{file}", serveDocsAsset)

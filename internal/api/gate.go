@@ -19,7 +19,8 @@ import (
 
 // Wrap puts the API's request gate around mux (every route, not only the API's):
 //
-//   - credentials (X-API-Key, Authorization: Bearer) are resolved when present; a bad one is
+//   - credentials (X-API-Key, Authorization: Bearer, the dashboard's session cookie with its
+//     CSRF header) are resolved when present; a bad one is
 //     401 at once, none leaves the request anonymous for the route to accept or refuse;
 //   - an authenticated principal is rate limited (RateLimit-* headers, 429 + Retry-After);
 //   - a POST under /api/v1 with an Idempotency-Key replays the first answer;
@@ -84,6 +85,16 @@ func (s *Server) authenticate(r *http.Request) (auth.Principal, bool, error) {
 			return auth.Principal{}, false, &fleet.Error{Code: fleet.CodeUnauthorized, Message: "use Authorization: Bearer <access token>, or X-API-Key"}
 		}
 		p, err := s.cfg.Authn.Bearer(r.Context(), strings.TrimSpace(token))
+		return p, err == nil, err
+	}
+	// The dashboard's browser session: the same access token, in a cookie. A browser sends
+	// cookies on cross-site requests too, so an unsafe method must also prove it came from
+	// an oncefleet page (the CSRF token it can read only there).
+	if c, err := r.Cookie(auth.AccessCookie); err == nil && c.Value != "" {
+		if !auth.SafeMethod(r.Method) && !auth.CSRFValid(r, "") {
+			return auth.Principal{}, false, &fleet.Error{Code: fleet.CodeForbidden, Message: "missing or wrong " + auth.CSRFHeader + " header for a cookie session; reload the page"}
+		}
+		p, err := s.cfg.Authn.Bearer(r.Context(), c.Value)
 		return p, err == nil, err
 	}
 	return auth.Principal{}, false, nil

@@ -9,6 +9,7 @@ import (
 	"github.com/oncefleet/oncefleet/internal/auth"
 	"github.com/oncefleet/oncefleet/internal/control"
 	"github.com/oncefleet/oncefleet/internal/ratelimit"
+	"github.com/oncefleet/oncefleet/internal/web"
 )
 
 // buildControl assembles the control plane every action goes through, and starts the bulk job
@@ -24,6 +25,7 @@ func (a *App) buildControl() error {
 		return fmt.Errorf("control plane: %w", err)
 	}
 	a.control = svc
+	a.startAlerts()
 	fm, err := newFleetMetrics(a.registry)
 	if err != nil {
 		return fmt.Errorf("fleet metrics: %w", err)
@@ -61,9 +63,10 @@ func (a *App) mountAPI(mux *http.ServeMux) (func(http.Handler) http.Handler, err
 	if err != nil {
 		return nil, err
 	}
+	accounts := control.NewAccounts(a.control, a.store, authn)
 	srv, err := api.New(mux, api.Config{
 		Control:     a.control,
-		Accounts:    control.NewAccounts(a.control, a.store, authn),
+		Accounts:    accounts,
 		Sessions:    sessions,
 		Authn:       authn,
 		Limiter:     limiter,
@@ -71,6 +74,8 @@ func (a *App) mountAPI(mux *http.ServeMux) (func(http.Handler) http.Handler, err
 		Audit:       a.store,
 		Jobs:        a.jobs.Control(),
 		Reports:     a.store,
+		Alerts:      a.alerts,
+		AlertStore:  a.store,
 		KeyLimit:    ratelimit.PerMinute(a.cfg.APIRateLimit),
 		Version:     a.opts.Version,
 		Logger:      a.log,
@@ -79,7 +84,17 @@ func (a *App) mountAPI(mux *http.ServeMux) (func(http.Handler) http.Handler, err
 		return nil, err
 	}
 	a.api = srv
-	return func(h http.Handler) http.Handler { return srv.Wrap(mux) }, nil
+	// The dashboard: its pages on the same mux, its session renewal around the API gate (so
+	// page fetches to /api/v1 with an expired access cookie are renewed first).
+	dash, err := web.New(web.Config{Control: a.control, Accounts: accounts, Sessions: sessions, Authn: authn,
+		Store: a.store, Jobs: a.jobs.Control(), Bus: a.bus, Logger: a.log})
+	if err != nil {
+		return nil, err
+	}
+	dash.Register(mux)
+	a.web = dash
+	a.closers = append(a.closers, dash.Close)
+	return func(h http.Handler) http.Handler { return dash.Session(srv.Wrap(mux)) }, nil
 }
 
 // bulkBodyLimit admits bulk requests of 100,000 ICCIDs; everything else keeps the 1 MiB limit.

@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/oncefleet/oncefleet/internal/alerts"
 	"github.com/oncefleet/oncefleet/internal/api"
 	"github.com/oncefleet/oncefleet/internal/auth"
 	"github.com/oncefleet/oncefleet/internal/autotopup"
@@ -37,6 +38,7 @@ import (
 	"github.com/oncefleet/oncefleet/internal/store/sqlite"
 	"github.com/oncefleet/oncefleet/internal/streamer"
 	"github.com/oncefleet/oncefleet/internal/tracing"
+	"github.com/oncefleet/oncefleet/internal/web"
 	"github.com/oncefleet/oncefleet/once"
 )
 
@@ -74,6 +76,8 @@ type Store interface {
 	api.IdempotencyStore
 	api.AuditLister
 	api.ReportStore
+	alerts.Store
+	api.AlertStore
 	fleetCounter
 }
 
@@ -98,8 +102,10 @@ type App struct {
 	control        *control.Service
 	tracing        *tracing.Tracing
 	api            *api.Server // nil in worker mode
+	web            *web.Server // the dashboard; nil in worker mode
 	bus            *bus.Bus
 	jobs           *jobs.Runner
+	alerts         *alerts.Engine
 	mux            *http.ServeMux
 	ln             net.Listener
 	srv            *http.Server
@@ -240,6 +246,9 @@ func New(ctx context.Context, cfg *config.Resolved, log *slog.Logger, opts Optio
 			return nil, err
 		}
 	}
+	if err := a.openAlerts(); err != nil {
+		return nil, err
+	}
 	if err := a.openOnce(); err != nil {
 		return nil, err
 	}
@@ -286,6 +295,10 @@ func New(ctx context.Context, cfg *config.Resolved, log *slog.Logger, opts Optio
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if a.web != nil {
+		// Shutdown waits for handlers; the dashboard's event streams end on this signal.
+		a.srv.RegisterOnShutdown(a.web.Shutdown)
 	}
 	if demo != nil {
 		demo.announce(opts.Out, a.Addr())

@@ -116,6 +116,7 @@ func (d *demoFleet) announce(w io.Writer, addr string) {
 	fmt.Fprintf(w, "oncefleet demo is running\n")
 	fmt.Fprintf(w, "  server:          http://%s  (health: /health, metrics: /metrics)\n", addr)
 	if d.apiKey != "" {
+		fmt.Fprintf(w, "  dashboard:       http://%s/  (sign in as %s, password %s)\n", addr, d.email, d.password)
 		fmt.Fprintf(w, "  API docs:        http://%s/docs  (OpenAPI: /openapi.json)\n", addr)
 		fmt.Fprintf(w, "  admin login:     %s  password: %s\n", d.email, d.password)
 		fmt.Fprintf(w, "  admin API key:   %s\n", d.apiKey)

@@ -69,7 +69,8 @@ func (a *App) openJobs() error {
 		a.closers = append(a.closers, func() error { unsubscribe(); return nil })
 		a.background = append(a.background, engine.Run)
 	}
-	defs = append(defs, report.Job(st, js.FleetReportEvery, nil),
+	defs = append(defs, a.alerts.Job(a.cfg.AlertSettings.EvaluateEvery),
+		report.Job(st, js.FleetReportEvery, nil),
 		retention.Job(st, retention.Policy{Usage: js.RetentionUsage, Events: js.RetentionEvents,
 			Connectivity: js.RetentionConnectivity, Audit: js.RetentionAudit, ResolvedAlerts: js.RetentionAlerts,
 			JobRuns: js.RetentionJobRuns, Idempotency: js.RetentionIdempotency, Reports: js.RetentionReports}, js.RetentionEvery, nil))

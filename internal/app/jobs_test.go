@@ -70,6 +70,7 @@ func TestThreeReplicasRunEachJobOncePerPeriod(t *testing.T) {
 		c.Jobs.SyncSIMs, c.Jobs.SyncUsage, c.Jobs.CheckQuotas, c.Jobs.Connectivity, c.Jobs.Retention = "2s", "3s", "2s", "3s", "2s"
 		c.Jobs.UsageMaxCalls, c.Jobs.QuotaMaxSIMs, c.Jobs.ConnectivityMax = 5, 3, "5"
 		c.Jobs.AutoTopUp, c.Jobs.TrackSMS, c.Jobs.FleetReport = "off", "off", "off"
+		c.Alerts.EvaluateEvery = "off"
 		start(t, c, Options{})
 	}
 

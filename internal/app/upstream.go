@@ -44,7 +44,7 @@ func (a *App) openOnce() error {
 		once.WithAPI(once.APIMode(a.cfg.OnceAPI)),
 		once.WithRate(a.cfg.OnceRateValue, burst),
 		once.WithHTTPClient(&http.Client{Transport: a.tracing.Transport(tr)}),
-		once.WithHooks(a.upstreamHealth.wrap(metrics.Hooks())),
+		once.WithHooks(a.observeUpstream(a.upstreamHealth.wrap(metrics.Hooks()))),
 		once.WithLogger(a.log.With("component", "once")),
 		once.WithTimeout(30 * time.Second),
 	}

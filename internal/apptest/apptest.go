@@ -52,6 +52,9 @@ type Options struct {
 	MirrorSIMs int
 	// Configure adjusts the server's configuration before it starts.
 	Configure func(*config.Config)
+	// SimMiddleware, when set, wraps the simulator's handler (a test can hold or observe
+	// oncefleet's calls to 1NCE).
+	SimMiddleware func(http.Handler) http.Handler
 }
 
 // Env is a running server with its simulator.
@@ -65,7 +68,9 @@ type Env struct {
 	Keys map[fleet.Role]string
 	// AdminEmail and AdminPassword sign in as an admin.
 	AdminEmail, AdminPassword string
-	Client                    *http.Client
+	// Logins are the e-mail and password of the user of each role.
+	Logins map[fleet.Role]Login
+	Client *http.Client
 
 	cfg    config.Config
 	log    *slog.Logger
@@ -78,7 +83,7 @@ type Env struct {
 // Start starts a server for t and stops it (and everything it started) when t ends.
 func Start(t testing.TB, o Options) *Env {
 	t.Helper()
-	e := &Env{t: t, Counter: &Counter{}, Keys: map[fleet.Role]string{}, Client: &http.Client{Timeout: 60 * time.Second}}
+	e := &Env{t: t, Counter: &Counter{}, Keys: map[fleet.Role]string{}, Logins: map[fleet.Role]Login{}, Client: &http.Client{Timeout: 60 * time.Second}}
 	c := config.Defaults()
 	c.Addr, c.DataDir, c.LogLevel, c.ShutdownTimeout = "127.0.0.1:0", t.TempDir(), "warn", "10s"
 	c.APIRateLimit = "100000"
@@ -87,6 +92,9 @@ func Start(t testing.TB, o Options) *Env {
 	for _, j := range []*string{&c.Jobs.SyncSIMs, &c.Jobs.SyncUsage, &c.Jobs.CheckQuotas, &c.Jobs.Connectivity, &c.Jobs.AutoTopUp, &c.Jobs.TrackSMS} {
 		*j = "off"
 	}
+	// Periodic alert rules run when a test starts them; grouped messages and retries go out
+	// quickly.
+	c.Alerts.EvaluateEvery, c.Alerts.GroupWindow, c.Alerts.RetryBackoff = "off", "300ms", "10ms"
 	switch o.Backend {
 	case "", SQLite:
 	case Postgres:
@@ -113,7 +121,11 @@ func Start(t testing.TB, o Options) *Env {
 		if err != nil {
 			t.Fatalf("apptest: simulator: %v", err)
 		}
-		srv := httptest.NewServer(e.Counter.Wrap(sim))
+		var h http.Handler = sim
+		if o.SimMiddleware != nil {
+			h = o.SimMiddleware(h)
+		}
+		srv := httptest.NewServer(e.Counter.Wrap(h))
 		t.Cleanup(func() { srv.Close(); sim.Close() })
 		e.Sim, e.SimURL = sim, srv.URL
 		c.OnceBaseURL, c.OnceClientID, c.OnceClientSecret = srv.URL, so.ClientID, config.Secret(so.ClientSecret)
@@ -164,6 +176,7 @@ func (e *Env) seed(mirrorSIMs int) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		e.Logins[role] = Login{Email: email, Password: pw}
 		if err := st.CreateUser(ctx, &fleet.User{Email: email, Role: role, PasswordHash: hash}); err != nil {
 			t.Fatalf("apptest: user: %v", err)
 		}
@@ -215,6 +228,9 @@ func (e *Env) Restart() {
 	e.Stop()
 	e.startApp()
 }
+
+// Login is a user's sign-in.
+type Login struct{ Email, Password string }
 
 // Response is an answer with its decoded JSON body.
 type Response struct {

@@ -28,6 +28,8 @@ type SIMEvent struct {
 	Description string
 	// Online is set when the event tells the SIM's data session state.
 	Online *bool
+	// Country and Operator are set when the event tells where the SIM is attached.
+	Country, Operator string
 }
 
 // Kind implements Event.
@@ -97,6 +99,20 @@ type QuotaThresholdCrossed struct {
 
 // Kind implements Event.
 func (QuotaThresholdCrossed) Kind() string { return "quota_threshold_crossed" }
+
+// QuotaObserved says a SIM's data or SMS quota was read from 1NCE (a quota check or a fresh
+// read): the alert engine judges "quota below any %" rules on every reading, not only on the
+// fleet's fixed thresholds.
+type QuotaObserved struct {
+	ICCID string
+	// Quota is data or sms.
+	Quota        string
+	RemainingPct float64
+	At           time.Time
+}
+
+// Kind implements Event.
+func (QuotaObserved) Kind() string { return "quota_observed" }
 
 // Directions of QuotaThresholdCrossed.
 const (

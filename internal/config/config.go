@@ -71,6 +71,8 @@ type Config struct {
 
 	// Background jobs (jobs.go).
 	Jobs Jobs `embed:""`
+	// Alert engine (alerts.go).
+	Alerts Alerts `embed:""`
 }
 
 // Resolved is a validated Config with parsed values.
@@ -90,6 +92,8 @@ type Resolved struct {
 	CORSOrigins    []string
 	// JobSettings are the parsed background-job settings.
 	JobSettings JobSettings
+	// AlertSettings are the parsed alert engine settings.
+	AlertSettings AlertSettings
 	// SampleRatio is the parsed trace sample ratio.
 	SampleRatio float64
 }
@@ -239,6 +243,7 @@ func (c Config) Resolve(getenv func(string) string) (*Resolved, error) {
 		r.CORSOrigins = append(r.CORSOrigins, o)
 	}
 	r.JobSettings = c.Jobs.resolve(bad)
+	r.AlertSettings = c.Alerts.resolve(bad)
 	if len(errs) > 0 {
 		// One line: start-up errors are read in terminals and single-line log collectors.
 		return nil, fmt.Errorf("config: %s", strings.Join(errs, "; "))

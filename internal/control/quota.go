@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oncefleet/oncefleet/internal/bus"
 	"github.com/oncefleet/oncefleet/internal/cache"
 	"github.com/oncefleet/oncefleet/internal/fleet"
 	"github.com/oncefleet/oncefleet/internal/mirror"
@@ -65,6 +66,8 @@ func (s *Service) refreshQuota(ctx context.Context, iccid string, kind fleet.Quo
 	if err := s.store.UpsertQuotas(ctx, []fleet.Quota{rec}); err != nil {
 		return fleet.Quota{}, fmt.Errorf("quota %s/%s: store: %w", iccid, kind, err)
 	}
+	// Alert rules judge every reading, whoever asked for it.
+	s.publish(bus.QuotaObserved{ICCID: iccid, Quota: string(kind), RemainingPct: rec.RemainingPct(), At: rec.UpdatedAt})
 	return rec, nil
 }
 

@@ -18,11 +18,15 @@ const (
 	AlertSyncFailing      AlertKind = "sync_failing"      // a sync job keeps failing
 	AlertUpstreamErrors   AlertKind = "upstream_errors"   // 1NCE error rate above a threshold
 	AlertStreamSilent     AlertKind = "stream_silent"     // the Data Streamer stopped sending
+	AlertQuotaForecast    AlertKind = "quota_forecast"    // at its recent rate the SIM runs out within D days
+	AlertNoSession        AlertKind = "no_session"        // no data session or attach for N hours
+	AlertSIMFieldChanged  AlertKind = "field_changed"     // IMEI, country or operator changed
 )
 
 // AlertKinds lists every kind, in the order the API documents them.
 var AlertKinds = []AlertKind{AlertQuotaBelow, AlertConnectivityLost, AlertStatusChanged,
-	AlertUsageSpike, AlertSyncFailing, AlertUpstreamErrors, AlertStreamSilent}
+	AlertUsageSpike, AlertSyncFailing, AlertUpstreamErrors, AlertStreamSilent, AlertQuotaForecast, AlertNoSession,
+	AlertSIMFieldChanged}
 
 // Valid reports whether k is a known kind.
 func (k AlertKind) Valid() bool {
@@ -109,6 +113,8 @@ type Alert struct {
 	ResolvedAt     *time.Time
 	AcknowledgedAt *time.Time
 	AcknowledgedBy string
+	// ResolvedBy is who resolved it by hand; empty when its condition cleared.
+	ResolvedBy string
 }
 
 // Validate checks an alert before it is stored.
@@ -155,6 +161,8 @@ type AlertFilter struct {
 	Kind           AlertKind
 	OpenOnly       bool // not resolved
 	Unacknowledged bool
+	ResolvedOnly   bool
+	Acknowledged   bool // acknowledged (with OpenOnly: acknowledged and still open)
 	Since          time.Time // inclusive, on fired_at
 	Until          time.Time // exclusive
 	Limit          int

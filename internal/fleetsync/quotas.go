@@ -129,6 +129,9 @@ func (q *QuotaCheck) Run(ctx context.Context) (res QuotaCheckResult, err error) 
 		}
 		res.SIMs++
 		for _, o := range obs {
+			if q.Bus != nil {
+				q.Bus.Publish(ctx, bus.QuotaObserved{ICCID: o.ICCID, Quota: string(o.Kind), RemainingPct: o.Pct, At: at})
+			}
 			ths := o.Thresholds
 			if ths == nil {
 				ths = q.Thresholds

@@ -331,6 +331,7 @@ func Plan(_ context.Context, recs []record.Pending) (record.Plan, error) {
 		pl.Outbox = append(pl.Outbox, outboxEntry(bus.SIMEvent{
 			RecordID: strings.TrimPrefix(e.ExternalID, eventPrefix), ICCID: e.ICCID, At: e.At, Type: e.Type,
 			Source: e.Source, Severity: e.Severity, Alert: e.Alert, Description: e.Description, Online: onlineFor(e.Type),
+			Country: e.Country, Operator: e.Operator,
 		}))
 	}
 	for _, s := range []record.Stream{record.StreamUsage, record.StreamEvent} {

@@ -92,12 +92,12 @@ func (s *Store) DeleteAlertRule(ctx context.Context, id string) error {
 	return expectOne(tag.RowsAffected(), "delete alert rule "+id)
 }
 
-const alertCols = `id, COALESCE(rule_id, ''), kind, iccid, dedup_key, severity, message, detail, fired_at, resolved_at, acknowledged_at, acknowledged_by`
+const alertCols = `id, COALESCE(rule_id, ''), kind, iccid, dedup_key, severity, message, detail, fired_at, resolved_at, acknowledged_at, acknowledged_by, resolved_by`
 
 func scanAlert(row pgx.Row, a *fleet.Alert) error {
 	var kind string
 	var detail []byte
-	if err := row.Scan(&a.ID, &a.RuleID, &kind, &a.ICCID, &a.DedupKey, &a.Severity, &a.Message, &detail, &a.FiredAt, &a.ResolvedAt, &a.AcknowledgedAt, &a.AcknowledgedBy); err != nil {
+	if err := row.Scan(&a.ID, &a.RuleID, &kind, &a.ICCID, &a.DedupKey, &a.Severity, &a.Message, &detail, &a.FiredAt, &a.ResolvedAt, &a.AcknowledgedAt, &a.AcknowledgedBy, &a.ResolvedBy); err != nil {
 		return err
 	}
 	a.Kind, a.Detail = fleet.AlertKind(kind), detail
@@ -169,6 +169,12 @@ func (s *Store) ListAlerts(ctx context.Context, f fleet.AlertFilter) ([]fleet.Al
 	if f.Unacknowledged {
 		w.addRaw("acknowledged_at IS NULL")
 	}
+	if f.ResolvedOnly {
+		w.addRaw("resolved_at IS NOT NULL")
+	}
+	if f.Acknowledged {
+		w.addRaw("acknowledged_at IS NOT NULL")
+	}
 	if !f.Since.IsZero() {
 		w.add("fired_at >= ?", f.Since)
 	}
@@ -227,4 +233,14 @@ func (s *Store) DeleteResolvedAlertsBefore(ctx context.Context, before time.Time
 		return 0, translate(err, "delete old alerts")
 	}
 	return int(tag.RowsAffected()), nil
+}
+
+// ResolveAlertBy marks an alert resolved by a person; resolving twice keeps the first.
+func (s *Store) ResolveAlertBy(ctx context.Context, id int64, by string, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE alerts SET resolved_by = CASE WHEN resolved_at IS NULL THEN $3 ELSE resolved_by END,
+		resolved_at = COALESCE(resolved_at, $2) WHERE id = $1`, id, at, by)
+	if err != nil {
+		return translate(err, "resolve alert")
+	}
+	return expectOne(tag.RowsAffected(), "resolve alert")
 }

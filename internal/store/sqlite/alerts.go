@@ -85,13 +85,13 @@ func (s *Store) DeleteAlertRule(ctx context.Context, id string) error {
 	return expectOne(res, "delete alert rule "+id)
 }
 
-const alertCols = `id, COALESCE(rule_id, ''), kind, iccid, dedup_key, severity, message, detail, fired_at, resolved_at, acknowledged_at, acknowledged_by`
+const alertCols = `id, COALESCE(rule_id, ''), kind, iccid, dedup_key, severity, message, detail, fired_at, resolved_at, acknowledged_at, acknowledged_by, resolved_by`
 
 func scanAlert(row rowScanner, a *fleet.Alert) error {
 	var kind string
 	var detail []byte
 	if err := row.Scan(&a.ID, &a.RuleID, &kind, &a.ICCID, &a.DedupKey, &a.Severity, &a.Message, &detail, scanTime(&a.FiredAt),
-		scanOptionalTime(&a.ResolvedAt), scanOptionalTime(&a.AcknowledgedAt), &a.AcknowledgedBy); err != nil {
+		scanOptionalTime(&a.ResolvedAt), scanOptionalTime(&a.AcknowledgedAt), &a.AcknowledgedBy, &a.ResolvedBy); err != nil {
 		return err
 	}
 	a.Kind, a.Detail = fleet.AlertKind(kind), detail
@@ -159,6 +159,12 @@ func (s *Store) ListAlerts(ctx context.Context, f fleet.AlertFilter) ([]fleet.Al
 	if f.Unacknowledged {
 		w.addRaw("acknowledged_at IS NULL")
 	}
+	if f.ResolvedOnly {
+		w.addRaw("resolved_at IS NOT NULL")
+	}
+	if f.Acknowledged {
+		w.addRaw("acknowledged_at IS NOT NULL")
+	}
 	if !f.Since.IsZero() {
 		w.add("fired_at >= ?", formatTime(f.Since))
 	}
@@ -217,4 +223,14 @@ func (s *Store) DeleteResolvedAlertsBefore(ctx context.Context, before time.Time
 		return 0, translate(err, "delete old alerts")
 	}
 	return rowsAffected(res, "delete old alerts")
+}
+
+// ResolveAlertBy marks an alert resolved by a person; resolving twice keeps the first.
+func (s *Store) ResolveAlertBy(ctx context.Context, id int64, by string, at time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE alerts SET resolved_by = CASE WHEN resolved_at IS NULL THEN $3 ELSE resolved_by END,
+		resolved_at = COALESCE(resolved_at, $2) WHERE id = $1`, id, formatTime(at), by)
+	if err != nil {
+		return translate(err, "resolve alert")
+	}
+	return expectOne(res, "resolve alert")
 }

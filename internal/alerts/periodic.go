@@ -1,0 +1,146 @@
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/oncefleet/oncefleet/internal/fleet"
+	"github.com/oncefleet/oncefleet/internal/jobs"
+	"github.com/oncefleet/oncefleet/once"
+)
+
+// Job is the evaluate_alerts job: the rules no single event can decide (quota forecast, no
+// session for N hours, 1NCE error rate), each one set-based query over the mirror per run.
+func (e *Engine) Job(every time.Duration) jobs.Definition {
+	return jobs.Definition{Name: "evaluate_alerts", Interval: every, Timeout: max(10*time.Minute, 2*every), Run: func(ctx context.Context) (jobs.Report, error) {
+		return e.RunPeriodic(ctx)
+	}}
+}
+
+// RunPeriodic evaluates the periodic rules once.
+func (e *Engine) RunPeriodic(ctx context.Context) (jobs.Report, error) {
+	if err := e.Reload(ctx); err != nil {
+		return jobs.Report{}, err
+	}
+	e.mu.RLock()
+	rules := e.periodic
+	e.mu.RUnlock()
+	var rep jobs.Report
+	rep.Counts = map[string]int64{"rules": int64(len(rules))}
+	for _, r := range rules {
+		hits, err := e.evaluate(ctx, r)
+		if err != nil {
+			return rep, fmt.Errorf("evaluate alert rule %s: %w", r.ID, err)
+		}
+		rep.Items += hits
+	}
+	rep.Counts["matching"] = int64(rep.Items)
+	rep.Detail = fmt.Sprintf("%d periodic rules, %d SIMs or conditions matching", len(rules), rep.Items)
+	return rep, nil
+}
+
+// evaluate runs one periodic rule: fires for every match (the store's dedup and cool-down
+// keep it to one alert per SIM) and resolves the rule's open alerts that no longer match.
+func (e *Engine) evaluate(ctx context.Context, r *rule) (int, error) {
+	now := e.now()
+	matching := map[string]bool{}
+	switch r.Kind {
+	case fleet.AlertQuotaForecast:
+		day := now.UTC().Truncate(24 * time.Hour)
+		hits, err := e.o.Store.QuotaForecastHits(ctx, day.AddDate(0, 0, -r.spec.Days), r.spec.Days, r.spec.within(), e.o.PeriodicLimit)
+		if err != nil {
+			return 0, err
+		}
+		for _, h := range hits {
+			if !r.spec.Scope.Matches(h.ICCID, e.labelOf(ctx, r, h.ICCID)) {
+				continue
+			}
+			matching[h.ICCID] = true
+			perDay := float64(h.Used) / float64(h.Days)
+			left := float64(h.Remaining) / perDay
+			e.fire(ctx, r, h.ICCID, fleet.SeverityWarning, fmt.Sprintf("data quota runs out in %.1f days at %.0f bytes/day", left, perDay),
+				map[string]any{"remaining_bytes": h.Remaining, "bytes_per_day": perDay, "days_left": left}, now)
+		}
+	case fleet.AlertNoSession:
+		silent, err := e.o.Store.SilentSIMs(ctx, now.Add(-time.Duration(r.spec.Hours*float64(time.Hour))), e.o.PeriodicLimit)
+		if err != nil {
+			return 0, err
+		}
+		for _, s := range silent {
+			if !r.spec.Scope.Matches(s.ICCID, e.labelOf(ctx, r, s.ICCID)) {
+				continue
+			}
+			matching[s.ICCID] = true
+			e.fire(ctx, r, s.ICCID, fleet.SeverityWarning, "no data session or attach since "+s.LastSeen.UTC().Format(time.RFC3339),
+				map[string]any{"last_seen_at": s.LastSeen}, now)
+		}
+	case fleet.AlertUpstreamErrors:
+		total, bad := e.upstream.counts(now, r.spec.WindowMinutes)
+		if total >= int64(r.spec.MinRequests) && float64(bad)*100 >= r.spec.ErrorPct*float64(total) {
+			matching[""] = true
+			e.fire(ctx, r, "", fleet.SeverityCritical, fmt.Sprintf("%d of %d 1NCE answers in %d min were errors or 429", bad, total, r.spec.WindowMinutes),
+				map[string]any{"requests": total, "errors": bad}, now)
+		}
+	}
+	// Resolve what cleared: the rule's open alerts outside this run's matches.
+	for offset := 0; ; {
+		open, _, err := e.o.Store.ListAlerts(ctx, fleet.AlertFilter{RuleID: r.ID, OpenOnly: true, Limit: 1000, Offset: offset})
+		if err != nil {
+			return len(matching), err
+		}
+		resolved := 0
+		for _, a := range open {
+			if !matching[a.ICCID] {
+				e.resolve(ctx, r, a.ICCID, now)
+				resolved++
+			}
+		}
+		if len(open) < 1000 {
+			break
+		}
+		offset += len(open) - resolved
+	}
+	return len(matching), nil
+}
+
+// upstreamWindow counts 1NCE answers per minute for the last hour.
+type upstreamWindow struct {
+	mu      sync.Mutex
+	buckets [60]struct{ minute, total, bad int64 }
+}
+
+// ObserveUpstream counts one exchange with 1NCE (hook it into the client's Request hook): an
+// answer of 429 or 5xx, or none at all, is an error.
+func (e *Engine) ObserveUpstream(ri once.RequestInfo) {
+	bad := ri.Status == 0 || ri.Status == 429 || ri.Status >= 500
+	e.upstream.observe(e.now(), bad)
+}
+
+func (w *upstreamWindow) observe(now time.Time, bad bool) {
+	m := now.Unix() / 60
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	b := &w.buckets[m%60]
+	if b.minute != m {
+		b.minute, b.total, b.bad = m, 0, 0
+	}
+	b.total++
+	if bad {
+		b.bad++
+	}
+}
+
+func (w *upstreamWindow) counts(now time.Time, minutes int) (total, bad int64) {
+	m := now.Unix() / 60
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, b := range w.buckets {
+		if b.minute > m-int64(minutes) && b.minute <= m {
+			total += b.total
+			bad += b.bad
+		}
+	}
+	return total, bad
+}

@@ -1,0 +1,12 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/oncefleet/oncefleet/internal/store/dbtest"
+	"github.com/oncefleet/oncefleet/internal/store/storetest"
+)
+
+func TestAlertDelivery(t *testing.T) {
+	storetest.RunAlertDelivery(t, func(t *testing.T) storetest.AlertDeliveryStore { return dbtest.NewPostgres(t) })
+}

@@ -1,0 +1,406 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/oncefleet/oncefleet/internal/apptest"
+	"github.com/oncefleet/oncefleet/internal/fleet"
+	"github.com/oncefleet/oncefleet/oncesim"
+)
+
+// chromiumPath is Debian's Chromium (.ci/run installs it when missing).
+const chromiumPath = "/usr/bin/chromium"
+
+// browser is one headless Chromium shared by the steps of a test, failing the test on any
+// console error, uncaught exception, failed request or error response it was not told to
+// expect.
+type browser struct {
+	t         *testing.T
+	ctx       context.Context
+	artifacts string
+	mu        sync.Mutex
+	expected  map[string]int // URL path → status allowed once
+	problems  []string
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("chromium is required for the dashboard tests (apt-get install chromium): %v", err)
+	}
+	dir := os.Getenv("ONCEFLEET_TEST_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "oncefleet-artifacts")
+	}
+	dir = filepath.Join(dir, "web", t.Name())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath),
+		chromedp.NoSandbox, // the CI machines run as root
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	b := &browser{t: t, ctx: ctx, artifacts: dir, expected: map[string]int{}}
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	requests := map[network.RequestID]string{}
+	err := chromedp.Listen(ctx, func(ev any) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		switch ev := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+				var args []string
+				for _, a := range ev.Args {
+					args = append(args, string(a.Value)+a.Description)
+				}
+				b.problems = append(b.problems, "console error: "+strings.Join(args, " "))
+			}
+		case *runtime.EventExceptionThrown:
+			d := ev.ExceptionDetails
+			msg := d.Text
+			if d.Exception != nil {
+				msg += " " + d.Exception.Description
+			}
+			b.problems = append(b.problems, fmt.Sprintf("uncaught exception: %s at %s:%d", msg, d.URL, d.LineNumber))
+		case *network.EventRequestWillBeSent:
+			requests[ev.RequestID] = ev.Request.URL
+		case *network.EventLoadingFailed:
+			// Navigation cancels the open event stream and pending loads: not a failure.
+			if !ev.Canceled && ev.BlockedReason == "" {
+				b.problems = append(b.problems, fmt.Sprintf("request failed: %s: %s", requests[ev.RequestID], ev.ErrorText))
+			}
+		case *network.EventResponseReceived:
+			if ev.Response.Status >= 400 {
+				path := ev.Response.URL
+				if u, err := url.Parse(path); err == nil {
+					path = u.Path
+				}
+				if b.expected[path] == int(ev.Response.Status) {
+					delete(b.expected, path)
+					return
+				}
+				b.problems = append(b.problems, fmt.Sprintf("response %d for %s", ev.Response.Status, ev.Response.URL))
+			}
+		}
+	})
+	if err != nil {
+		t.Fatalf("listen to chromium: %v", err)
+	}
+	// confirm() before bulk actions and resets: the person says yes.
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for _, err := range dialogs {
+			if err != nil {
+				return
+			}
+			if _, err := chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true}); err != nil && ctx.Err() == nil {
+				t.Errorf("accept dialog: %v", err)
+			}
+		}
+	}()
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatalf("enable network events: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, runtime.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("enable runtime events: %v", err)
+	}
+	return b
+}
+
+// do runs steps, failing the test on an error or on anything the listener caught.
+func (b *browser) do(step string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.shot(step + "-failed")
+		b.t.Fatalf("%s: %v", step, err)
+	}
+	b.check(step)
+}
+
+// get runs one action that returns a value.
+func get[T any](b *browser, step string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.shot(step + "-failed")
+		b.t.Fatalf("%s: %v", step, err)
+	}
+	b.check(step)
+	return v
+}
+
+// until waits until the expression is true in the page. It keeps asking across page loads
+// (an action that reloads the page destroys the context an in-page poll runs in).
+func until(expr string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		var last error
+		for {
+			ok, err := chromedp.Evaluate[bool](expr)(ctx, t)
+			if err == nil && ok {
+				return chromedp.Void{}, nil
+			}
+			last = err
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, fmt.Errorf("waiting for %s: %w (last error: %v)", expr, ctx.Err(), last)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+}
+
+func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+func (b *browser) check(step string) {
+	b.t.Helper()
+	b.mu.Lock()
+	problems := b.problems
+	b.problems = nil
+	b.mu.Unlock()
+	for _, p := range problems {
+		b.t.Errorf("%s: %s", step, p)
+	}
+	if len(problems) > 0 {
+		b.t.FailNow()
+	}
+}
+
+// expect allows one error response (a refusal the test provokes).
+func (b *browser) expect(path string, status int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.expected[path] = status
+}
+
+// shot writes a screenshot of the page as a test artifact.
+func (b *browser) shot(name string) {
+	buf, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	p := filepath.Join(b.artifacts, name+".png")
+	if err := os.WriteFile(p, buf, 0o644); err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+	}
+}
+
+func (b *browser) login(base string, l apptest.Login) {
+	b.t.Helper()
+	b.do("login "+l.Email,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(css("#email")),
+		chromedp.SendKeys(css("#email"), l.Email),
+		chromedp.SendKeys(css("#password"), l.Password),
+		chromedp.Click(css("#signin")),
+		chromedp.WaitVisible(css("#total-sims")),
+	)
+}
+
+// TestDashboardInBrowser walks the dashboard's core flows in headless Chromium against a
+// server wired to the simulator: sign in, filter the table, open a SIM, top it up after the
+// confirmation and see the gauge change, send an SMS, run a bulk disable and watch its
+// progress arrive live, and as a viewer find no write controls.
+func TestDashboardInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests run without -short")
+	}
+	// The bulk job's calls to 1NCE wait while hold is set, so the test sees the job page
+	// before any SIM is done and the progress can only arrive over the event stream.
+	var hold atomic.Bool
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	open := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(open)
+	env := apptest.Start(t, apptest.Options{MirrorSIMs: 20, Sim: simOptions(), SimMiddleware: func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if hold.Load() && r.Method != http.MethodGet && strings.Contains(r.URL.Path, "/sims/") {
+				select {
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}
+			h.ServeHTTP(w, r)
+		})
+	}})
+	b := newBrowser(t)
+	base := env.URL
+	iccids := env.Sim.ICCIDs()
+	target := iccids[3]
+
+	b.login(base, env.Logins[fleet.RoleAdmin])
+	b.shot("01-overview")
+
+	// The table, filtered by the search box.
+	b.do("filter table",
+		chromedp.Navigate(base+"/sims"),
+		chromedp.WaitVisible(css("#sim-table")),
+		chromedp.SendKeys(css("#q"), target),
+		chromedp.Click(css("#apply-filter")),
+		chromedp.WaitVisible(css(`#result-count[data-query="`+target+`"]`)),
+	)
+	if count := get(b, "result count", chromedp.Text(css("#result-count"))); !strings.HasPrefix(count, "1 SIMs match") {
+		t.Fatalf("filtered table says %q, want 1 match", count)
+	}
+	b.shot("02-sims-filtered")
+
+	// The SIM page, and a top-up after the confirmation that states the cost.
+	b.do("open SIM", chromedp.Click(css(`a[href="/sims/`+target+`"]`)), chromedp.WaitVisible(css("#sim")))
+	b.do("SIM gauge",
+		chromedp.WaitVisible(css("#data-gauge svg")),
+	)
+	before := get(b, "data left", chromedp.AttributeValue(css("#data-left"), "data-bytes")).Value
+	b.shot("03-sim")
+	b.do("top-up dialog",
+		chromedp.Click(css("#btn-topup")),
+		chromedp.WaitVisible(css("#topup-dialog")),
+		until(`!document.getElementById("topup-confirm").disabled`),
+	)
+	if cost := get(b, "top-up cost", chromedp.Text(css("#topup-cost"))); !strings.Contains(cost, "costs") {
+		t.Fatalf("top-up confirmation does not state a cost: %q", cost)
+	}
+	b.shot("04-topup-confirm")
+	b.do("top up",
+		chromedp.Click(css("#topup-confirm")),
+		until(`document.getElementById("data-left") !== null && document.getElementById("data-left").dataset.bytes !== `+strconv.Quote(before)),
+	)
+	after := get(b, "data left after", chromedp.AttributeValue(css("#data-left"), "data-bytes")).Value
+	nb, _ := strconv.ParseInt(before, 10, 64)
+	na, _ := strconv.ParseInt(after, 10, 64)
+	if na <= nb {
+		t.Fatalf("data left after the top-up %d, before %d: want more", na, nb)
+	}
+	b.shot("05-sim-topped-up")
+
+	// An SMS, then seen in the thread.
+	msg := "hello from the dashboard " + strconv.FormatInt(time.Now().UnixNano()%100000, 10)
+	b.do("send SMS",
+		chromedp.WaitVisible(css("#sms-text")),
+		chromedp.SendKeys(css("#sms-text"), msg),
+		chromedp.Click(css("#sms-send")),
+		until(`document.getElementById("sms-thread") !== null && document.getElementById("sms-thread").textContent.includes(`+strconv.Quote(msg)+`)`),
+	)
+	b.shot("06-sim-sms")
+
+	// A bulk disable of the first five SIMs, with its progress streamed to the job page.
+	b.do("select SIMs",
+		chromedp.Navigate(base+"/sims?sort=iccid"),
+		chromedp.WaitVisible(css("#sim-table")),
+	)
+	for _, id := range iccids[:5] {
+		b.do("select "+id, chromedp.Click(css(`input.select[value="`+id+`"]`)))
+	}
+	hold.Store(true)
+	b.do("run bulk disable",
+		chromedp.SetValue(css("#bulk-action"), "disable"),
+		chromedp.Click(css("#bulk-run")),
+		chromedp.WaitVisible(css("#job-progress")),
+	)
+	// Mark the loaded page: the mark survives only if no reload happens.
+	get(b, "mark page", chromedp.Evaluate[bool](`window.__loaded = true`))
+	if total := get(b, "job total", chromedp.AttributeValue(css("#job"), "data-total")).Value; total != "5" {
+		t.Fatalf("job over %s SIMs, want 5", total)
+	}
+	if done := get(b, "job page before progress", chromedp.Text(css("#job-done"))); done != "0" {
+		t.Fatalf("job shows %s done while 1NCE is held", done)
+	}
+	b.shot("07-job-started")
+	open()
+	b.do("watch job finish",
+		until(`document.getElementById("job-done").textContent === "5" && !document.getElementById("job-finished").hidden`),
+	)
+	state := get(b, "job state", chromedp.Text(css("#job-state")))
+	loaded := get(b, "page kept", chromedp.Evaluate[bool](`window.__loaded === true`))
+	if state != "done" || !loaded {
+		t.Fatalf("job state %q, page kept without reload %v", state, loaded)
+	}
+	b.shot("08-job-done")
+	for _, id := range iccids[:5] {
+		if s, _ := env.Sim.SIM(id); !strings.EqualFold(s.Status, "Disabled") {
+			t.Errorf("SIM %s is %q at 1NCE after the bulk disable", id, s.Status)
+		}
+	}
+
+	// The admin pages.
+	for _, p := range []struct{ path, ready, name string }{
+		{"/jobs", "#h-bulk", "09-jobs"}, {"/admin/users", "#users", "10-users"},
+		{"/admin/keys", "#keys", "11-keys"}, {"/audit", "#audit", "12-audit"},
+	} {
+		b.do(p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(css(p.ready)))
+		b.shot(p.name)
+	}
+	b.do("create API key",
+		chromedp.Navigate(base+"/admin/keys"),
+		chromedp.WaitVisible(css("#key-form")),
+		chromedp.SendKeys(css("#key-name"), "browser-made"),
+		chromedp.Click(css("#key-create")),
+		chromedp.WaitVisible(css("#new-key-value")),
+	)
+	if newKey := get(b, "new key", chromedp.Text(css("#new-key-value"))); !strings.HasPrefix(newKey, "ofk_") {
+		t.Fatalf("new key shown as %q", newKey)
+	}
+	b.shot("13-key-created")
+	b.do("audit log", chromedp.Navigate(base+"/audit"), chromedp.WaitVisible(css("#audit")))
+	auditText := get(b, "audit text", chromedp.Text(css("#audit")))
+	for _, action := range []string{"sim.topup", "sms.send", "bulk.update", "api_key.create", "auth.login"} {
+		if !strings.Contains(auditText, action) {
+			t.Errorf("audit log page lacks %s", action)
+		}
+	}
+
+	// Sign out, and in as a viewer: no write controls anywhere, and the API refuses anyway.
+	b.do("sign out", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#email")))
+	b.login(base, env.Logins[fleet.RoleViewer])
+	for _, path := range []string{"/", "/sims", "/sims/" + target, "/jobs"} {
+		b.do("viewer "+path, chromedp.Navigate(base+path), chromedp.WaitVisible(css("#main")))
+		writes := get(b, "count write controls", chromedp.Evaluate[int](`document.querySelectorAll("#bulk-form, input.select, [data-sim-action], #label-form, #sms-form, #topup-dialog, #job-cancel, #key-form, #user-form").length`))
+		if writes != 0 {
+			t.Errorf("viewer sees %d write controls on %s", writes, path)
+		}
+		if path == "/sims" {
+			b.shot("14-viewer-sim-table")
+		}
+	}
+	b.expect("/api/v1/sims/"+target, http.StatusForbidden)
+	status := get(b, "viewer write refused", chromedp.Evaluate[int](`fetch("/api/v1/sims/`+target+`", {method: "PUT", credentials: "same-origin",
+		headers: {"Content-Type": "application/json", "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content},
+		body: JSON.stringify({label: "viewer was here"})}).then(r => r.status)`, chromedp.EvalAwaitPromise))
+	if status != http.StatusForbidden {
+		t.Fatalf("viewer's PUT answered %d, want 403", status)
+	}
+	b.expect("/admin/users", http.StatusForbidden)
+	b.do("viewer admin page refused", chromedp.Navigate(base+"/admin/users"), chromedp.WaitVisible(css("#error-message")))
+	t.Logf("screenshots in %s", b.artifacts)
+}
+
+// simOptions is the simulator of the browser test: 20 SIMs, quiet network (no background
+// activity that would change the pages between reads).
+func simOptions() oncesim.Options { return oncesim.Options{Sims: 20} }
