@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/oncefleet/oncefleet/once/wire"
 )
 
 // Mapping of the per-generation wire types into the domain model. Every function is pure so
@@ -12,11 +14,11 @@ import (
 
 // simFromV1 maps a v1 (or v2: same schema) SIM into the domain model.
 func simFromV1(s V1SIM) (SIM, error) {
-	data, err := MBToBytes(s.CurrentQuota)
+	data, err := wire.MBToBytes(s.CurrentQuota)
 	if err != nil {
 		return SIM{}, fmt.Errorf("once: SIM %s current_quota: %w", s.ICCID, err)
 	}
-	sms, err := RoundCount(s.CurrentQuotaSMS)
+	sms, err := wire.RoundCount(s.CurrentQuotaSMS)
 	if err != nil {
 		return SIM{}, fmt.Errorf("once: SIM %s current_quota_SMS: %w", s.ICCID, err)
 	}
@@ -59,11 +61,11 @@ func quotaLevel(q *V1QuotaStatus) QuotaLevel {
 }
 
 // convert converts a quota volume to the domain unit of the service.
-func (svc QuotaService) convert(d Decimal) (int64, error) {
+func (svc QuotaService) convert(d wire.Decimal) (int64, error) {
 	if svc == QuotaData {
-		return MBToBytes(d)
+		return wire.MBToBytes(d)
 	}
-	return RoundCount(d)
+	return wire.RoundCount(d)
 }
 
 // quotaFromV1 maps a v1 quota. v1 reports no state, so it is derived at now: EXHAUSTED when
@@ -112,7 +114,7 @@ func quotaFromV2(q V2Quota, svc QuotaService) (Quota, error) {
 	if q.Status != nil {
 		out.State = QuotaState(q.Status.Description)
 		if out.State == "" {
-			out.State = map[LooseInt]QuotaState{0: QuotaExhausted, 1: QuotaActive, 2: QuotaExpired}[q.Status.ID]
+			out.State = map[wire.LooseInt]QuotaState{0: QuotaExhausted, 1: QuotaActive, 2: QuotaExpired}[q.Status.ID]
 		}
 	}
 	if err := convertVolumes(svc.convert, []volumeField{
@@ -131,12 +133,12 @@ func quotaFromV2(q V2Quota, svc QuotaService) (Quota, error) {
 // the error.
 type volumeField struct {
 	dst  *int64
-	src  Decimal
+	src  wire.Decimal
 	name string
 }
 
 // convertVolumes converts every field with conv, stopping at the first that does not fit.
-func convertVolumes(conv func(Decimal) (int64, error), fields []volumeField) error {
+func convertVolumes(conv func(wire.Decimal) (int64, error), fields []volumeField) error {
 	for _, f := range fields {
 		v, err := conv(f.src)
 		if err != nil {
@@ -214,7 +216,7 @@ func smsStatus(s *IDDescription) SMSStatus {
 	if s.Description != "" {
 		return SMSStatus(strings.ToUpper(s.Description))
 	}
-	return map[LooseInt]SMSStatus{2: SMSPending, 4: SMSDelivered, 5: SMSFailed, 6: SMSExpired}[s.ID]
+	return map[wire.LooseInt]SMSStatus{2: SMSPending, 4: SMSDelivered, 5: SMSFailed, 6: SMSExpired}[s.ID]
 }
 
 func smsDirection(t *IDDescription) SMSDirection {
@@ -224,7 +226,7 @@ func smsDirection(t *IDDescription) SMSDirection {
 	if t.Description != "" {
 		return SMSDirection(strings.ToUpper(t.Description))
 	}
-	return map[LooseInt]SMSDirection{1: SMSMobileTerminated, 2: SMSMobileOriginated}[t.ID]
+	return map[wire.LooseInt]SMSDirection{1: SMSMobileTerminated, 2: SMSMobileOriginated}[t.ID]
 }
 
 // eventFromV1 maps a v1 event.
@@ -287,10 +289,10 @@ func usageFromV1(u V1DailyUsage) ([]DailyUsage, error) {
 	for _, d := range u.Stats {
 		day := DailyUsage{Date: parseTimeLoose(d.Date)}
 		if d.Data != nil {
-			if err := convertVolumes(MBToBytes, []volumeField{
-				{&day.DataBytes, Decimal(d.Data.Volume), "volume"},
-				{&day.DataRxBytes, Decimal(d.Data.VolumeRx), "volume_rx"},
-				{&day.DataTxBytes, Decimal(d.Data.VolumeTx), "volume_tx"},
+			if err := convertVolumes(wire.MBToBytes, []volumeField{
+				{&day.DataBytes, wire.Decimal(d.Data.Volume), "volume"},
+				{&day.DataRxBytes, wire.Decimal(d.Data.VolumeRx), "volume_rx"},
+				{&day.DataTxBytes, wire.Decimal(d.Data.VolumeTx), "volume_tx"},
 			}); err != nil {
 				return nil, fmt.Errorf("once: usage %s data %w", d.Date, err)
 			}
@@ -300,10 +302,10 @@ func usageFromV1(u V1DailyUsage) ([]DailyUsage, error) {
 			}
 		}
 		if d.SMS != nil {
-			if err := convertVolumes(RoundCount, []volumeField{
-				{&day.SMS, Decimal(d.SMS.Volume), "volume"},
-				{&day.SMSMO, Decimal(d.SMS.VolumeRx), "volume_rx"},
-				{&day.SMSMT, Decimal(d.SMS.VolumeTx), "volume_tx"},
+			if err := convertVolumes(wire.RoundCount, []volumeField{
+				{&day.SMS, wire.Decimal(d.SMS.Volume), "volume"},
+				{&day.SMSMO, wire.Decimal(d.SMS.VolumeRx), "volume_rx"},
+				{&day.SMSMT, wire.Decimal(d.SMS.VolumeTx), "volume_tx"},
 			}); err != nil {
 				return nil, fmt.Errorf("once: usage %s sms %w", d.Date, err)
 			}

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/oncefleet/oncefleet/once/wire"
 )
 
 // FakeAPI is a small in-process stand-in for 1NCE used by this package's tests, examples and
@@ -349,7 +351,7 @@ func TestGenerationsAgree(t *testing.T) {
 	if !reflect.DeepEqual(s1, s2) {
 		t.Errorf("SIM differs between generations:\nv1 %+v\nv2 %+v", s1, s2)
 	}
-	if s1.DataQuota.Total != 500*BytesPerMB || s1.IMEI != "869951030000001" || s1.ActivationDate != time.Date(2018, 3, 9, 7, 59, 9, 0, time.UTC) {
+	if s1.DataQuota.Total != 500*wire.BytesPerMB || s1.IMEI != "869951030000001" || s1.ActivationDate != time.Date(2018, 3, 9, 7, 59, 9, 0, time.UTC) {
 		t.Errorf("SIM mapping: %+v", s1)
 	}
 
@@ -405,10 +407,10 @@ func TestUsageConversion(t *testing.T) {
 	if d.DataBytes != 2939 || d.DataRxBytes != 1554 || d.DataTxBytes != 1385 || d.SMS != 3 || d.SMSMO != 2 || d.SMSMT != 1 || d.Currency != "EUR" {
 		t.Errorf("day 1: %+v", d)
 	}
-	if days[1].DataBytes != int64(12.5*BytesPerMB) || !days[1].Date.Equal(time.Date(2021, 7, 1, 0, 0, 0, 0, time.UTC)) {
+	if days[1].DataBytes != int64(12.5*wire.BytesPerMB) || !days[1].Date.Equal(time.Date(2021, 7, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("day 2: %+v", days[1])
 	}
-	if _, err := usageFromV1(V1DailyUsage{Stats: []V1Daily{{Data: &V1DataUsage{Volume: "1e30"}}}}); !errors.Is(err, ErrVolumeRange) {
+	if _, err := usageFromV1(V1DailyUsage{Stats: []V1Daily{{Data: &V1DataUsage{Volume: "1e30"}}}}); !errors.Is(err, wire.ErrVolumeRange) {
 		t.Errorf("overflowing volume: err = %v", err)
 	}
 }
@@ -513,7 +515,7 @@ func TestOperationRequests(t *testing.T) {
 			want{"v1.listSms", "v1", "GET", "/v1/sims/" + id + "/sms", "page=3&pageSize=20", "", false, 0}},
 		{func() error {
 			dcs := 0
-			_, err := v1.SendSMS(ctx, SMSMessage{ICCID: id, SourceAddress: "1234", Payload: "hi", DCS: &dcs, SourceAddressType: &SourceAddressTypeInput{ID: SourceNational}, ExpiryDate: NewTimestamp(until)})
+			_, err := v1.SendSMS(ctx, SMSMessage{ICCID: id, SourceAddress: "1234", Payload: "hi", DCS: &dcs, SourceAddressType: &SourceAddressTypeInput{ID: SourceNational}, ExpiryDate: wire.NewTimestamp(until)})
 			return err
 		}, want{"v1.sendSms", "v1", "POST", "/v1/sims/" + id + "/sms", "", `{"source_address":"1234","payload":"hi","dcs":0,"source_address_type":{"id":161},"expiry_date":"2024-05-31T00:00:00.000Z"}`, true, 0}},
 		{func() error { _, err := v1.GetSMS(ctx, SMSRef{ICCID: id, ID: 590}); return err }, want{"v1.getSms", "v1", "GET", "/v1/sims/" + id + "/sms/590", "", "", false, 0}},
@@ -798,7 +800,7 @@ func TestListSIMsOverHTTP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.Source != GenV2 || s.DataQuota.Total != 500*BytesPerMB {
+		if s.Source != GenV2 || s.DataQuota.Total != 500*wire.BytesPerMB {
 			t.Fatalf("mapped SIM %+v", s)
 		}
 		got = append(got, s.ICCID)

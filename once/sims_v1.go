@@ -194,10 +194,10 @@ func (v V1) Usage(ctx context.Context, p UsageParams) (V1DailyUsage, error) {
 	}
 	q := url.Values{}
 	if !start.IsZero() {
-		q.Set("start_dt", Date(start))
+		q.Set("start_dt", date(start))
 	}
 	if !end.IsZero() {
-		q.Set("end_dt", Date(end))
+		q.Set("end_dt", date(end))
 	}
 	_, err := v.d.do(ctx, &request{op: "v1.getUsage", gen: GenV1, method: http.MethodGet, path: simPath(GenV1, iccid, "/usage"), query: q}, &out)
 	return out, err

@@ -14,6 +14,7 @@ import (
 	"github.com/oncefleet/oncefleet/internal/jobs"
 	"github.com/oncefleet/oncefleet/internal/mirror"
 	"github.com/oncefleet/oncefleet/once"
+	"github.com/oncefleet/oncefleet/once/wire"
 )
 
 // TTLMessages bounds how old a SIM's SMS list or one SMS may be when served from the cache:
@@ -198,7 +199,7 @@ func (s *Service) SendSMS(ctx context.Context, a Actor, iccid string, r SendSMSR
 func smsParts(r SendSMSRequest, enc SMSEncoding, parts int) []once.SMSMessage {
 	base := once.SMSMessage{SourceAddress: r.SourceAddress}
 	if !r.ExpiresAt.IsZero() {
-		base.ExpiryDate = once.Timestamp(r.ExpiresAt.UTC().Format(time.RFC3339))
+		base.ExpiryDate = wire.Timestamp(r.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	if enc == UCS2 {
 		dcs := 8
