@@ -1,13 +1,3 @@
-// Package once is a Go client for the 1NCE Management API: OAuth, SIM management (v2 first,
-// v1 where v2 has no operation), orders, products and support.
-//
-// Every call goes through one transport that knows 1NCE's rules (SPEC §2): one OAuth token
-// per account, cached until 10 minutes before it expires and refreshed once on a 401; a
-// request budget at the account's rate (10/s by default) with priorities, shareable between
-// processes; retries with exponential backoff and jitter for idempotent calls only, so a
-// money-costing POST is never sent twice; Retry-After on 429; a circuit breaker per host;
-// 1NCE's 100-per-5-minutes limit for orders, products and support; typed errors; redacted
-// structured logs and metrics hooks.
 package once
 
 import (

@@ -54,7 +54,7 @@ func (s *simServer) count(key string) int {
 }
 
 // TestSimulatorFaults runs reads and top-ups against the simulator injecting 5xx answers,
-// connection resets and truncated bodies (SPEC §14): every read succeeds through retries, and
+// connection resets and truncated bodies: every read succeeds through retries, and
 // no top-up reaches the simulator twice.
 func TestSimulatorFaults(t *testing.T) {
 	faults, err := oncesim.ParseFaults("500=0.15,502=0.05,503=0.05,reset=0.03,truncate=0.03")

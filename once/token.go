@@ -38,7 +38,7 @@ type TokenStore interface {
 	Lock(ctx context.Context, key string) (unlock func(), err error)
 }
 
-// refreshMargin is how long before expiry a token is replaced (SPEC §2: 10 minutes), so a
+// refreshMargin is how long before expiry a token is replaced (10 minutes), so a
 // token never expires during a slow call or a clock skew between replicas.
 const refreshMargin = 10 * time.Minute
 
