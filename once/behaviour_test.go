@@ -30,7 +30,7 @@ func apiSeen(f *FakeAPI) []string {
 func TestUpdateSIMV1NeedsStatus(t *testing.T) {
 	c, f := newFakeClient(t, 3, WithAPI(APIV1))
 	label := "pump"
-	err := c.UpdateSIM(testContext(t), SIMUpdate{ICCID: "8988280666000000001", Label: &label})
+	_, err := c.UpdateSIM(testContext(t), SIMUpdate{ICCID: "8988280666000000001", Label: &label})
 	if !errors.Is(err, ErrInvalidInput) {
 		t.Fatalf("err = %v, want ErrInvalidInput", err)
 	}

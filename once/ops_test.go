@@ -487,7 +487,10 @@ func TestOperationRequests(t *testing.T) {
 			return err
 		}, want{"v1.updateSims", "v1", "POST", "/v1/sims", "", `[{"iccid":"8988280666000000001","status":"Disabled"},{"iccid":"8988280666000000002","label":"pump-17","imei_lock":false,"status":"Enabled"}]`, true, groupManagement}},
 		{func() error { _, err := v1.GetSIM(ctx, id); return err }, want{"v1.getSim", "v1", "GET", "/v1/sims/" + id, "", "", false, 0}},
-		{func() error { return v1.UpdateSIM(ctx, SIMUpdate{ICCID: id, Status: "Enabled", IMEILock: &tru}) },
+		{func() error {
+			_, err := v1.UpdateSIM(ctx, SIMUpdate{ICCID: id, Status: "Enabled", IMEILock: &tru})
+			return err
+		},
 			want{"v1.updateSim", "v1", "PUT", "/v1/sims/" + id, "", `{"iccid":"8988280666000000001","imei_lock":true,"status":"Enabled"}`, false, 0}},
 		{func() error { _, err := v1.Status(ctx, id); return err }, want{"v1.getStatus", "v1", "GET", "/v1/sims/" + id + "/status", "", "", false, 0}},
 		{func() error {
@@ -519,7 +522,7 @@ func TestOperationRequests(t *testing.T) {
 			return err
 		}, want{"v1.sendSms", "v1", "POST", "/v1/sims/" + id + "/sms", "", `{"source_address":"1234","payload":"hi","dcs":0,"source_address_type":{"id":161},"expiry_date":"2024-05-31T00:00:00.000Z"}`, true, 0}},
 		{func() error { _, err := v1.GetSMS(ctx, SMSRef{ICCID: id, ID: 590}); return err }, want{"v1.getSms", "v1", "GET", "/v1/sims/" + id + "/sms/590", "", "", false, 0}},
-		{func() error { return v1.CancelSMS(ctx, SMSRef{ICCID: id, ID: 590}) }, want{"v1.cancelSms", "v1", "DELETE", "/v1/sims/" + id + "/sms/590", "", "", false, 0}},
+		{func() error { _, err := v1.CancelSMS(ctx, SMSRef{ICCID: id, ID: 590}); return err }, want{"v1.cancelSms", "v1", "DELETE", "/v1/sims/" + id + "/sms/590", "", "", false, 0}},
 		{func() error {
 			_, err := v1.TopUp(ctx, TopUpParams{ICCID: id, PaymentMethod: PayCreditCard})
 			return err
@@ -551,7 +554,7 @@ func TestOperationRequests(t *testing.T) {
 
 		{func() error { _, _, err := v2.SIMsPage(ctx, SIMsPageParams{}); return err }, want{"v2.getSims", "v2", "GET", "/v2/sims", "page=1&pageSize=100", "", false, 0}},
 		{func() error { _, err := v2.GetSIM(ctx, id); return err }, want{"v2.getSim", "v2", "GET", "/v2/sims/" + id, "", "", false, 0}},
-		{func() error { return v2.UpdateSIM(ctx, SIMUpdate{ICCID: id, Label: &label}) },
+		{func() error { _, err := v2.UpdateSIM(ctx, SIMUpdate{ICCID: id, Label: &label}); return err },
 			want{"v2.updateSim", "v2", "PUT", "/v2/sims/" + id, "", `{"iccid":"8988280666000000001","label":"pump-17"}`, false, 0}},
 		{func() error { _, err := v2.Reset(ctx, id); return err }, want{"v2.resetConnectivity", "v2", "POST", "/v2/sims/" + id + "/reset", "", "", true, 0}},
 		{func() error { _, err := v2.DataQuota(ctx, id); return err }, want{"v2.getDataQuota", "v2", "GET", "/v2/sims/" + id + "/quota/data", "", "", false, 0}},
@@ -618,7 +621,7 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 		"empty iccid":          func() error { _, err := v2.GetSIM(ctx, ""); return err },
 		"path in iccid":        func() error { _, err := v2.GetSIM(ctx, "1/../limits"); return err },
 		"word as iccid":        func() error { _, err := v1.GetSIM(ctx, "limits"); return err },
-		"v1 update w/o status": func() error { return v1.UpdateSIM(ctx, SIMUpdate{ICCID: "8988"}) },
+		"v1 update w/o status": func() error { _, err := v1.UpdateSIM(ctx, SIMUpdate{ICCID: "8988"}); return err },
 		"no updates":           func() error { _, err := v1.UpdateSIMs(ctx, nil); return err },
 		"usage end before": func() error {
 			_, err := v1.Usage(ctx, UsageParams{ICCID: "8988", Start: time.Now(), End: time.Now().AddDate(0, 0, -1)})
@@ -720,14 +723,15 @@ func TestGenerationChoice(t *testing.T) {
 			func() error { _, err := c.GetSIM(ctx, id); return err },
 			func() error {
 				label := "x"
-				return c.UpdateSIM(ctx, SIMUpdate{ICCID: id, Status: SIMEnabled, Label: &label})
+				_, err := c.UpdateSIM(ctx, SIMUpdate{ICCID: id, Status: SIMEnabled, Label: &label})
+				return err
 			},
 			func() error { _, err := c.Connectivity(ctx, id); return err },
 			func() error { _, err := c.DataQuota(ctx, id); return err },
 			func() error { _, err := c.SMSQuota(ctx, id); return err },
 			func() error { _, err := c.SendSMS(ctx, SMSMessage{ICCID: id, Payload: "hi"}); return err },
 			func() error { _, err := c.GetSMS(ctx, SMSRef{ICCID: id, ID: 590}); return err },
-			func() error { return c.CancelSMS(ctx, SMSRef{ICCID: id, ID: 590}) },
+			func() error { _, err := c.CancelSMS(ctx, SMSRef{ICCID: id, ID: 590}); return err },
 			func() error { _, err := c.TopUp(ctx, TopUpParams{ICCID: id}); return err },
 			func() error { _, err := c.Reset(ctx, id); return err },
 		}

@@ -201,7 +201,7 @@ func (c *Client) GetSIM(ctx context.Context, iccid string) (SIM, error) {
 // UpdateSIM changes one SIM (status, label, IMEI lock; nil fields are kept). v1's API requires
 // the status: a client in mode v1 fails with ErrInvalidInput when u.Status is empty instead of
 // reading the SIM first (that read would cost a request and could undo a concurrent change).
-func (c *Client) UpdateSIM(ctx context.Context, u SIMUpdate) error {
+func (c *Client) UpdateSIM(ctx context.Context, u SIMUpdate) (Accepted, error) {
 	if c.prefer() == GenV2 {
 		return c.V2().UpdateSIM(ctx, u)
 	}

@@ -85,15 +85,14 @@ func (v V1) GetSIM(ctx context.Context, iccid string) (V1SIM, error) {
 }
 
 // UpdateSIM is PUT /v1/sims/{iccid}. v1 requires Status in the body.
-func (v V1) UpdateSIM(ctx context.Context, u SIMUpdate) error {
+func (v V1) UpdateSIM(ctx context.Context, u SIMUpdate) (Accepted, error) {
 	if err := checkICCID("v1.updateSim", u.ICCID); err != nil {
-		return err
+		return Accepted{}, err
 	}
 	if u.Status == "" {
-		return invalid("v1.updateSim", "status is required by v1")
+		return Accepted{}, invalid("v1.updateSim", "status is required by v1")
 	}
-	_, err := v.d.do(ctx, &request{op: "v1.updateSim", gen: GenV1, method: http.MethodPut, path: simPath(GenV1, u.ICCID, ""), body: u}, nil)
-	return err
+	return v.accepted(ctx, &request{op: "v1.updateSim", gen: GenV1, method: http.MethodPut, path: simPath(GenV1, u.ICCID, ""), body: u})
 }
 
 // Status is GET /v1/sims/{iccid}/status: connectivity status, location and PDP context.
@@ -267,12 +266,11 @@ func (v V1) GetSMS(ctx context.Context, ref SMSRef) (V1SMS, error) {
 }
 
 // CancelSMS is DELETE /v1/sims/{iccid}/sms/{id}: cancel an SMS still buffered for delivery.
-func (v V1) CancelSMS(ctx context.Context, ref SMSRef) error {
+func (v V1) CancelSMS(ctx context.Context, ref SMSRef) (Accepted, error) {
 	if err := checkICCID("v1.cancelSms", ref.ICCID); err != nil {
-		return err
+		return Accepted{}, err
 	}
-	_, err := v.d.do(ctx, &request{op: "v1.cancelSms", gen: GenV1, method: http.MethodDelete, path: smsPath(GenV1, ref.ICCID, ref.ID)}, nil)
-	return err
+	return v.accepted(ctx, &request{op: "v1.cancelSms", gen: GenV1, method: http.MethodDelete, path: smsPath(GenV1, ref.ICCID, ref.ID)})
 }
 
 // TopUp is POST /v1/sims/{iccid}/topup: buy the SIM's top-up volume (costs money). It is

@@ -43,13 +43,16 @@ func (v V2) GetSIM(ctx context.Context, iccid string) (V2SIM, error) {
 }
 
 // UpdateSIM is PUT /v2/sims/{iccid}: change status, label or IMEI lock (nil fields are kept).
-func (v V2) UpdateSIM(ctx context.Context, u SIMUpdate) error {
+func (v V2) UpdateSIM(ctx context.Context, u SIMUpdate) (Accepted, error) {
 	iccid := u.ICCID
 	if err := checkICCID("v2.updateSim", iccid); err != nil {
-		return err
+		return Accepted{}, err
 	}
-	_, err := v.d.do(ctx, &request{op: "v2.updateSim", gen: GenV2, method: http.MethodPut, path: simPath(GenV2, iccid, ""), body: u}, nil)
-	return err
+	res, err := v.d.do(ctx, &request{op: "v2.updateSim", gen: GenV2, method: http.MethodPut, path: simPath(GenV2, iccid, ""), body: u}, nil)
+	if err != nil {
+		return Accepted{}, err
+	}
+	return acceptedOf(res), nil
 }
 
 // Reset is POST /v2/sims/{iccid}/reset: queue a connectivity reset.

@@ -84,10 +84,10 @@ func (c *Client) GetSMS(ctx context.Context, ref SMSRef) (SMS, error) {
 }
 
 // CancelSMS cancels an SMS that 1NCE still buffers for delivery.
-func (c *Client) CancelSMS(ctx context.Context, ref SMSRef) error {
+func (c *Client) CancelSMS(ctx context.Context, ref SMSRef) (Accepted, error) {
 	if c.prefer() == GenV1 {
 		return c.V1().CancelSMS(ctx, ref)
 	}
 	_, err := c.V2().CancelSMS(ctx, ref)
-	return err
+	return Accepted{}, err
 }

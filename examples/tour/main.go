@@ -104,7 +104,8 @@ func tour(ctx context.Context, v1, v2 *once.Client, iccids []string) error {
 		_, err := cl.GetSIM(ctx, a)
 		check("get SIM", err)
 		label := "tour"
-		check("update SIM", cl.UpdateSIM(ctx, once.SIMUpdate{ICCID: a, Status: once.SIMEnabled, Label: &label}))
+		_, err = cl.UpdateSIM(ctx, once.SIMUpdate{ICCID: a, Status: once.SIMEnabled, Label: &label})
+		check("update SIM", err)
 		_, err = cl.Connectivity(ctx, a)
 		check("connectivity", err)
 		_, err = cl.DataQuota(ctx, a)
@@ -135,7 +136,8 @@ func tour(ctx context.Context, v1, v2 *once.Client, iccids []string) error {
 		}
 		_, err = cl.GetSMS(ctx, ref)
 		check("get SMS", err)
-		check("cancel SMS", cl.CancelSMS(ctx, ref))
+		_, err = cl.CancelSMS(ctx, ref)
+		check("cancel SMS", err)
 	}
 
 	// v1-only operations (a client in mode auto sends them to v1 while the account has it).

@@ -282,7 +282,7 @@ func (s *Service) CancelSMS(ctx context.Context, a Actor, iccid string, id int64
 	}
 	wctx, cancel := detach(ctx)
 	defer cancel()
-	if err := up.CancelSMS(wctx, once.SMSRef{ICCID: iccid, ID: id}); err != nil {
+	if _, err := up.CancelSMS(wctx, once.SMSRef{ICCID: iccid, ID: id}); err != nil {
 		return au.done(ctx, upstreamErr(err, "cancelling the SMS"))
 	}
 	if err := s.cache.DeletePrefix(context.WithoutCancel(ctx), cache.SIMPrefix(iccid)+":sms"); err != nil {

@@ -17,7 +17,7 @@ type Upstream interface {
 	V1Available() bool
 
 	GetSIM(ctx context.Context, iccid string) (once.SIM, error)
-	UpdateSIM(ctx context.Context, u once.SIMUpdate) error
+	UpdateSIM(ctx context.Context, u once.SIMUpdate) (once.Accepted, error)
 	UpdateSIMs(ctx context.Context, updates []once.SIMUpdate) (once.Accepted, error)
 	Connectivity(ctx context.Context, iccid string) (once.Connectivity, error)
 	ConnectivityInfo(ctx context.Context, p once.ConnectivityInfoParams) (once.V1ConnectivityInfo, error)
@@ -34,7 +34,7 @@ type Upstream interface {
 	SendSMS(ctx context.Context, m once.SMSMessage) (once.SentSMS, error)
 	ListSMS(ctx context.Context, opts once.SMSListOptions) iter.Seq2[once.SMS, error]
 	GetSMS(ctx context.Context, ref once.SMSRef) (once.SMS, error)
-	CancelSMS(ctx context.Context, ref once.SMSRef) error
+	CancelSMS(ctx context.Context, ref once.SMSRef) (once.Accepted, error)
 
 	Limits(ctx context.Context) (once.Limits, error)
 	SetLimits(ctx context.Context, r once.SetLimitsRequest) (once.Accepted, error)
