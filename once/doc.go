@@ -37,7 +37,9 @@
 // ListX returns an iterator (iter.Seq2[T, error]) that fetches pages as the loop goes; XPage
 // returns one page and its Page (totals from 1NCE's headers) and takes a params struct. Every
 // call takes at most one value besides its context; calls with more inputs take a struct
-// (TopUpParams, UsageParams, SMSRef …), so that new inputs are new fields.
+// (TopUpParams, UsageParams, SMSRef …), so that new inputs are new fields. Every write returns
+// a struct with what 1NCE answered. Per-call settings travel in the context: its deadline, the
+// call's priority (WithPriority) and an observer of its requests (ObserveRequests).
 //
 // # Errors
 //
