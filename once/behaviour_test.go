@@ -89,12 +89,12 @@ func TestCommerceLimitPastDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.ListProducts(testContext(t)); err != nil {
+	if _, err := c.Products(testContext(t)); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(testContext(t), time.Minute)
 	defer cancel()
-	_, err = c.ListProducts(ctx)
+	_, err = c.Products(ctx)
 	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want ErrTimeout and context.DeadlineExceeded", err)
 	}

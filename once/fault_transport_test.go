@@ -76,9 +76,19 @@ func TestSimulatorFaults(t *testing.T) {
 	}
 	var ok, failed int
 	for _, ic := range iccids[:100] {
-		_, err := c.V1().TopUp(testContext(t), TopUpParams{ICCID: ic, PaymentMethod: PayMonthlyInvoice})
+		res, err := c.V1().TopUp(testContext(t), TopUpParams{ICCID: ic, PaymentMethod: PayMonthlyInvoice})
 		n := s.count("POST /v1/sims/" + ic + "/topup")
 		var ae *APIError
+		// The outcome agrees with what happened: done on success, unknown exactly when the
+		// error says so, and "not sent" only when 1NCE refused it or never saw it.
+		switch {
+		case err == nil && res.Outcome != OutcomeDone:
+			t.Errorf("top-up of %s succeeded with outcome %s", ic, res.Outcome)
+		case (res.Outcome == OutcomeUnknown) != errors.Is(err, ErrOutcomeUnknown):
+			t.Errorf("top-up of %s: outcome %s but error %v", ic, res.Outcome, err)
+		case res.Outcome == OutcomeNotSent && n > 0 && !(errors.As(err, &ae) && ae.Status < 500):
+			t.Errorf("top-up of %s reached the simulator but was reported not sent: %v", ic, err)
+		}
 		switch {
 		case n > 1:
 			t.Fatalf("top-up of %s reached the simulator %d times", ic, n)

@@ -384,7 +384,7 @@ type ExtensionRequest struct {
 	// PaymentMethod is how 1NCE bills it (sent as a query parameter); "" lets 1NCE use bank
 	// transfer.
 	PaymentMethod PaymentMethod `json:"-"`
-	// ProductID optionally changes the product while extending (see ListProducts).
+	// ProductID optionally changes the product while extending (see Products).
 	ProductID int64 `json:"productId,omitempty"`
 }
 

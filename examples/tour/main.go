@@ -168,7 +168,7 @@ func tour(ctx context.Context, v1, v2 *once.Client, iccids []string) error {
 	check("extension", err)
 
 	// Orders, products, support.
-	products, err := v2.ListProducts(ctx)
+	products, err := v2.Products(ctx)
 	check("products", err)
 	productID := int64(1001)
 	if len(products) > 0 {

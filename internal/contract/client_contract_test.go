@@ -166,7 +166,7 @@ func callEveryOperation(t *testing.T, v1, v2 *once.Client) {
 	check("extension", err)
 
 	// Orders, products, support.
-	products, err := v2.ListProducts(ctx)
+	products, err := v2.Products(ctx)
 	check("products", err)
 	productID := int64(1001)
 	if len(products) > 0 {

@@ -297,7 +297,7 @@ func (s *Service) Products(ctx context.Context) (Read[[]Product], error) {
 		if err != nil {
 			return nil, err
 		}
-		got, err := up.ListProducts(ctx)
+		got, err := up.Products(ctx)
 		if err != nil {
 			return nil, upstreamErr(err, "listing products")
 		}

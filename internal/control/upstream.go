@@ -45,7 +45,7 @@ type Upstream interface {
 	OrdersPage(ctx context.Context, p once.OrdersPageParams) ([]once.Order, once.Page, error)
 	GetOrder(ctx context.Context, orderNumber int64) (once.Order, error)
 	CreateOrder(ctx context.Context, o once.OrderRequest) (once.OrderResult, error)
-	ListProducts(ctx context.Context) ([]once.Product, error)
+	Products(ctx context.Context) ([]once.Product, error)
 	SupportPage(ctx context.Context, p once.SupportPageParams) ([]once.SupportRequest, once.Page, error)
 	CreateSupportRequest(ctx context.Context, r once.NewSupportRequest) (once.Accepted, error)
 }
