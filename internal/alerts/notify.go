@@ -16,9 +16,9 @@ import (
 	"github.com/oncefleet/oncefleet/internal/fleet"
 )
 
-func jsonMarshal(v any) ([]byte, error)      { return json.Marshal(v) }
-func jsonUnmarshal(b []byte, v any) error    { return json.Unmarshal(b, v) }
-func defaultHTTPClient() *http.Client        { return &http.Client{Timeout: 10 * time.Second} }
+func jsonMarshal(v any) ([]byte, error)   { return json.Marshal(v) }
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+func defaultHTTPClient() *http.Client     { return &http.Client{Timeout: 10 * time.Second} }
 
 type metrics struct {
 	fired, resolved *prometheus.CounterVec
@@ -127,9 +127,9 @@ func (g *grouper) flushAll(ctx context.Context) {
 // Payload is the JSON body of a webhook (and the stored record of every delivery).
 type Payload struct {
 	// Event is fired, resolved or test.
-	Event string     `json:"event"`
-	Rule  *RuleRef   `json:"rule,omitempty"`
-	Count int        `json:"count"`
+	Event  string     `json:"event"`
+	Rule   *RuleRef   `json:"rule,omitempty"`
+	Count  int        `json:"count"`
 	Alerts []AlertRef `json:"alerts"`
 }
 

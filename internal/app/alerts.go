@@ -44,4 +44,3 @@ func (a *App) observeUpstream(h once.Hooks) once.Hooks {
 	}
 	return h
 }
-

@@ -162,7 +162,7 @@ type AlertFilter struct {
 	OpenOnly       bool // not resolved
 	Unacknowledged bool
 	ResolvedOnly   bool
-	Acknowledged   bool // acknowledged (with OpenOnly: acknowledged and still open)
+	Acknowledged   bool      // acknowledged (with OpenOnly: acknowledged and still open)
 	Since          time.Time // inclusive, on fired_at
 	Until          time.Time // exclusive
 	Limit          int

@@ -90,7 +90,6 @@ func testAlertChannels(t *testing.T, s AlertDeliveryStore) {
 	}
 }
 
-
 func testAlertDeliveries(t *testing.T, s AlertDeliveryStore) {
 	ctx := context.Background()
 	var ids []int64
