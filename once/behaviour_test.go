@@ -164,3 +164,38 @@ func TestTopUpOutcomes(t *testing.T) {
 		}
 	})
 }
+
+// TestSendSMSOutcome: an SMS is never re-sent either, and SendSMS says whether it may have been
+// sent when the answer was lost.
+func TestSendSMSOutcome(t *testing.T) {
+	s := newSimServer(t, oncesim.Options{Sims: 5, RateLimit: -1})
+	ic := s.sim.ICCIDs()[0]
+	var reached atomic.Int64
+	cut := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/sms") {
+			s.srv.Config.Handler.ServeHTTP(w, r)
+			return
+		}
+		reached.Add(1)
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			_ = conn.Close()
+		}
+	}))
+	t.Cleanup(cut.Close)
+	for _, base := range []string{s.srv.URL, cut.URL} {
+		c, err := New(testID, testSecret, WithBaseURL(base), WithRate(math.Inf(1), 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent, err := c.SendSMS(testContext(t), SMSMessage{ICCID: ic, Payload: "hi"})
+		switch {
+		case base == s.srv.URL && (err != nil || sent.Outcome != OutcomeDone || sent.ID == 0):
+			t.Errorf("sent: %+v, %v", sent, err)
+		case base == cut.URL && (sent.Outcome != OutcomeUnknown || !errors.Is(err, ErrOutcomeUnknown) || sent.AttemptedAt.IsZero()):
+			t.Errorf("answer lost: %+v, %v; want unknown", sent, err)
+		}
+	}
+	if n := reached.Load(); n != 1 {
+		t.Errorf("the SMS reached the server %d times, want once", n)
+	}
+}

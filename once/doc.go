@@ -59,7 +59,8 @@
 // error: OutcomeDone, OutcomeNotSent (certainly nothing booked: safe to try again) or
 // OutcomeUnknown (the request may have been booked: the error matches ErrOutcomeUnknown, and
 // the result carries AttemptedAt and the SIMs or order reference to reconcile with ListOrders
-// before trying again).
+// before trying again). SendSMS reports its outcome the same way, and the error of every other
+// write matches ErrOutcomeUnknown when the request may have reached 1NCE without an answer.
 //
 // # Testing
 //

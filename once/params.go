@@ -1,6 +1,7 @@
 package once
 
 import (
+	"context"
 	"errors"
 	"time"
 )
@@ -164,6 +165,28 @@ type outcomeError struct{ err error }
 
 func (e *outcomeError) Error() string   { return e.err.Error() + " (outcome unknown)" }
 func (e *outcomeError) Unwrap() []error { return []error{ErrOutcomeUnknown, e.err} }
+
+// acceptedWrite runs a write whose answer has no document; its error matches
+// ErrOutcomeUnknown when the request may have reached 1NCE unconfirmed.
+func acceptedWrite(ctx context.Context, d doer, r *request) (Accepted, error) {
+	res, err := d.do(ctx, r, nil)
+	if _, err = writeOutcome(r, err); err != nil {
+		return Accepted{}, err
+	}
+	return acceptedOf(res), nil
+}
+
+// outcomeOfErr is the outcome of a finished write from its error alone (what the request
+// knew is in the error: see unknownErr).
+func outcomeOfErr(err error) Outcome {
+	switch {
+	case err == nil:
+		return OutcomeDone
+	case errors.Is(err, ErrOutcomeUnknown):
+		return OutcomeUnknown
+	}
+	return OutcomeNotSent
+}
 
 // writeOutcome is the outcome of a finished money-costing request and its error, marked when
 // the outcome is unknown.

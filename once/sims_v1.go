@@ -66,12 +66,9 @@ func (v V1) UpdateSIMs(ctx context.Context, updates []SIMUpdate) (Accepted, erro
 }
 
 // accepted runs a write whose answer has no document.
+// Its error matches ErrOutcomeUnknown when the request may have reached 1NCE unconfirmed.
 func (v V1) accepted(ctx context.Context, r *request) (Accepted, error) {
-	res, err := v.d.do(ctx, r, nil)
-	if err != nil {
-		return Accepted{}, err
-	}
-	return acceptedOf(res), nil
+	return acceptedWrite(ctx, v.d, r)
 }
 
 // GetSIM is GET /v1/sims/{iccid}.

@@ -48,11 +48,7 @@ func (v V2) UpdateSIM(ctx context.Context, u SIMUpdate) (Accepted, error) {
 	if err := checkICCID("v2.updateSim", iccid); err != nil {
 		return Accepted{}, err
 	}
-	res, err := v.d.do(ctx, &request{op: "v2.updateSim", gen: GenV2, method: http.MethodPut, path: simPath(GenV2, iccid, ""), body: u}, nil)
-	if err != nil {
-		return Accepted{}, err
-	}
-	return acceptedOf(res), nil
+	return acceptedWrite(ctx, v.d, &request{op: "v2.updateSim", gen: GenV2, method: http.MethodPut, path: simPath(GenV2, iccid, ""), body: u})
 }
 
 // Reset is POST /v2/sims/{iccid}/reset: queue a connectivity reset.
@@ -60,11 +56,7 @@ func (v V2) Reset(ctx context.Context, iccid string) (Accepted, error) {
 	if err := checkICCID("v2.resetConnectivity", iccid); err != nil {
 		return Accepted{}, err
 	}
-	res, err := v.d.do(ctx, &request{op: "v2.resetConnectivity", gen: GenV2, method: http.MethodPost, path: simPath(GenV2, iccid, "/reset"), unsafe: true}, nil)
-	if err != nil {
-		return Accepted{}, err
-	}
-	return acceptedOf(res), nil
+	return acceptedWrite(ctx, v.d, &request{op: "v2.resetConnectivity", gen: GenV2, method: http.MethodPost, path: simPath(GenV2, iccid, "/reset"), unsafe: true})
 }
 
 // DataQuota is GET /v2/sims/{iccid}/quota/data.
@@ -103,7 +95,9 @@ func (v V2) SendSMS(ctx context.Context, m SMSMessage) (V2SMSCreated, error) {
 	if err := checkICCID("v2.sendSms", iccid); err != nil {
 		return out, err
 	}
-	_, err := v.d.do(ctx, &request{op: "v2.sendSms", gen: GenV2, method: http.MethodPost, path: simPath(GenV2, iccid, "/sms"), body: m, unsafe: true}, &out)
+	r := &request{op: "v2.sendSms", gen: GenV2, method: http.MethodPost, path: simPath(GenV2, iccid, "/sms"), body: m, unsafe: true}
+	_, err := v.d.do(ctx, r, &out)
+	_, err = writeOutcome(r, err)
 	return out, err
 }
 

@@ -6,36 +6,46 @@ import (
 	"strconv"
 )
 
-// SentSMS is 1NCE's answer to SendSMS: the SMS it accepted for delivery. Its SMSRef is what
-// GetSMS and CancelSMS take.
+// SentSMS is 1NCE's answer to SendSMS: the SMS it accepted for delivery, and (also on error)
+// the outcome of sending it. Its SMSRef is what GetSMS and CancelSMS take.
 type SentSMS struct {
 	// SMSRef names the new SMS. ID comes from v2's answer, or from v1's Location header when
 	// 1NCE sends one (0 otherwise; list the SIM's SMS to find it).
 	SMSRef
-	// Source is the API generation that accepted it.
+	// Source is the API generation the SMS was sent through.
 	Source Generation
+	// WriteOutcome says whether it was sent (OutcomeDone), certainly not (OutcomeNotSent), or
+	// may have been (OutcomeUnknown: look for it with ListSMS before sending it again).
+	WriteOutcome
 }
 
-// SendSMS sends an MT-SMS to the device of the SIM m.ICCID. It costs money and is never
-// re-sent once it may have reached 1NCE. The payload is never logged.
+// SendSMS sends an MT-SMS to the device of the SIM m.ICCID. It uses the SIM's SMS quota and is
+// never re-sent once it may have reached 1NCE; the result's outcome says what became of it.
+// The payload is never logged.
 func (c *Client) SendSMS(ctx context.Context, m SMSMessage) (SentSMS, error) {
+	out := SentSMS{SMSRef: SMSRef{ICCID: m.ICCID}, Source: c.prefer(), WriteOutcome: WriteOutcome{Outcome: OutcomeNotSent, AttemptedAt: c.now()}}
 	if m.Payload == "" && m.UDH == "" {
-		return SentSMS{}, invalid("sendSms", "empty SMS payload")
+		return out, invalid("sendSms", "empty SMS payload")
 	}
-	if c.prefer() == GenV1 {
-		acc, err := c.V1().SendSMS(ctx, m)
-		if err != nil {
-			return SentSMS{}, err
-		}
-		id, _ := strconv.ParseInt(acc.ID, 10, 64)
-		return SentSMS{SMSRef: SMSRef{ICCID: m.ICCID, ID: id}, Source: GenV1}, nil
+	var (
+		id  string
+		err error
+	)
+	if out.Source == GenV1 {
+		var acc Accepted
+		acc, err = c.V1().SendSMS(ctx, m)
+		id = acc.ID
+	} else {
+		var res V2SMSCreated
+		res, err = c.V2().SendSMS(ctx, m)
+		id = res.ID
 	}
-	res, err := c.V2().SendSMS(ctx, m)
+	out.Outcome = outcomeOfErr(err)
 	if err != nil {
-		return SentSMS{}, err
+		return out, err
 	}
-	id, _ := strconv.ParseInt(res.ID, 10, 64)
-	return SentSMS{SMSRef: SMSRef{ICCID: m.ICCID, ID: id}, Source: GenV2}, nil
+	out.ID, _ = strconv.ParseInt(id, 10, 64)
+	return out, nil
 }
 
 // ListSMS iterates over all SMS sent to and received from the SIM opts.ICCID.

@@ -39,9 +39,5 @@ func createSupportRequest(ctx context.Context, d doer, r NewSupportRequest) (Acc
 	if r.Subject == "" || r.Text == "" {
 		return Accepted{}, invalid("support.create", "subject and text are required")
 	}
-	res, err := d.do(ctx, &request{op: "support.create", method: http.MethodPost, path: "/v1/support", body: r, unsafe: true, group: groupCommerce}, nil)
-	if err != nil {
-		return Accepted{}, err
-	}
-	return acceptedOf(res), nil
+	return acceptedWrite(ctx, d, &request{op: "support.create", method: http.MethodPost, path: "/v1/support", body: r, unsafe: true, group: groupCommerce})
 }
