@@ -7,7 +7,7 @@ import (
 
 // The domain model: one shape for SIMs, quotas, SMS, events, usage and connectivity whatever
 // API generation answered, in the units oncefleet stores. Data volumes are int64 bytes
-// (1NCE's MB × BytesPerMB, see MBToBytes), SMS volumes are message counts, times are UTC
+// (1NCE's MB × wire.BytesPerMB, see wire.MBToBytes), SMS volumes are message counts, times are UTC
 // time.Time (zero when 1NCE gave none or an unreadable one).
 
 // SIMStatus is the administrative state of a SIM.

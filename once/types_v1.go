@@ -315,7 +315,7 @@ type SMSMessage struct {
 	// DCS is the optional data coding scheme; nil leaves 1NCE's default (text).
 	DCS               *int                    `json:"dcs,omitempty"`
 	SourceAddressType *SourceAddressTypeInput `json:"source_address_type,omitempty"`
-	// ExpiryDate is when 1NCE stops trying to deliver (RFC 3339; see NewTimestamp).
+	// ExpiryDate is when 1NCE stops trying to deliver (RFC 3339; see wire.NewTimestamp).
 	ExpiryDate wire.Timestamp `json:"expiry_date,omitempty"`
 }
 
