@@ -170,7 +170,12 @@ func (s *Service) SendSMS(ctx context.Context, a Actor, iccid string, r SendSMSR
 		sent, err := up.SendSMS(wctx, m)
 		if err != nil {
 			au.set("parts_sent", i)
-			err = upstreamErr(err, "sending the SMS")
+			if sent.Outcome == once.OutcomeUnknown {
+				// 1NCE may hold this part: sending it again could deliver it twice.
+				err = &fleet.Error{Code: fleet.CodeOutcomeUnknown, Message: "1NCE did not confirm the SMS, so it may or may not have been sent; check GET /api/v1/sims/" + iccid + "/sms before sending it again (" + err.Error() + ")"}
+			} else {
+				err = upstreamErr(err, "sending the SMS")
+			}
 			if i > 0 {
 				err = fmt.Errorf("sent %d of %d parts, then: %w", i, len(msgs), err)
 			}
