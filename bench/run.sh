@@ -16,7 +16,11 @@ run() { # name, package, bench regexp, benchtime
   local name=$1 pkg=$2 re=$3 bt=$4
   [[ -n "$only" && "$name" != *"$only"* ]] && return 0
   echo "== $name: go test -run '^\$' -bench '$re' -benchtime $bt -benchmem $pkg"
-  go test -run '^$' -bench "$re" -benchtime "$bt" -benchmem -count 1 "$pkg" | tee "$out/$name.txt" | grep -E '^(Benchmark|ok|FAIL)'
+  local dir=.
+  if [ -f "$pkg/go.mod" ]; then # a module of its own (once, oncesim): run inside it
+    dir=$pkg pkg=.
+  fi
+  (cd "$dir" && go test -run '^$' -bench "$re" -benchtime "$bt" -benchmem -count 1 "$pkg") | tee "$out/$name.txt" | grep -E '^(Benchmark|ok|FAIL)'
 }
 
 run store-postgres    ./internal/store/postgres/ 'BenchmarkUpsertSIMs100k|BenchmarkInsertUsage100k' 3x

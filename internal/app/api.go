@@ -87,13 +87,14 @@ func (a *App) mountAPI(mux *http.ServeMux) (func(http.Handler) http.Handler, err
 	// The dashboard: its pages on the same mux, its session renewal around the API gate (so
 	// page fetches to /api/v1 with an expired access cookie are renewed first).
 	dash, err := web.New(web.Config{Control: a.control, Accounts: accounts, Sessions: sessions, Authn: authn,
-		Store: a.store, Jobs: a.jobs.Control(), Bus: a.bus, Logger: a.log})
+		Store: a.store, Jobs: a.jobs.Control(), Bus: a.bus, SecureCookies: a.cfg.SecureCookies, Logger: a.log})
 	if err != nil {
 		return nil, err
 	}
 	dash.Register(mux)
 	a.web = dash
 	a.closers = append(a.closers, dash.Close)
+	a.background = append(a.background, dash.Run)
 	return func(h http.Handler) http.Handler { return dash.Session(srv.Wrap(mux)) }, nil
 }
 

@@ -59,6 +59,7 @@ type Config struct {
 	AccessTokenTTL string `name:"access-token-ttl" env:"ONCEFLEET_ACCESS_TOKEN_TTL" default:"15m" help:"Lifetime of access tokens from /api/v1/auth/login (1m to 24h)."`
 	APIRateLimit   string `name:"api-rate-limit" env:"ONCEFLEET_API_RATE_LIMIT" default:"100" help:"Requests per minute each API key or user may make (shared by replicas through Redis)."`
 	CORSOrigins    string `name:"cors-origins" env:"ONCEFLEET_CORS_ORIGINS" help:"Comma-separated origins allowed to call the API from a browser (e.g. https://ops.example.com); empty allows none."`
+	SecureCookies  bool   `name:"secure-cookies" env:"ONCEFLEET_SECURE_COOKIES" negatable:"" help:"Mark the dashboard's session cookies Secure even on plain-HTTP requests: set it when TLS ends at a proxy or load balancer in front (requests that arrive over TLS always get Secure cookies)."`
 
 	OTLPEndpoint     string `name:"otlp-endpoint" env:"ONCEFLEET_OTLP_ENDPOINT" help:"OpenTelemetry collector (OTLP/HTTP, e.g. http://otel-collector:4318): traces API requests, 1NCE calls and PostgreSQL queries. Empty: tracing off."`
 	TraceSampleRatio string `name:"trace-sample-ratio" env:"ONCEFLEET_TRACE_SAMPLE_RATIO" default:"1" help:"Share of new traces recorded when tracing is on (0 < ratio <= 1); traces a caller started and sampled are always recorded."`

@@ -20,17 +20,24 @@ type barPoint struct {
 
 // barChart draws daily values as bars with a y axis labelled in unit (format formats a
 // value). The chart scales to its container (viewBox).
-func barChart(title string, pts []barPoint, format func(float64) string) template.HTML {
+func barChart(title string, pts []barPoint, format func(float64) string, nice func(float64) float64) template.HTML {
 	const w, h, left, bottom, top = 640.0, 200.0, 64.0, 24.0, 8.0
 	maxV := 0.0
 	for _, p := range pts {
 		maxV = math.Max(maxV, p.Value)
 	}
-	scale := niceCeil(maxV)
+	scale := nice(maxV)
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %g %g" role="img" aria-label="%s" preserveAspectRatio="none">`, w, h, template.HTMLEscapeString(title))
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %g %g" role="img" aria-label="%s">`, w, h, template.HTMLEscapeString(title))
 	fmt.Fprintf(&b, `<title>%s</title>`, template.HTMLEscapeString(title))
 	plotH := h - bottom - top
+	if maxV <= 0 {
+		// Nothing to scale: a baseline and the words, not an axis of fractions of a byte.
+		fmt.Fprintf(&b, `<line class="grid" x1="%g" x2="%g" y1="%g" y2="%g"/>`, left, w, top+plotH, top+plotH)
+		fmt.Fprintf(&b, `<text class="axis empty" x="%g" y="%g" text-anchor="middle">No usage recorded in this period</text>`, (left+w)/2, top+plotH/2)
+		b.WriteString(`</svg>`)
+		return template.HTML(b.String()) // #nosec: built from escaped parts above
+	}
 	for i := 0; i <= 4; i++ {
 		y := top + plotH*float64(i)/4
 		v := scale * float64(4-i) / 4
@@ -71,6 +78,16 @@ func niceCeil(v float64) float64 {
 		}
 	}
 	return 10 * p
+}
+
+// niceBytes rounds a byte count up to 1, 2 or 5 times a power of ten of the binary unit it
+// is shown in (so the axis reads 0, 50, 100, 150, 200 MiB rather than 190.7 MiB).
+func niceBytes(v float64) float64 {
+	unit := 1.0
+	for v/unit >= 1024 {
+		unit *= 1024
+	}
+	return niceCeil(v/unit) * unit
 }
 
 // gauge draws how much of a quota is left as a half-circle with the share in the middle.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/url"
 	"strconv"
 	"strings"
@@ -120,6 +121,32 @@ func (q tableQuery) filter() fleet.SIMFilter {
 		}
 	}
 	return f
+}
+
+// APIFilter is the query as the bulk endpoints' filter (POST /api/v1/sims/bulk "filter"), as
+// JSON: a bulk action over every matching SIM is resolved by the server, not sent as a list.
+func (q tableQuery) APIFilter() string {
+	f := q.filter()
+	m := map[string]any{}
+	set := func(k, v string) {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	if len(f.Statuses) > 0 {
+		m["status"] = f.Statuses
+	}
+	set("label", f.Label)
+	set("iccid", f.ICCIDPrefix)
+	set("imsi", f.IMSIPrefix)
+	set("msisdn", f.MSISDNPrefix)
+	set("ip", f.IPPrefix)
+	set("quota_status", f.DataQuotaStatus)
+	if f.Online != nil {
+		m["online"] = *f.Online
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
 }
 
 func isDigits(s string) bool {

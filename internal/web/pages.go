@@ -20,6 +20,7 @@ type overviewData struct {
 	Exhausted     int64
 	Today, Month  int64
 	Chart         any
+	Snapshot      usageView
 	AtRisk        []fleet.SIM
 	OpenAlerts    int64
 	AlertsEnabled bool
@@ -66,38 +67,25 @@ func (s *Server) overviewData(r *http.Request) (overviewData, error) {
 		return d, err
 	}
 	d.Exhausted = ex.Total
-	// The SIMs with the least data left (unknown volumes sort last).
-	risk, err := s.cfg.Store.ListSIMs(ctx, fleet.SIMFilter{Sort: "data_volume_left", PageSize: 5, Statuses: []string{"Enabled"}})
-	if err != nil {
-		return d, err
-	}
-	d.AtRisk = risk.Items
+	// The fleet-wide sums come from the snapshot Run keeps (see snapshot.go).
+	u := s.snap.view()
+	d.Snapshot = u
+	d.AtRisk = u.Risks
+	d.Today = u.Today
 	now := time.Now().UTC()
 	today := now.Truncate(24 * time.Hour)
-	from := today.AddDate(0, 0, -29)
 	monthStart := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	if monthStart.Before(from) {
-		from = monthStart
-	}
-	totals, err := s.cfg.Store.DailyUsageTotals(ctx, from, today.AddDate(0, 0, 1))
-	if err != nil {
-		return d, err
-	}
-	byDay := map[time.Time]int64{}
-	for _, t := range totals {
-		day := t.Day.UTC().Truncate(24 * time.Hour)
-		byDay[day] += t.VolumeTotal
-		if !day.Before(monthStart) {
-			d.Month += t.VolumeTotal
-		}
-	}
-	d.Today = byDay[today]
 	pts := make([]barPoint, 30)
 	for i := range pts {
 		day := today.AddDate(0, 0, i-29)
-		pts[i] = barPoint{Day: day, Value: float64(byDay[day])}
+		pts[i] = barPoint{Day: day, Value: float64(u.ByDay[day])}
+		if !day.Before(monthStart) {
+			d.Month += u.ByDay[day]
+		}
 	}
-	d.Chart = barChart("Fleet data usage per day, last 30 days", pts, bytesText)
+	if u.Ready {
+		d.Chart = barChart("Fleet data usage per day, last 30 days", pts, bytesText, niceBytes)
+	}
 	d.OpenAlerts, d.AlertsEnabled = s.openAlerts(r)
 	if st, err := s.cfg.Jobs.Jobs(ctx, 1); err == nil {
 		for _, j := range st {
@@ -117,9 +105,6 @@ func (s *Server) overviewData(r *http.Request) (overviewData, error) {
 	}
 	return d, nil
 }
-
-// openAlerts counts open alerts; ok is false while oncefleet has no alerts.
-func (s *Server) openAlerts(*http.Request) (int64, bool) { return 0, false }
 
 // tableData is one page of the SIM table.
 type tableData struct {
@@ -236,7 +221,7 @@ func (s *Server) simPage(w http.ResponseWriter, r *http.Request, v viewer) {
 			day := from.AddDate(0, 0, i)
 			pts[i] = barPoint{Day: day, Value: float64(byDay[day])}
 		}
-		d.Chart = barChart("Data usage per day, last "+strconv.Itoa(days)+" days", pts, bytesText)
+		d.Chart = barChart("Data usage per day, last "+strconv.Itoa(days)+" days", pts, bytesText, niceBytes)
 	} else {
 		d.UsageErr = message(err)
 	}

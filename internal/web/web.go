@@ -43,6 +43,9 @@ type Store interface {
 	StreamHealth(ctx context.Context) ([]record.StreamHealth, error)
 	ListAudit(ctx context.Context, f fleet.AuditFilter) ([]fleet.AuditEntry, int, error)
 	ListReports(ctx context.Context, limit, offset int) ([]fleet.Report, int, error)
+	ListAlerts(ctx context.Context, f fleet.AlertFilter) ([]fleet.Alert, int, error)
+	ListAlertRules(ctx context.Context, enabledOnly bool) ([]fleet.AlertRule, error)
+	ListAlertChannels(ctx context.Context) ([]fleet.AlertChannel, error)
 }
 
 // JobControl lists the periodic background jobs and their runs.
@@ -78,6 +81,12 @@ type Server struct {
 	rot    rotations
 	events *hub
 	static http.Handler
+	// snap holds the overview's fleet-wide aggregates, refreshed by Run.
+	snap snapshot
+	// histAt is when snap's history was read (guarded by snap.mu).
+	histAt time.Time
+	// alertsSeen is the newest alert already announced on the event streams (Run's loop).
+	alertsSeen int64
 }
 
 // New returns the dashboard; Register mounts it, Session must wrap the whole handler, and
@@ -117,6 +126,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/users", s.admin(s.usersPage))
 	mux.HandleFunc("GET /admin/keys", s.admin(s.keysPage))
 	mux.HandleFunc("GET /audit", s.admin(s.auditPage))
+	mux.HandleFunc("GET /alerts", s.authed(s.alertsPage))
+	mux.HandleFunc("GET /alerts/rules", s.authed(s.rulesPage))
 	mux.HandleFunc("GET /events", s.authed(s.stream))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", s.cacheStatic(s.static)))
 }

@@ -83,24 +83,28 @@
     const run = document.getElementById("bulk-run");
     const action = document.getElementById("bulk-action");
     const label = document.getElementById("bulk-label");
+    const every = document.getElementById("bulk-all");
     const update = () => {
       const n = boxes().filter((b) => b.checked).length;
-      count.textContent = n + " selected";
-      run.disabled = n === 0;
+      count.textContent = every?.checked ? "all " + bulk.dataset.total + " matching" : n + " selected";
+      run.disabled = n === 0 && !every?.checked;
       if (all) all.checked = n > 0 && n === boxes().length;
     };
     table.addEventListener("change", (e) => {
       if (e.target === all) boxes().forEach((b) => { b.checked = all.checked; });
       update();
     });
+    every?.addEventListener("change", update);
     action.addEventListener("change", () => { label.hidden = action.value !== "label"; });
     bulk.addEventListener("submit", (e) => {
       e.preventDefault();
       const iccids = boxes().filter((b) => b.checked).map((b) => b.value);
-      const body = { iccids, action: action.value };
+      // Every matching SIM: the server resolves the filter, the page never lists the fleet.
+      const body = every?.checked ? { filter: JSON.parse(bulk.dataset.filter || "{}"), action: action.value } : { iccids, action: action.value };
       if (action.value === "label") body.label = label.value;
       const verb = { enable: "Enable", disable: "Disable", label: "Label" }[action.value];
-      if (!confirm(verb + " " + iccids.length + " SIM(s)?")) return;
+      const n = every?.checked ? bulk.dataset.total : iccids.length;
+      if (!confirm(verb + " " + n + " SIM(s)?")) return;
       busy(run, async () => {
         const res = await api("POST", "/sims/bulk", body);
         const job = (res && res.data) || res;
@@ -204,8 +208,22 @@
     if (["done", "failed", "cancelled"].includes(j.state)) {
       document.getElementById("job-finished").hidden = false;
       document.getElementById("job-cancel")?.remove();
+      refreshItems();
     }
   });
+  // swapTable swaps in the table's rows as the server renders them now, without leaving the
+  // page (the ended job's per-SIM results, the alert list when an alert arrives).
+  async function swapTable(sel) {
+    try {
+      const res = await fetch(location.href, { credentials: "same-origin" });
+      if (!res.ok) return;
+      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+      const fresh = doc.querySelector(sel + " tbody");
+      const cur = document.querySelector(sel + " tbody");
+      if (fresh && cur) cur.replaceWith(fresh);
+    } catch (e) { /* a reload shows them */ }
+  }
+  const refreshItems = () => swapTable("#job-items");
   live?.addEventListener("sim", (e) => {
     const s = JSON.parse(e.data);
     document.querySelectorAll('[data-iccid="' + CSS.escape(s.iccid) + '"]').forEach((row) => {
@@ -229,6 +247,7 @@
     say("New alert: " + (a.message || a.rule || "see the alerts page"), "warn");
     const n = document.getElementById("open-alerts");
     if (n && /^\d+$/.test(n.textContent)) n.textContent = String(Number(n.textContent) + 1);
+    if (document.getElementById("alerts")) swapTable("#alerts");
   });
   live?.addEventListener("bye", () => live.close());
   window.addEventListener("pagehide", () => live?.close());
@@ -280,6 +299,45 @@
     });
   });
 
-  // Expose for the alert pages' script section.
+  // ---- Alerts: acknowledge, resolve; rules: create, delete ----
+  document.getElementById("alerts")?.addEventListener("click", (e) => {
+    const btn = e.target.closest("[data-alert-act]");
+    if (!btn) return;
+    const act = btn.dataset.alertAct;
+    busy(btn, async () => {
+      await api("POST", "/alerts/" + encodeURIComponent(btn.dataset.id) + "/" + act);
+      reloadSoon(act === "acknowledge" ? "Alert acknowledged." : "Alert resolved.");
+    });
+  });
+  const ruleForm = document.getElementById("rule-form");
+  if (ruleForm) {
+    const kind = ruleForm.elements.kind;
+    kind.addEventListener("change", () => { ruleForm.elements.params.value = kind.selectedOptions[0].dataset.example || "{}"; });
+    ruleForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const f = ruleForm.elements;
+      let params;
+      try { params = f.params.value.trim() ? JSON.parse(f.params.value) : {}; }
+      catch (err) { say("The parameters are not valid JSON: " + err.message, "error"); return; }
+      const body = { name: f.name.value, kind: kind.value, params, cooldown_seconds: Math.round(Number(f.cooldown.value || 0) * 60),
+        channel_ids: Array.from(f.channels.selectedOptions).map((o) => o.value) };
+      if (f.scope.value) body.scope = { label: f.scope.value };
+      busy(document.getElementById("rule-create"), async () => {
+        await api("POST", "/alert-rules", body);
+        reloadSoon("Rule created.");
+      });
+    });
+  }
+  document.getElementById("rules")?.addEventListener("click", (e) => {
+    const btn = e.target.closest("[data-rule-delete]");
+    if (!btn) return;
+    if (!confirm("Delete the rule " + btn.dataset.name + "?")) return;
+    busy(btn, async () => {
+      await api("DELETE", "/alert-rules/" + encodeURIComponent(btn.dataset.ruleDelete));
+      reloadSoon("Rule deleted.");
+    });
+  });
+
+  // Expose for other pages' scripts.
   window.oncefleet = { api, say, busy, reloadSoon };
 })();
