@@ -183,7 +183,7 @@ var eventKinds = map[fleet.AlertKind][]string{
 	fleet.AlertStatusChanged:    {bus.SIMChanged{}.Kind()},
 	fleet.AlertSIMFieldChanged:  {bus.SIMChanged{}.Kind(), bus.SIMEvent{}.Kind()},
 	fleet.AlertUsageSpike:       {bus.UsageRecorded{}.Kind()},
-	fleet.AlertSyncFailing:      {bus.SyncFailed{}.Kind()},
+	fleet.AlertSyncFailing:      {bus.SyncFailed{}.Kind(), bus.JobSucceeded{}.Kind()},
 	fleet.AlertStreamSilent:     {bus.StreamSilent{}.Kind(), bus.StreamResumed{}.Kind()},
 	fleet.AlertNoSession:        {bus.SIMEvent{}.Kind()}, // an attach resolves at once
 }
@@ -358,8 +358,12 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 			}
 		case bus.SyncFailed:
 			if (r.spec.Job == "" || r.spec.Job == ev.Job) && (ev.Attempt >= r.spec.Failures || ev.Final) {
-				e.fire(ctx, r, "", fleet.SeverityCritical, fmt.Sprintf("job %s failed (attempt %d): %s", ev.Job, ev.Attempt, ev.Error),
+				e.fireKeyed(ctx, r, "", "job:"+ev.Job, fleet.SeverityCritical, fmt.Sprintf("job %s failed (attempt %d): %s", ev.Job, ev.Attempt, ev.Error),
 					map[string]any{"job": ev.Job, "attempt": ev.Attempt, "final": ev.Final}, ev.At)
+			}
+		case bus.JobSucceeded:
+			if r.spec.Job == "" || r.spec.Job == ev.Job {
+				clear(r, "", fleet.AlertDedupKey(r.ID, "job:"+ev.Job), ev.At)
 			}
 		case bus.StreamSilent:
 			if r.spec.Stream == "" || r.spec.Stream == ev.Stream {

@@ -197,7 +197,15 @@ func TestEventRulesSpikeStatusSyncStream(t *testing.T) {
 	if len(open) != 0 {
 		t.Fatalf("stream alert still open: %+v", open)
 	}
-	waitFor(t, "six messages (five fired, one resolved)", func() bool { return len(ev.sink.payloads()) == 6 })
+	ev.e.OnEvent(ctx, bus.JobSucceeded{Job: "sync_usage"}) // another job: sync_sims still failing
+	if open, _, _ = ev.st.ListAlerts(ctx, fleet.AlertFilter{OpenOnly: true, RuleID: syncing}); len(open) != 1 {
+		t.Fatalf("sync alert after another job's success: %+v", open)
+	}
+	ev.e.OnEvent(ctx, bus.JobSucceeded{Job: "sync_sims"})
+	if open, _, _ = ev.st.ListAlerts(ctx, fleet.AlertFilter{OpenOnly: true, RuleID: syncing}); len(open) != 0 {
+		t.Fatalf("sync alert after its success: %+v", open)
+	}
+	waitFor(t, "seven messages (five fired, two resolved)", func() bool { return len(ev.sink.payloads()) == 7 })
 }
 
 func TestUpstreamErrorRate(t *testing.T) {

@@ -83,6 +83,16 @@ type SyncFailed struct {
 // Kind implements Event.
 func (SyncFailed) Kind() string { return "sync_failed" }
 
+// JobSucceeded says a run of a background job finished without failing: alerts resolve "sync
+// failing" with it.
+type JobSucceeded struct {
+	Job string
+	At  time.Time
+}
+
+// Kind implements Event.
+func (JobSucceeded) Kind() string { return "job_succeeded" }
+
 // QuotaThresholdCrossed says a quota check found a SIM's data or SMS quota crossed one of its
 // thresholds (percent left) since the previous check: Direction "down" when the share left fell
 // to or below Threshold, "up" when it rose above it again (a top-up). It is published once per

@@ -129,6 +129,9 @@ func (r *Runner) attempt(ctx context.Context, d Definition, jobID int64, attempt
 		log.Info("background job skipped", "reason", rep.Skipped)
 	default:
 		log.Info("background job done", "duration", dur, "items", rep.Items, "errors", rep.Errors, "counts", rep.Counts)
+		if r.cfg.Bus != nil {
+			r.cfg.Bus.Publish(recCtx, bus.JobSucceeded{Job: d.Name, At: finished})
+		}
 	}
 	return nil
 }
