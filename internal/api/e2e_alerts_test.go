@@ -404,44 +404,46 @@ func TestAlertConnectivityLossFromStreamerRaisesAndResolves(t *testing.T) {
 }
 
 func TestAlertGroupsManySIMsIntoOneMessage(t *testing.T) {
-	e := apptest.Start(t, apptest.Options{Configure: func(c *config.Config) {
-		withStreamer(c)
-		// The batch's 500 alerts are stored one by one; the group waits for them all.
-		c.Alerts.GroupWindow = "3s"
-	}})
-	h := newHookReceiver(t)
-	ch := createWebhook(t, e, h)
-	createRule(t, e, map[string]any{"name": "offline", "kind": "connectivity_lost", "channel_ids": []string{ch}})
-	iccids := make([]string, 500)
-	for i := range iccids {
-		iccids[i] = fmt.Sprintf("%019d", int64(8988280666000100000)+int64(i))
-	}
-	streamEvents(t, e, "Delete PDP Context", iccids...)
-	waitFor(t, "the grouped webhook", func() bool { n, _ := h.count("fired"); return n >= 1 })
-	waitFor(t, "all 500 alerts stored", func() bool {
-		var env struct {
-			Total int `json:"total"`
+	backends(t, func(t *testing.T, backend string) {
+		e := apptest.Start(t, apptest.Options{Backend: backend, Configure: func(c *config.Config) {
+			withStreamer(c)
+			// The batch's 500 alerts are stored one by one; the group waits for them all.
+			c.Alerts.GroupWindow = "3s"
+		}})
+		h := newHookReceiver(t)
+		ch := createWebhook(t, e, h)
+		createRule(t, e, map[string]any{"name": "offline", "kind": "connectivity_lost", "channel_ids": []string{ch}})
+		iccids := make([]string, 500)
+		for i := range iccids {
+			iccids[i] = fmt.Sprintf("%019d", int64(8988280666000100000)+int64(i))
 		}
-		want(t, e.Do(get("/alerts?state=open&page_size=1", fleet.RoleViewer)), 200).JSON(t, &env)
-		return env.Total == 500
+		streamEvents(t, e, "Delete PDP Context", iccids...)
+		waitFor(t, "the grouped webhook", func() bool { n, _ := h.count("fired"); return n >= 1 })
+		waitFor(t, "all 500 alerts stored", func() bool {
+			var env struct {
+				Total int `json:"total"`
+			}
+			want(t, e.Do(get("/alerts?state=open&page_size=1", fleet.RoleViewer)), 200).JSON(t, &env)
+			return env.Total == 500
+		})
+		n, p := h.count("fired")
+		if n != 1 || p.Count != 500 || len(p.Alerts) != 500 {
+			t.Fatalf("%d fired messages, the last with %d alerts", n, p.Count)
+		}
+		// An operator resolves one by hand: who and when are kept.
+		var res struct {
+			State      string     `json:"state"`
+			ResolvedBy string     `json:"resolved_by"`
+			ResolvedAt *time.Time `json:"resolved_at"`
+		}
+		dataOf(t, want(t, e.Do(post(fmt.Sprintf("/alerts/%d/resolve", p.Alerts[0].ID), fleet.RoleOperator, nil)), 200), &res)
+		if res.State != "resolved" || res.ResolvedBy == "" || res.ResolvedAt == nil {
+			t.Fatalf("resolved by hand: %+v", res)
+		}
+		if n := len(alertsOf(t, e, "state=resolved")); n != 1 {
+			t.Fatalf("%d resolved", n)
+		}
 	})
-	n, p := h.count("fired")
-	if n != 1 || p.Count != 500 || len(p.Alerts) != 500 {
-		t.Fatalf("%d fired messages, the last with %d alerts", n, p.Count)
-	}
-	// An operator resolves one by hand: who and when are kept.
-	var res struct {
-		State      string     `json:"state"`
-		ResolvedBy string     `json:"resolved_by"`
-		ResolvedAt *time.Time `json:"resolved_at"`
-	}
-	dataOf(t, want(t, e.Do(post(fmt.Sprintf("/alerts/%d/resolve", p.Alerts[0].ID), fleet.RoleOperator, nil)), 200), &res)
-	if res.State != "resolved" || res.ResolvedBy == "" || res.ResolvedAt == nil {
-		t.Fatalf("resolved by hand: %+v", res)
-	}
-	if n := len(alertsOf(t, e, "state=resolved")); n != 1 {
-		t.Fatalf("%d resolved", n)
-	}
 }
 
 func TestAlertAutomaticDisableIsAuditedAsTheRule(t *testing.T) {
@@ -469,47 +471,49 @@ func TestAlertAutomaticDisableIsAuditedAsTheRule(t *testing.T) {
 }
 
 func TestAlertFailingWebhookDeadLetteredAndResent(t *testing.T) {
-	e := apptest.Start(t, apptest.Options{Configure: func(c *config.Config) {
-		withStreamer(c)
-		c.Alerts.Attempts = 3
-	}})
-	h := newHookReceiver(t)
-	h.fail.Store(true)
-	ch := createWebhook(t, e, h)
-	createRule(t, e, map[string]any{"name": "offline", "kind": "connectivity_lost", "channel_ids": []string{ch}})
-	streamEvents(t, e, "Delete PDP Context", simICCID(3))
-	type delivery struct {
-		ID        int64  `json:"id"`
-		State     string `json:"state"`
-		Attempts  int    `json:"attempts"`
-		LastError string `json:"last_error"`
-		Event     string `json:"event"`
-	}
-	var dead []delivery
-	waitFor(t, "the dead letter", func() bool {
+	backends(t, func(t *testing.T, backend string) {
+		e := apptest.Start(t, apptest.Options{Backend: backend, Configure: func(c *config.Config) {
+			withStreamer(c)
+			c.Alerts.Attempts = 3
+		}})
+		h := newHookReceiver(t)
+		h.fail.Store(true)
+		ch := createWebhook(t, e, h)
+		createRule(t, e, map[string]any{"name": "offline", "kind": "connectivity_lost", "channel_ids": []string{ch}})
+		streamEvents(t, e, "Delete PDP Context", simICCID(3))
+		type delivery struct {
+			ID        int64  `json:"id"`
+			State     string `json:"state"`
+			Attempts  int    `json:"attempts"`
+			LastError string `json:"last_error"`
+			Event     string `json:"event"`
+		}
+		var dead []delivery
+		waitFor(t, "the dead letter", func() bool {
+			dataOf(t, want(t, e.Do(get("/alert-deliveries?state=dead", fleet.RoleAdmin)), 200), &dead)
+			return len(dead) == 1
+		})
+		if dead[0].Attempts != 3 || !strings.Contains(dead[0].LastError, "503") || dead[0].Event != "fired" {
+			t.Fatalf("dead letter %+v", dead[0])
+		}
+		if n, _ := h.count("fired"); n != 0 {
+			t.Fatal("a failing receiver accepted")
+		}
+		h.fail.Store(false)
+		var d delivery
+		dataOf(t, want(t, e.Do(post(fmt.Sprintf("/alert-deliveries/%d/resend", dead[0].ID), fleet.RoleAdmin, nil)), 200), &d)
+		if d.State != "sent" {
+			t.Fatalf("re-sent %+v", d)
+		}
+		if n, _ := h.count("fired"); n != 1 {
+			t.Fatalf("%d fired webhooks after the re-send", n)
+		}
 		dataOf(t, want(t, e.Do(get("/alert-deliveries?state=dead", fleet.RoleAdmin)), 200), &dead)
-		return len(dead) == 1
+		if len(dead) != 0 {
+			t.Fatalf("dead letters after the re-send: %+v", dead)
+		}
+		wantProblem(t, e.Do(post("/alert-deliveries/999999/resend", fleet.RoleAdmin, nil)), 404, "not_found")
 	})
-	if dead[0].Attempts != 3 || !strings.Contains(dead[0].LastError, "503") || dead[0].Event != "fired" {
-		t.Fatalf("dead letter %+v", dead[0])
-	}
-	if n, _ := h.count("fired"); n != 0 {
-		t.Fatal("a failing receiver accepted")
-	}
-	h.fail.Store(false)
-	var d delivery
-	dataOf(t, want(t, e.Do(post(fmt.Sprintf("/alert-deliveries/%d/resend", dead[0].ID), fleet.RoleAdmin, nil)), 200), &d)
-	if d.State != "sent" {
-		t.Fatalf("re-sent %+v", d)
-	}
-	if n, _ := h.count("fired"); n != 1 {
-		t.Fatalf("%d fired webhooks after the re-send", n)
-	}
-	dataOf(t, want(t, e.Do(get("/alert-deliveries?state=dead", fleet.RoleAdmin)), 200), &dead)
-	if len(dead) != 0 {
-		t.Fatalf("dead letters after the re-send: %+v", dead)
-	}
-	wantProblem(t, e.Do(post("/alert-deliveries/999999/resend", fleet.RoleAdmin, nil)), 404, "not_found")
 }
 
 func TestAlertRulesAndChannelsAPI(t *testing.T) {
