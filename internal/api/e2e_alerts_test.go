@@ -372,35 +372,37 @@ func alertsOf(t *testing.T, e *apptest.Env, query string) []alertRow {
 }
 
 func TestAlertConnectivityLossFromStreamerRaisesAndResolves(t *testing.T) {
-	e := apptest.Start(t, apptest.Options{Configure: withStreamer})
-	h := newHookReceiver(t)
-	ch := createWebhook(t, e, h)
-	iccid := simICCID(7)
-	rule := createRule(t, e, map[string]any{"name": "offline", "kind": "connectivity_lost", "channel_ids": []string{ch}})
+	backends(t, func(t *testing.T, backend string) {
+		e := apptest.Start(t, apptest.Options{Backend: backend, Configure: withStreamer})
+		h := newHookReceiver(t)
+		ch := createWebhook(t, e, h)
+		iccid := simICCID(7)
+		rule := createRule(t, e, map[string]any{"name": "offline", "kind": "connectivity_lost", "channel_ids": []string{ch}})
 
-	streamEvents(t, e, "Delete PDP Context", iccid)
-	waitFor(t, "the open alert", func() bool { return len(alertsOf(t, e, "state=open&rule_id="+rule)) == 1 })
-	waitFor(t, "the fired webhook", func() bool { n, _ := h.count("fired"); return n == 1 })
-	a := alertsOf(t, e, "state=open&rule_id="+rule)[0]
-	if a.ICCID != iccid {
-		t.Fatalf("alert %+v", a)
-	}
-	// An operator acknowledges it; the SIM's next session resolves it.
-	var acked alertRow
-	dataOf(t, want(t, e.Do(post(fmt.Sprintf("/alerts/%d/acknowledge", a.ID), fleet.RoleOperator, nil)), 200), &acked)
-	if acked.State != "acknowledged" || acked.AcknowledgedBy == "" {
-		t.Fatalf("acknowledged %+v", acked)
-	}
-	if n := len(alertsOf(t, e, "state=acknowledged")); n != 1 {
-		t.Fatalf("%d acknowledged", n)
-	}
-	streamEvents(t, e, "Create PDP Context", iccid)
-	waitFor(t, "the resolved webhook", func() bool { n, _ := h.count("resolved"); return n == 1 })
-	var got alertRow
-	dataOf(t, want(t, e.Do(get(fmt.Sprintf("/alerts/%d", a.ID), fleet.RoleViewer)), 200), &got)
-	if got.State != "resolved" {
-		t.Fatalf("after the session: %+v", got)
-	}
+		streamEvents(t, e, "Delete PDP Context", iccid)
+		waitFor(t, "the open alert", func() bool { return len(alertsOf(t, e, "state=open&rule_id="+rule)) == 1 })
+		waitFor(t, "the fired webhook", func() bool { n, _ := h.count("fired"); return n == 1 })
+		a := alertsOf(t, e, "state=open&rule_id="+rule)[0]
+		if a.ICCID != iccid {
+			t.Fatalf("alert %+v", a)
+		}
+		// An operator acknowledges it; the SIM's next session resolves it.
+		var acked alertRow
+		dataOf(t, want(t, e.Do(post(fmt.Sprintf("/alerts/%d/acknowledge", a.ID), fleet.RoleOperator, nil)), 200), &acked)
+		if acked.State != "acknowledged" || acked.AcknowledgedBy == "" {
+			t.Fatalf("acknowledged %+v", acked)
+		}
+		if n := len(alertsOf(t, e, "state=acknowledged")); n != 1 {
+			t.Fatalf("%d acknowledged", n)
+		}
+		streamEvents(t, e, "Create PDP Context", iccid)
+		waitFor(t, "the resolved webhook", func() bool { n, _ := h.count("resolved"); return n == 1 })
+		var got alertRow
+		dataOf(t, want(t, e.Do(get(fmt.Sprintf("/alerts/%d", a.ID), fleet.RoleViewer)), 200), &got)
+		if got.State != "resolved" {
+			t.Fatalf("after the session: %+v", got)
+		}
+	})
 }
 
 func TestAlertGroupsManySIMsIntoOneMessage(t *testing.T) {
@@ -447,27 +449,29 @@ func TestAlertGroupsManySIMsIntoOneMessage(t *testing.T) {
 }
 
 func TestAlertAutomaticDisableIsAuditedAsTheRule(t *testing.T) {
-	e := apptest.Start(t, apptest.Options{Configure: withStreamer})
-	iccid := simICCID(9)
-	rule := createRule(t, e, map[string]any{"name": "lost: disable", "kind": "connectivity_lost",
-		"scope": map[string]any{"iccids": []string{iccid}}, "actions": []map[string]any{{"type": "disable"}}})
-	streamEvents(t, e, "Delete PDP Context", iccid, simICCID(10)) // the second is out of scope
-	var audit []struct {
-		Actor, Action, Target, Result string
-	}
-	waitFor(t, "the audited disable", func() bool {
-		dataOf(t, want(t, e.Do(get("/audit?action=sim.update", fleet.RoleAdmin)), 200), &audit)
-		return len(audit) > 0
+	backends(t, func(t *testing.T, backend string) {
+		e := apptest.Start(t, apptest.Options{Backend: backend, Configure: withStreamer})
+		iccid := simICCID(9)
+		rule := createRule(t, e, map[string]any{"name": "lost: disable", "kind": "connectivity_lost",
+			"scope": map[string]any{"iccids": []string{iccid}}, "actions": []map[string]any{{"type": "disable"}}})
+		streamEvents(t, e, "Delete PDP Context", iccid, simICCID(10)) // the second is out of scope
+		var audit []struct {
+			Actor, Action, Target, Result string
+		}
+		waitFor(t, "the audited disable", func() bool {
+			dataOf(t, want(t, e.Do(get("/audit?action=sim.update", fleet.RoleAdmin)), 200), &audit)
+			return len(audit) > 0
+		})
+		if len(audit) != 1 || audit[0].Actor != "rule:"+rule || audit[0].Target != iccid || audit[0].Result != "ok" {
+			t.Fatalf("audit %+v", audit)
+		}
+		if st, _ := e.Sim.SIM(iccid); st.Status != "Disabled" {
+			t.Fatalf("SIM at 1NCE is %s", st.Status)
+		}
+		if st, _ := e.Sim.SIM(simICCID(10)); st.Status == "Disabled" {
+			t.Fatal("a SIM out of scope was disabled")
+		}
 	})
-	if len(audit) != 1 || audit[0].Actor != "rule:"+rule || audit[0].Target != iccid || audit[0].Result != "ok" {
-		t.Fatalf("audit %+v", audit)
-	}
-	if st, _ := e.Sim.SIM(iccid); st.Status != "Disabled" {
-		t.Fatalf("SIM at 1NCE is %s", st.Status)
-	}
-	if st, _ := e.Sim.SIM(simICCID(10)); st.Status == "Disabled" {
-		t.Fatal("a SIM out of scope was disabled")
-	}
 }
 
 func TestAlertFailingWebhookDeadLetteredAndResent(t *testing.T) {
