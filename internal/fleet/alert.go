@@ -43,8 +43,8 @@ type AlertRule struct {
 	ID       string
 	Name     string
 	Kind     AlertKind
-	Params   json.RawMessage // kind-specific, e.g. {"threshold_pct":20}
-	Channels json.RawMessage // [{"type":"webhook","url":…}, …]
+	Params   json.RawMessage // kind-specific, e.g. {"threshold_pct":20}, with "scope" and "actions" (alerts.ParseSpec)
+	Channels json.RawMessage // the alert channel IDs messages go to: ["<id>", …]
 	Cooldown time.Duration   // no second alert for the same rule and SIM within this window
 	Enabled  bool
 	Created  time.Time
