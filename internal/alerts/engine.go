@@ -29,6 +29,7 @@ import (
 type Store interface {
 	ListAlertRules(ctx context.Context, enabledOnly bool) ([]fleet.AlertRule, error)
 	InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.Duration) (bool, error)
+	InsertAlerts(ctx context.Context, as []*fleet.Alert, cooldowns []time.Duration) ([]bool, error)
 	ListAlerts(ctx context.Context, f fleet.AlertFilter) ([]fleet.Alert, int, error)
 	ResolveAlertsByDedupKey(ctx context.Context, key string, at time.Time) (int, error)
 	ResolveOpenAlerts(ctx context.Context, keys []string, at time.Time) ([]string, error)
@@ -310,6 +311,12 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 		clears = append(clears, clearing{r: r, iccid: iccid, key: key, at: at})
 	}
 	defer func() { e.resolveMany(ctx, clears) }()
+	// What it raises is stored in one transaction, also after the loop.
+	var fires []firing
+	fire := func(r *rule, iccid, key, severity, msg string, detail map[string]any, at time.Time) {
+		fires = append(fires, firing{r: r, a: e.newAlert(r, iccid, key, severity, msg, detail, at)})
+	}
+	defer func() { e.raise(ctx, fires) }()
 	for _, r := range rules {
 		switch ev := ev.(type) {
 		case bus.QuotaObserved:
@@ -317,7 +324,7 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 				continue
 			}
 			if ev.RemainingPct <= *r.spec.ThresholdPct {
-				e.fire(ctx, r, ev.ICCID, fleet.SeverityWarning, fmt.Sprintf("%s quota at %.1f %% left (threshold %g %%)", ev.Quota, ev.RemainingPct, *r.spec.ThresholdPct),
+				fire(r, ev.ICCID, ev.ICCID, fleet.SeverityWarning, fmt.Sprintf("%s quota at %.1f %% left (threshold %g %%)", ev.Quota, ev.RemainingPct, *r.spec.ThresholdPct),
 					map[string]any{"quota": ev.Quota, "remaining_pct": ev.RemainingPct}, ev.At)
 			} else {
 				clear(r, ev.ICCID, fleet.AlertDedupKey(r.ID, ev.ICCID), ev.At)
@@ -328,13 +335,13 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 			}
 			switch {
 			case r.Kind == fleet.AlertConnectivityLost && !*ev.Online:
-				e.fire(ctx, r, ev.ICCID, fleet.SeverityWarning, "data session lost ("+ev.Type+")", map[string]any{"event": ev.Type}, ev.At)
+				fire(r, ev.ICCID, ev.ICCID, fleet.SeverityWarning, "data session lost ("+ev.Type+")", map[string]any{"event": ev.Type}, ev.At)
 			case (r.Kind == fleet.AlertConnectivityLost || r.Kind == fleet.AlertNoSession) && *ev.Online:
 				clear(r, ev.ICCID, fleet.AlertDedupKey(r.ID, ev.ICCID), ev.At)
 			}
 		case bus.ConnectivityLost:
 			if r.Kind == fleet.AlertConnectivityLost && inScope(r, ev.ICCID) {
-				e.fire(ctx, r, ev.ICCID, fleet.SeverityWarning, "SIM not connected since "+ev.Since.UTC().Format(time.RFC3339), map[string]any{"since": ev.Since}, ev.At)
+				fire(r, ev.ICCID, ev.ICCID, fleet.SeverityWarning, "SIM not connected since "+ev.Since.UTC().Format(time.RFC3339), map[string]any{"since": ev.Since}, ev.At)
 			}
 		case bus.ConnectivityRestored:
 			if r.Kind == fleet.AlertConnectivityLost && inScope(r, ev.ICCID) {
@@ -346,10 +353,10 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 			}
 			switch {
 			case r.Kind == fleet.AlertStatusChanged && ev.Field == "status" && (r.spec.To == "" || strings.EqualFold(r.spec.To, ev.New)):
-				e.fire(ctx, r, ev.ICCID, fleet.SeverityInfo, fmt.Sprintf("status changed from %s to %s", ev.Old, ev.New),
+				fire(r, ev.ICCID, ev.ICCID, fleet.SeverityInfo, fmt.Sprintf("status changed from %s to %s", ev.Old, ev.New),
 					map[string]any{"field": ev.Field, "old": ev.Old, "new": ev.New}, ev.At)
 			case r.Kind == fleet.AlertSIMFieldChanged && ev.Field == r.spec.Field:
-				e.fire(ctx, r, ev.ICCID, fleet.SeverityWarning, fmt.Sprintf("%s changed from %s to %s", ev.Field, ev.Old, ev.New),
+				fire(r, ev.ICCID, ev.ICCID, fleet.SeverityWarning, fmt.Sprintf("%s changed from %s to %s", ev.Field, ev.Old, ev.New),
 					map[string]any{"field": ev.Field, "old": ev.Old, "new": ev.New}, ev.At)
 			}
 		case bus.UsageRecorded:
@@ -358,7 +365,7 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 			}
 		case bus.SyncFailed:
 			if (r.spec.Job == "" || r.spec.Job == ev.Job) && (ev.Attempt >= r.spec.Failures || ev.Final) {
-				e.fireKeyed(ctx, r, "", "job:"+ev.Job, fleet.SeverityCritical, fmt.Sprintf("job %s failed (attempt %d): %s", ev.Job, ev.Attempt, ev.Error),
+				fire(r, "", "job:"+ev.Job, fleet.SeverityCritical, fmt.Sprintf("job %s failed (attempt %d): %s", ev.Job, ev.Attempt, ev.Error),
 					map[string]any{"job": ev.Job, "attempt": ev.Attempt, "final": ev.Final}, ev.At)
 			}
 		case bus.JobSucceeded:
@@ -367,7 +374,7 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 			}
 		case bus.StreamSilent:
 			if r.spec.Stream == "" || r.spec.Stream == ev.Stream {
-				e.fireKeyed(ctx, r, "", "stream:"+ev.Stream, fleet.SeverityCritical, fmt.Sprintf("Data Streamer %s silent for %s", ev.Stream, ev.Silence.Round(time.Second)),
+				fire(r, "", "stream:"+ev.Stream, fleet.SeverityCritical, fmt.Sprintf("Data Streamer %s silent for %s", ev.Stream, ev.Silence.Round(time.Second)),
 					map[string]any{"stream": ev.Stream, "last_received_at": ev.LastReceivedAt}, e.now())
 			}
 		case bus.StreamResumed:
@@ -492,24 +499,57 @@ func (e *Engine) fire(ctx context.Context, r *rule, iccid, severity, msg string,
 }
 
 func (e *Engine) fireKeyed(ctx context.Context, r *rule, iccid, key, severity, msg string, detail map[string]any, at time.Time) {
+	e.raise(ctx, []firing{{r: r, a: e.newAlert(r, iccid, key, severity, msg, detail, at)}})
+}
+
+// firing is an alert a rule raises, not stored yet.
+type firing struct {
+	r *rule
+	a *fleet.Alert
+}
+
+func (e *Engine) newAlert(r *rule, iccid, key, severity, msg string, detail map[string]any, at time.Time) *fleet.Alert {
 	if at.IsZero() {
 		at = e.now()
 	}
 	raw, _ := jsonMarshal(detail)
-	a := &fleet.Alert{RuleID: r.ID, Kind: r.Kind, ICCID: iccid, DedupKey: fleet.AlertDedupKey(r.ID, key), Severity: severity,
+	return &fleet.Alert{RuleID: r.ID, Kind: r.Kind, ICCID: iccid, DedupKey: fleet.AlertDedupKey(r.ID, key), Severity: severity,
 		Message: msg, Detail: raw, FiredAt: at}
-	inserted, err := e.o.Store.InsertAlert(ctx, a, r.Cooldown)
+}
+
+// raise stores the alerts unless their rule raised one for the key within its cool-down (the
+// store decides, so replicas agree), then queues each new one for its channels and runs its
+// rule's actions.
+func (e *Engine) raise(ctx context.Context, fs []firing) {
+	if len(fs) == 0 {
+		return
+	}
+	var inserted []bool
+	var err error
+	if len(fs) == 1 {
+		var ok bool
+		ok, err = e.o.Store.InsertAlert(ctx, fs[0].a, fs[0].r.Cooldown)
+		inserted = []bool{ok}
+	} else {
+		as, cds := make([]*fleet.Alert, len(fs)), make([]time.Duration, len(fs))
+		for i, f := range fs {
+			as[i], cds[i] = f.a, f.r.Cooldown
+		}
+		inserted, err = e.o.Store.InsertAlerts(ctx, as, cds)
+	}
 	if err != nil {
-		e.log.Error("alert not stored", "rule", r.ID, "iccid", iccid, "err", err)
+		e.log.Error("alerts not stored", "rule", fs[0].r.ID, "iccid", fs[0].a.ICCID, "alerts", len(fs), "err", err)
 		return
 	}
-	if !inserted {
-		return
-	}
-	e.metrics.fired.WithLabelValues(string(r.Kind)).Inc()
-	e.grouper.add(r, "fired", *a)
-	if iccid != "" && len(r.spec.Actions) > 0 {
-		e.act(ctx, r, a)
+	for i, f := range fs {
+		if !inserted[i] {
+			continue
+		}
+		e.metrics.fired.WithLabelValues(string(f.r.Kind)).Inc()
+		e.grouper.add(f.r, "fired", *f.a)
+		if f.a.ICCID != "" && len(f.r.spec.Actions) > 0 {
+			e.act(ctx, f.r, f.a)
+		}
 	}
 }
 

@@ -274,3 +274,63 @@ func (s *Store) ResolveOpenAlerts(ctx context.Context, keys []string, at time.Ti
 	slices.Sort(done)
 	return slices.Compact(done), nil
 }
+
+// InsertAlerts is InsertAlert for several alerts at once (cooldowns[i] for as[i]), in one
+// transaction holding the keys' locks (taken in key order, so two batches cannot deadlock): what
+// one event raises across its rules costs one commit, not one each. It reports which it
+// inserted.
+func (s *Store) InsertAlerts(ctx context.Context, as []*fleet.Alert, cooldowns []time.Duration) ([]bool, error) {
+	if len(as) != len(cooldowns) {
+		return nil, fleet.Invalid("cooldowns", "want one per alert")
+	}
+	now := clockNow()
+	for _, a := range as {
+		if err := a.Validate(); err != nil {
+			return nil, err
+		}
+		a.FillDefaults(now)
+	}
+	out := make([]bool, len(as))
+	if len(as) == 0 {
+		return out, nil
+	}
+	keys := make([]string, len(as))
+	for i, a := range as {
+		keys[i] = a.DedupKey
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	err := s.transact(ctx, "insert alerts", func(tx pgx.Tx) (bool, error) {
+		clear(out)
+		for _, k := range keys {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, alertLockClass, k); err != nil {
+				return false, translate(err, "insert alerts: lock")
+			}
+		}
+		for i, a := range as {
+			var recent bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = $1 AND fired_at > $2)`,
+				a.DedupKey, a.FiredAt.Add(-cooldowns[i])).Scan(&recent); err != nil {
+				return false, translate(err, "insert alerts: dedup")
+			}
+			if recent {
+				continue
+			}
+			var ruleID any
+			if a.RuleID != "" {
+				ruleID = a.RuleID
+			}
+			if err := tx.QueryRow(ctx, `INSERT INTO alerts (rule_id, kind, iccid, dedup_key, severity, message, detail, fired_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, ruleID, string(a.Kind), a.ICCID, a.DedupKey, a.Severity, a.Message,
+				[]byte(a.Detail), a.FiredAt).Scan(&a.ID); err != nil {
+				return false, translate(err, "insert alerts")
+			}
+			out[i] = true
+		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -304,3 +304,84 @@ func uniqueStrings(vs []string) []string {
 	slices.Sort(vs)
 	return slices.Compact(vs)
 }
+
+// InsertAlerts is InsertAlert for several alerts at once (cooldowns[i] for as[i]), in one
+// transaction: what one event raises across its rules costs one commit, not one each. It
+// reports which it inserted.
+func (s *Store) InsertAlerts(ctx context.Context, as []*fleet.Alert, cooldowns []time.Duration) ([]bool, error) {
+	if len(as) != len(cooldowns) {
+		return nil, fleet.Invalid("cooldowns", "want one per alert")
+	}
+	now := clockNow()
+	for _, a := range as {
+		if err := a.Validate(); err != nil {
+			return nil, err
+		}
+		a.FillDefaults(now)
+	}
+	out := make([]bool, len(as))
+	if len(as) == 0 {
+		return out, nil
+	}
+	// One read finds the alerts still within their cool-down; only the rest take the lock.
+	keys := make([]string, len(as))
+	for i, a := range as {
+		keys[i] = a.DedupKey
+	}
+	in, args := alertKeyList(uniqueStrings(keys), 1)
+	rows, err := s.db.QueryContext(ctx, `SELECT dedup_key, MAX(fired_at) FROM alerts WHERE dedup_key IN (`+in+`) GROUP BY dedup_key`, args...)
+	if err != nil {
+		return nil, translate(err, "insert alerts: dedup")
+	}
+	type last struct {
+		key string
+		at  time.Time
+	}
+	lasts, err := scanAll(rows, "insert alerts: dedup", func(r rowScanner, l *last) error { return r.Scan(&l.key, scanTime(&l.at)) })
+	if err != nil {
+		return nil, err
+	}
+	latest := make(map[string]time.Time, len(lasts))
+	for _, l := range lasts {
+		latest[l.key] = l.at
+	}
+	var todo []int
+	for i, a := range as {
+		if t, ok := latest[a.DedupKey]; ok && t.After(a.FiredAt.Add(-cooldowns[i])) {
+			continue
+		}
+		todo = append(todo, i)
+	}
+	if len(todo) == 0 {
+		return out, nil
+	}
+	err = s.transact(ctx, "insert alerts", func(tx *sql.Tx) (bool, error) {
+		clear(out)
+		for _, i := range todo {
+			a := as[i]
+			var recent bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = $1 AND fired_at > $2)`,
+				a.DedupKey, formatTime(a.FiredAt.Add(-cooldowns[i]))).Scan(&recent); err != nil {
+				return false, translate(err, "insert alerts: dedup")
+			}
+			if recent {
+				continue
+			}
+			var ruleID any
+			if a.RuleID != "" {
+				ruleID = a.RuleID
+			}
+			if err := tx.QueryRowContext(ctx, `INSERT INTO alerts (rule_id, kind, iccid, dedup_key, severity, message, detail, fired_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, ruleID, string(a.Kind), a.ICCID, a.DedupKey, a.Severity, a.Message,
+				string(a.Detail), formatTime(a.FiredAt)).Scan(&a.ID); err != nil {
+				return false, translate(err, "insert alerts")
+			}
+			out[i] = true
+		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

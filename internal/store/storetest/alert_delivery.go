@@ -26,6 +26,7 @@ type AlertDeliveryStore interface {
 	DeleteSentAlertDeliveriesBefore(ctx context.Context, before time.Time) (int, error)
 
 	InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.Duration) (bool, error)
+	InsertAlerts(ctx context.Context, as []*fleet.Alert, cooldowns []time.Duration) ([]bool, error)
 	AlertByID(ctx context.Context, id int64) (*fleet.Alert, error)
 	ListAlerts(ctx context.Context, f fleet.AlertFilter) ([]fleet.Alert, int, error)
 	AcknowledgeAlert(ctx context.Context, id int64, by string, at time.Time) error
@@ -49,6 +50,7 @@ func RunAlertDelivery(t *testing.T, newStore func(t *testing.T) AlertDeliverySto
 		{"Deliveries", testAlertDeliveries},
 		{"ResolveBy", testAlertResolveBy},
 		{"ResolveOpen", testResolveOpenAlerts},
+		{"InsertBatch", testInsertAlerts},
 		{"Forecast", testQuotaForecast},
 		{"SilentSIMs", testSilentSIMs},
 	} {
@@ -239,5 +241,37 @@ func testResolveOpenAlerts(t *testing.T, s AlertDeliveryStore) {
 	open, n, err := s.ListAlerts(ctx, fleet.AlertFilter{OpenOnly: true})
 	if err != nil || n != 1 || open[0].DedupKey != "q/1" {
 		t.Fatalf("open %+v %d %v", open, n, err)
+	}
+}
+
+func testInsertAlerts(t *testing.T, s AlertDeliveryStore) {
+	ctx := context.Background()
+	at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	if ok, err := s.InsertAlert(ctx, &fleet.Alert{Kind: fleet.AlertQuotaBelow, DedupKey: "a/1", FiredAt: at}, time.Hour); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	mk := func(key string, min int) *fleet.Alert {
+		return &fleet.Alert{Kind: fleet.AlertQuotaBelow, ICCID: "1", DedupKey: key, FiredAt: at.Add(time.Duration(min) * time.Minute)}
+	}
+	// a/1 is within its cool-down, b/1 is new, b/1 again in the same batch is a repeat, c/1 is
+	// new with no cool-down.
+	as := []*fleet.Alert{mk("a/1", 30), mk("b/1", 30), mk("b/1", 31), mk("c/1", 30)}
+	got, err := s.InsertAlerts(ctx, as, []time.Duration{time.Hour, time.Hour, time.Hour, 0})
+	if err != nil || !slices.Equal(got, []bool{false, true, false, true}) || as[1].ID == 0 || as[3].ID == 0 {
+		t.Fatalf("inserted %v, %v (%+v)", got, err, as)
+	}
+	// After a's cool-down it is raised again.
+	got, err = s.InsertAlerts(ctx, []*fleet.Alert{mk("a/1", 61)}, []time.Duration{time.Hour})
+	if err != nil || !slices.Equal(got, []bool{true}) {
+		t.Fatalf("after the cool-down %v, %v", got, err)
+	}
+	if _, n, _ := s.ListAlerts(ctx, fleet.AlertFilter{}); n != 4 {
+		t.Fatalf("%d alerts stored", n)
+	}
+	if got, err := s.InsertAlerts(ctx, nil, nil); err != nil || len(got) != 0 {
+		t.Fatalf("empty batch %v %v", got, err)
+	}
+	if _, err := s.InsertAlerts(ctx, []*fleet.Alert{{Kind: "bogus", DedupKey: "x"}}, []time.Duration{0}); !errors.Is(err, fleet.ErrInvalid) {
+		t.Fatalf("bad alert: %v", err)
 	}
 }
