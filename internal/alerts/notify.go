@@ -172,19 +172,33 @@ func buildMessage(r *rule, event string, alerts []fleet.Alert) (Message, []int64
 		p.Alerts = append(p.Alerts, ref)
 	}
 	body, _ := json.Marshal(p)
+	m := messageOf(p)
+	m.Payload = body
+	return m, ids
+}
+
+// messageOf writes a payload for people: the subject and text of an e-mail or a Slack post.
+func messageOf(p Payload) Message {
 	verb := "FIRING"
-	if event == "resolved" {
+	switch p.Event {
+	case "resolved":
 		verb = "RESOLVED"
+	case "test":
+		verb = "TEST"
 	}
-	subject := fmt.Sprintf("[oncefleet] %s: %s", verb, r.Name)
-	if len(alerts) > 1 {
-		subject += fmt.Sprintf(" (%d)", len(alerts))
+	name, kind := "", fleet.AlertKind("")
+	if p.Rule != nil {
+		name, kind = p.Rule.Name, p.Rule.Kind
+	}
+	subject := fmt.Sprintf("[oncefleet] %s: %s", verb, name)
+	if len(p.Alerts) > 1 {
+		subject += fmt.Sprintf(" (%d)", len(p.Alerts))
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s — rule %q (%s), %d alert(s)\n", verb, r.Name, r.Kind, len(alerts))
-	for i, a := range alerts {
+	fmt.Fprintf(&b, "%s — rule %q (%s), %d alert(s)\n", verb, name, kind, len(p.Alerts))
+	for i, a := range p.Alerts {
 		if i == maxListed {
-			fmt.Fprintf(&b, "… and %d more\n", len(alerts)-maxListed)
+			fmt.Fprintf(&b, "… and %d more\n", len(p.Alerts)-maxListed)
 			break
 		}
 		who := a.ICCID
@@ -193,7 +207,7 @@ func buildMessage(r *rule, event string, alerts []fleet.Alert) (Message, []int64
 		}
 		fmt.Fprintf(&b, "• %s: %s\n", who, a.Message)
 	}
-	return Message{Subject: subject, Text: b.String(), Payload: body, Event: event}, ids
+	return Message{Subject: subject, Text: b.String(), Event: p.Event}
 }
 
 // deliver sends one message per channel of the rule, each recorded and retried in the
@@ -302,7 +316,13 @@ func (e *Engine) Resend(ctx context.Context, id int64) (fleet.AlertDelivery, err
 		return fleet.AlertDelivery{}, err
 	}
 	wasDead := d.State == fleet.DeliveryDead
-	out := e.send(ctx, ch, d, Message{Payload: d.Payload, Event: d.Event, DeliveryID: d.ID, Subject: "[oncefleet] re-sent " + d.Event, Text: string(d.Payload)}, 1)
+	// The stored payload is what was sent; e-mail and Slack get its text again.
+	var p Payload
+	_ = json.Unmarshal(d.Payload, &p)
+	p.Event = d.Event
+	m := messageOf(p)
+	m.Payload, m.DeliveryID = d.Payload, d.ID
+	out := e.send(ctx, ch, d, m, 1)
 	if wasDead {
 		e.metrics.dead.Dec()
 	}

@@ -3,6 +3,8 @@ package alerts
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,5 +125,16 @@ func TestScope(t *testing.T) {
 	}
 	if !(Scope{}).Matches("9", "") {
 		t.Fatal("all")
+	}
+}
+
+func TestMessageOfListsAtMostFifty(t *testing.T) {
+	p := Payload{Event: "fired", Rule: &RuleRef{ID: "r", Name: "offline", Kind: fleet.AlertConnectivityLost}}
+	for i := range 60 {
+		p.Alerts = append(p.Alerts, AlertRef{ICCID: fmt.Sprintf("89%017d", i), Message: "data session lost"})
+	}
+	m := messageOf(p)
+	if m.Subject != "[oncefleet] FIRING: offline (60)" || !strings.Contains(m.Text, "… and 10 more") || strings.Count(m.Text, "•") != 50 {
+		t.Fatalf("subject %q, text:\n%s", m.Subject, m.Text)
 	}
 }
