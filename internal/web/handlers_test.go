@@ -70,7 +70,13 @@ func (s *session) login(l apptest.Login) {
 }
 
 func TestPagesAnswer(t *testing.T) {
-	env := apptest.Start(t, apptest.Options{MirrorSIMs: 20})
+	for _, backend := range []string{apptest.SQLite, apptest.Postgres} {
+		t.Run(backend, func(t *testing.T) { testPagesAnswer(t, backend) })
+	}
+}
+
+func testPagesAnswer(t *testing.T, backend string) {
+	env := apptest.Start(t, apptest.Options{MirrorSIMs: 20, Backend: backend})
 	iccid := env.Sim.ICCIDs()[0]
 	admin := newSession(t, env.URL)
 	admin.login(env.Logins[fleet.RoleAdmin])
