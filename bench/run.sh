@@ -16,7 +16,11 @@ run() { # name, package, bench regexp, benchtime
   local name=$1 pkg=$2 re=$3 bt=$4
   [[ -n "$only" && "$name" != *"$only"* ]] && return 0
   echo "== $name: go test -run '^\$' -bench '$re' -benchtime $bt -benchmem $pkg"
-  go test -run '^$' -bench "$re" -benchtime "$bt" -benchmem -count 1 "$pkg" | tee "$out/$name.txt" | grep -E '^(Benchmark|ok|FAIL)'
+  local dir=.
+  if [ -f "$pkg/go.mod" ]; then # a module of its own (once, oncesim): run inside it
+    dir=$pkg pkg=.
+  fi
+  (cd "$dir" && go test -run '^$' -bench "$re" -benchtime "$bt" -benchmem -count 1 "$pkg") | tee "$out/$name.txt" | grep -E '^(Benchmark|ok|FAIL)'
 }
 
 run store-postgres    ./internal/store/postgres/ 'BenchmarkUpsertSIMs100k|BenchmarkInsertUsage100k' 3x
@@ -36,6 +40,7 @@ run accounts-sqlite   ./internal/store/sqlite/   'BenchmarkAccounts' 2s
 run sync-100k         ./internal/fleetsync/      'BenchmarkFullSync100k$' 1x
 run sync-1m           ./internal/fleetsync/      'BenchmarkFullSync1M$' 1x
 run sync-limited      ./internal/fleetsync/      'BenchmarkFullSync100kLimited' 1x
+run alerts-1m         ./internal/alerts/         'BenchmarkEngine1M' 3x
 api_load() { # name, backend: the REST API under wrk (bench/api.sh), not a go test benchmark
   [[ -n "$only" && "$1" != *"$only"* ]] && return 0
   echo "== $1: bench/api.sh $2"

@@ -123,6 +123,20 @@ func TestAlertRulesFire(t *testing.T) {
 			45 * time.Minute:  {`{job="oncefleet", outcome="fleet_capped"}`: anyValue},
 			125 * time.Minute: {},
 		},
+	}, {
+		// Webhook deliveries die at 21 min; e-mail retries but always gets through.
+		alert: "OncefleetAlertDeliveriesFailing",
+		series: []string{
+			`alert_deliveries_total{job="oncefleet",channel="webhook",result="dead"} 0x20 1x60`,
+			`alert_deliveries_total{job="oncefleet",channel="webhook",result="sent"} 0+2x80`,
+			`alert_deliveries_total{job="oncefleet",channel="email",result="retry"} 0+1x80`,
+			`alert_deliveries_total{job="oncefleet",channel="email",result="dead"} 0x80`,
+		},
+		at: map[time.Duration]map[string]float64{
+			15 * time.Minute: {},
+			25 * time.Minute: {`{channel="webhook", job="oncefleet"}`: anyValue},
+			60 * time.Minute: {},
+		},
 	}}
 
 	engine := promql.NewEngine(promql.EngineOpts{MaxSamples: 1_000_000, Timeout: time.Minute, LookbackDelta: 5 * time.Minute})

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Priority orders calls competing for the request budget (SPEC §2): a waiting call of a higher
+// Priority orders calls competing for the request budget: a waiting call of a higher
 // priority is always served before one of a lower priority, so background work never starves
 // a user's request.
 type Priority int

@@ -1,13 +1,3 @@
-// Package once is a Go client for the 1NCE Management API: OAuth, SIM management (v2 first,
-// v1 where v2 has no operation), orders, products and support.
-//
-// Every call goes through one transport that knows 1NCE's rules (SPEC §2): one OAuth token
-// per account, cached until 10 minutes before it expires and refreshed once on a 401; a
-// request budget at the account's rate (10/s by default) with priorities, shareable between
-// processes; retries with exponential backoff and jitter for idempotent calls only, so a
-// money-costing POST is never sent twice; Retry-After on 429; a circuit breaker per host;
-// 1NCE's 100-per-5-minutes limit for orders, products and support; typed errors; redacted
-// structured logs and metrics hooks.
 package once
 
 import (
@@ -130,8 +120,12 @@ func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
 }
 
 // prefer returns the generation to use for operations both generations have.
+//
+// A client in mode v1 whose account 1NCE has retired from v1 does not fail for the rest of its
+// life: from the answer that showed it on, the operations that v2 also has go to v2, and only
+// the v1-only ones fail with ErrUnsupported (without a request).
 func (c *Client) prefer() Generation {
-	if c.mode == APIV1 {
+	if c.mode == APIV1 && !c.v1Gone.Load() {
 		return GenV1
 	}
 	return GenV2

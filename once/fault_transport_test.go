@@ -54,7 +54,7 @@ func (s *simServer) count(key string) int {
 }
 
 // TestSimulatorFaults runs reads and top-ups against the simulator injecting 5xx answers,
-// connection resets and truncated bodies (SPEC §14): every read succeeds through retries, and
+// connection resets and truncated bodies: every read succeeds through retries, and
 // no top-up reaches the simulator twice.
 func TestSimulatorFaults(t *testing.T) {
 	faults, err := oncesim.ParseFaults("500=0.15,502=0.05,503=0.05,reset=0.03,truncate=0.03")
@@ -76,9 +76,19 @@ func TestSimulatorFaults(t *testing.T) {
 	}
 	var ok, failed int
 	for _, ic := range iccids[:100] {
-		_, err := c.V1().TopUp(testContext(t), ic, PayMonthlyInvoice)
+		res, err := c.V1().TopUp(testContext(t), TopUpParams{ICCID: ic, PaymentMethod: PayMonthlyInvoice})
 		n := s.count("POST /v1/sims/" + ic + "/topup")
 		var ae *APIError
+		// The outcome agrees with what happened: done on success, unknown exactly when the
+		// error says so, and "not sent" only when 1NCE refused it or never saw it.
+		switch {
+		case err == nil && res.Outcome != OutcomeDone:
+			t.Errorf("top-up of %s succeeded with outcome %s", ic, res.Outcome)
+		case (res.Outcome == OutcomeUnknown) != errors.Is(err, ErrOutcomeUnknown):
+			t.Errorf("top-up of %s: outcome %s but error %v", ic, res.Outcome, err)
+		case res.Outcome == OutcomeNotSent && n > 0 && !(errors.As(err, &ae) && ae.Status < 500):
+			t.Errorf("top-up of %s reached the simulator but was reported not sent: %v", ic, err)
+		}
 		switch {
 		case n > 1:
 			t.Fatalf("top-up of %s reached the simulator %d times", ic, n)
@@ -107,13 +117,13 @@ func TestSimulatorV2Only(t *testing.T) {
 		t.Fatal(err)
 	}
 	ic := s.sim.ICCIDs()[0]
-	_, err = c.V1().TopUp(testContext(t), ic, PayMonthlyInvoice)
+	_, err = c.V1().TopUp(testContext(t), TopUpParams{ICCID: ic, PaymentMethod: PayMonthlyInvoice})
 	var ue *UnsupportedError
 	if !errors.As(err, &ue) || !errors.Is(err, ErrUnsupported) || !strings.HasPrefix(ue.Op, "v1.") {
 		t.Fatalf("v1 top-up on a v2-only account: %v", err)
 	}
 	before := sent.Load()
-	_, err = c.V1().TopUp(testContext(t), ic, PayMonthlyInvoice)
+	_, err = c.V1().TopUp(testContext(t), TopUpParams{ICCID: ic, PaymentMethod: PayMonthlyInvoice})
 	if !errors.Is(err, ErrUnsupported) || sent.Load() != before {
 		t.Fatalf("second v1 call: %v, %d requests sent", err, sent.Load()-before)
 	}

@@ -6,7 +6,7 @@ import "context"
 func (c *Client) Limits(ctx context.Context) (Limits, error) { return c.V1().Limits(ctx) }
 
 // SetLimits sets the account's monthly limits by the ids SelectableLimits lists (v1 only).
-func (c *Client) SetLimits(ctx context.Context, r SetLimitsRequest) error {
+func (c *Client) SetLimits(ctx context.Context, r SetLimitsRequest) (Accepted, error) {
 	return c.V1().SetLimits(ctx, r)
 }
 
@@ -16,10 +16,13 @@ func (c *Client) SelectableLimits(ctx context.Context, s LimitService) (Limits, 
 }
 
 // Extension extends the lifetime of SIMs and renews their quotas (v1 only; costs money, never
-// re-sent). An empty payment method lets 1NCE use bank transfer.
-func (c *Client) Extension(ctx context.Context, r ExtensionRequest, pm PaymentMethod) error {
-	return c.V1().Extension(ctx, r, pm)
+// re-sent; the result reports the outcome as TopUp's does). An empty payment method lets 1NCE
+// use bank transfer.
+func (c *Client) Extension(ctx context.Context, r ExtensionRequest) (ExtensionResult, error) {
+	return c.V1().Extension(ctx, r)
 }
 
 // Transfer starts moving SIMs to another (sub-)organisation (v1 only; never re-sent).
-func (c *Client) Transfer(ctx context.Context, t SIMTransfer) error { return c.V1().Transfer(ctx, t) }
+func (c *Client) Transfer(ctx context.Context, t SIMTransfer) (Accepted, error) {
+	return c.V1().Transfer(ctx, t)
+}

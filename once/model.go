@@ -7,7 +7,7 @@ import (
 
 // The domain model: one shape for SIMs, quotas, SMS, events, usage and connectivity whatever
 // API generation answered, in the units oncefleet stores. Data volumes are int64 bytes
-// (1NCE's MB × BytesPerMB, see MBToBytes), SMS volumes are message counts, times are UTC
+// (1NCE's MB × wire.BytesPerMB, see wire.MBToBytes), SMS volumes are message counts, times are UTC
 // time.Time (zero when 1NCE gave none or an unreadable one).
 
 // SIMStatus is the administrative state of a SIM.
@@ -33,14 +33,22 @@ type SIM struct {
 	ActivationDate time.Time `json:"activation_date"`
 	IPAddress      string    `json:"ip_address,omitempty"`
 	Label          string    `json:"label,omitempty"`
-	// DataQuotaBytes is the SIM's overall data quota (1NCE current_quota, MB) in bytes.
-	DataQuotaBytes int64      `json:"data_quota_bytes"`
-	DataQuota      QuotaLevel `json:"data_quota_status"`
-	// SMSQuota is the SIM's SMS quota in messages (1NCE current_quota_SMS).
-	SMSQuota       int64      `json:"sms_quota"`
-	SMSQuotaStatus QuotaLevel `json:"sms_quota_status"`
+	// DataQuota is the SIM's overall data quota: Total in bytes (1NCE current_quota, MB) and
+	// 1NCE's level.
+	DataQuota SIMQuota `json:"data_quota"`
+	// SMSQuota is the SIM's SMS quota: Total in messages (1NCE current_quota_SMS) and 1NCE's
+	// level.
+	SMSQuota SIMQuota `json:"sms_quota"`
 	// Source is the API generation that answered.
 	Source Generation `json:"source"`
+}
+
+// SIMQuota is a quota as a SIM lists it: the total and 1NCE's coarse level. The live
+// remaining volume is Client.DataQuota's and Client.SMSQuota's.
+type SIMQuota struct {
+	// Total is the quota: bytes for data, messages for SMS.
+	Total int64 `json:"total"`
+	QuotaLevel
 }
 
 // QuotaLevel is 1NCE's coarse quota indicator on a SIM: Level 0 more than 20 % left, 1 less

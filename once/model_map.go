@@ -5,18 +5,20 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/oncefleet/oncefleet/once/wire"
 )
 
 // Mapping of the per-generation wire types into the domain model. Every function is pure so
 // that golden tests pin the mapping of both generations (testdata/golden).
 
-// SIMFromV1 maps a v1 (or v2: same schema) SIM into the domain model.
-func SIMFromV1(s V1SIM, src Generation) (SIM, error) {
-	data, err := MBToBytes(s.CurrentQuota)
+// simFromV1 maps a v1 (or v2: same schema) SIM into the domain model.
+func simFromV1(s V1SIM) (SIM, error) {
+	data, err := wire.MBToBytes(s.CurrentQuota)
 	if err != nil {
 		return SIM{}, fmt.Errorf("once: SIM %s current_quota: %w", s.ICCID, err)
 	}
-	sms, err := RoundCount(s.CurrentQuotaSMS)
+	sms, err := wire.RoundCount(s.CurrentQuotaSMS)
 	if err != nil {
 		return SIM{}, fmt.Errorf("once: SIM %s current_quota_SMS: %w", s.ICCID, err)
 	}
@@ -33,12 +35,17 @@ func SIMFromV1(s V1SIM, src Generation) (SIM, error) {
 		ActivationDate: parseTimeLoose(s.ActivationDate),
 		IPAddress:      s.IPAddress,
 		Label:          s.Label,
-		DataQuotaBytes: data,
-		DataQuota:      quotaLevel(s.QuotaStatus),
-		SMSQuota:       sms,
-		SMSQuotaStatus: quotaLevel(s.QuotaStatusSMS),
-		Source:         src,
+		DataQuota:      SIMQuota{Total: data, QuotaLevel: quotaLevel(s.QuotaStatus)},
+		SMSQuota:       SIMQuota{Total: sms, QuotaLevel: quotaLevel(s.QuotaStatusSMS)},
+		Source:         GenV1,
 	}, nil
+}
+
+// simFromV2 maps a v2 SIM; v2's schema has v1's fields (for now), so it maps alike.
+func simFromV2(s V2SIM) (SIM, error) {
+	sim, err := simFromV1(V1SIM(s))
+	sim.Source = GenV2
+	return sim, err
 }
 
 func quotaLevel(q *V1QuotaStatus) QuotaLevel {
@@ -54,16 +61,16 @@ func quotaLevel(q *V1QuotaStatus) QuotaLevel {
 }
 
 // convert converts a quota volume to the domain unit of the service.
-func (svc QuotaService) convert(d Decimal) (int64, error) {
+func (svc QuotaService) convert(d wire.Decimal) (int64, error) {
 	if svc == QuotaData {
-		return MBToBytes(d)
+		return wire.MBToBytes(d)
 	}
-	return RoundCount(d)
+	return wire.RoundCount(d)
 }
 
-// QuotaFromV1 maps a v1 quota. v1 reports no state, so it is derived at now: EXHAUSTED when
+// quotaFromV1 maps a v1 quota. v1 reports no state, so it is derived at now: EXHAUSTED when
 // nothing remains, EXPIRED past the expiry date, else ACTIVE.
-func QuotaFromV1(q V1Quota, svc QuotaService, now time.Time) (Quota, error) {
+func quotaFromV1(q V1Quota, svc QuotaService, now time.Time) (Quota, error) {
 	out := Quota{
 		Service:          svc,
 		ThresholdPercent: q.ThresholdPercentage,
@@ -91,9 +98,9 @@ func QuotaFromV1(q V1Quota, svc QuotaService, now time.Time) (Quota, error) {
 	return out, nil
 }
 
-// QuotaFromV2 maps a v2 quota. The service comes from the answer when 1NCE names it, else
+// quotaFromV2 maps a v2 quota. The service comes from the answer when 1NCE names it, else
 // from the path that was asked.
-func QuotaFromV2(q V2Quota, svc QuotaService) (Quota, error) {
+func quotaFromV2(q V2Quota, svc QuotaService) (Quota, error) {
 	if q.Service != "" {
 		svc = QuotaService(q.Service)
 	}
@@ -107,7 +114,7 @@ func QuotaFromV2(q V2Quota, svc QuotaService) (Quota, error) {
 	if q.Status != nil {
 		out.State = QuotaState(q.Status.Description)
 		if out.State == "" {
-			out.State = map[LooseInt]QuotaState{0: QuotaExhausted, 1: QuotaActive, 2: QuotaExpired}[q.Status.ID]
+			out.State = map[wire.LooseInt]QuotaState{0: QuotaExhausted, 1: QuotaActive, 2: QuotaExpired}[q.Status.ID]
 		}
 	}
 	if err := convertVolumes(svc.convert, []volumeField{
@@ -126,12 +133,12 @@ func QuotaFromV2(q V2Quota, svc QuotaService) (Quota, error) {
 // the error.
 type volumeField struct {
 	dst  *int64
-	src  Decimal
+	src  wire.Decimal
 	name string
 }
 
 // convertVolumes converts every field with conv, stopping at the first that does not fit.
-func convertVolumes(conv func(Decimal) (int64, error), fields []volumeField) error {
+func convertVolumes(conv func(wire.Decimal) (int64, error), fields []volumeField) error {
 	for _, f := range fields {
 		v, err := conv(f.src)
 		if err != nil {
@@ -142,8 +149,8 @@ func convertVolumes(conv func(Decimal) (int64, error), fields []volumeField) err
 	return nil
 }
 
-// SMSFromV1 maps a v1 SMS.
-func SMSFromV1(s V1SMS) SMS {
+// smsFromV1 maps a v1 SMS.
+func smsFromV1(s V1SMS) SMS {
 	out := SMS{
 		ID:            int64(s.ID),
 		ICCID:         s.ICCID,
@@ -171,8 +178,8 @@ func SMSFromV1(s V1SMS) SMS {
 	return out
 }
 
-// SMSFromV2 maps a v2 SMS.
-func SMSFromV2(s V2SMS) SMS {
+// smsFromV2 maps a v2 SMS.
+func smsFromV2(s V2SMS) SMS {
 	out := SMS{
 		ID:            int64(s.ID),
 		ICCID:         s.ICCID,
@@ -209,7 +216,7 @@ func smsStatus(s *IDDescription) SMSStatus {
 	if s.Description != "" {
 		return SMSStatus(strings.ToUpper(s.Description))
 	}
-	return map[LooseInt]SMSStatus{2: SMSPending, 4: SMSDelivered, 5: SMSFailed, 6: SMSExpired}[s.ID]
+	return map[wire.LooseInt]SMSStatus{2: SMSPending, 4: SMSDelivered, 5: SMSFailed, 6: SMSExpired}[s.ID]
 }
 
 func smsDirection(t *IDDescription) SMSDirection {
@@ -219,11 +226,11 @@ func smsDirection(t *IDDescription) SMSDirection {
 	if t.Description != "" {
 		return SMSDirection(strings.ToUpper(t.Description))
 	}
-	return map[LooseInt]SMSDirection{1: SMSMobileTerminated, 2: SMSMobileOriginated}[t.ID]
+	return map[wire.LooseInt]SMSDirection{1: SMSMobileTerminated, 2: SMSMobileOriginated}[t.ID]
 }
 
-// EventFromV1 maps a v1 event.
-func EventFromV1(e V1Event) Event {
+// eventFromV1 maps a v1 event.
+func eventFromV1(e V1Event) Event {
 	return Event{
 		Timestamp: parseTimeLoose(e.Timestamp),
 		Type:      e.EventType,
@@ -240,9 +247,9 @@ func EventFromV1(e V1Event) Event {
 	}
 }
 
-// EventFromV2 maps a v2 event. iccid is the SIM that was asked for, used when the event
+// eventFromV2 maps a v2 event. iccid is the SIM that was asked for, used when the event
 // carries no sim object.
-func EventFromV2(e V2Event, iccid string) Event {
+func eventFromV2(e V2Event, iccid string) Event {
 	out := Event{
 		ID:          e.ID,
 		Timestamp:   parseTimeLoose(e.Timestamp),
@@ -276,16 +283,16 @@ func EventFromV2(e V2Event, iccid string) Event {
 	return out
 }
 
-// UsageFromV1 maps v1 daily usage records.
-func UsageFromV1(u V1DailyUsage) ([]DailyUsage, error) {
+// usageFromV1 maps v1 daily usage records.
+func usageFromV1(u V1DailyUsage) ([]DailyUsage, error) {
 	out := make([]DailyUsage, 0, len(u.Stats))
 	for _, d := range u.Stats {
 		day := DailyUsage{Date: parseTimeLoose(d.Date)}
 		if d.Data != nil {
-			if err := convertVolumes(MBToBytes, []volumeField{
-				{&day.DataBytes, Decimal(d.Data.Volume), "volume"},
-				{&day.DataRxBytes, Decimal(d.Data.VolumeRx), "volume_rx"},
-				{&day.DataTxBytes, Decimal(d.Data.VolumeTx), "volume_tx"},
+			if err := convertVolumes(wire.MBToBytes, []volumeField{
+				{&day.DataBytes, wire.Decimal(d.Data.Volume), "volume"},
+				{&day.DataRxBytes, wire.Decimal(d.Data.VolumeRx), "volume_rx"},
+				{&day.DataTxBytes, wire.Decimal(d.Data.VolumeTx), "volume_tx"},
 			}); err != nil {
 				return nil, fmt.Errorf("once: usage %s data %w", d.Date, err)
 			}
@@ -295,10 +302,10 @@ func UsageFromV1(u V1DailyUsage) ([]DailyUsage, error) {
 			}
 		}
 		if d.SMS != nil {
-			if err := convertVolumes(RoundCount, []volumeField{
-				{&day.SMS, Decimal(d.SMS.Volume), "volume"},
-				{&day.SMSMO, Decimal(d.SMS.VolumeRx), "volume_rx"},
-				{&day.SMSMT, Decimal(d.SMS.VolumeTx), "volume_tx"},
+			if err := convertVolumes(wire.RoundCount, []volumeField{
+				{&day.SMS, wire.Decimal(d.SMS.Volume), "volume"},
+				{&day.SMSMO, wire.Decimal(d.SMS.VolumeRx), "volume_rx"},
+				{&day.SMSMT, wire.Decimal(d.SMS.VolumeTx), "volume_tx"},
 			}); err != nil {
 				return nil, fmt.Errorf("once: usage %s sms %w", d.Date, err)
 			}
@@ -312,8 +319,8 @@ func UsageFromV1(u V1DailyUsage) ([]DailyUsage, error) {
 	return out, nil
 }
 
-// ConnectivityFromV1 maps a v1 SIM status answer.
-func ConnectivityFromV1(c V1Connectivity, iccid string) Connectivity {
+// connectivityFromV1 maps a v1 SIM status answer.
+func connectivityFromV1(c V1Connectivity, iccid string) Connectivity {
 	out := Connectivity{ICCID: iccid, Status: ConnectivityStatus(strings.ToUpper(c.Status)), Services: c.Services, Source: GenV1}
 	if l := c.Location; l != nil {
 		out.LastUpdated = parseTimeLoose(l.LastUpdated)
@@ -342,8 +349,8 @@ func ConnectivityFromV1(c V1Connectivity, iccid string) Connectivity {
 	return out
 }
 
-// ConnectivityFromV2 maps a v2 SIM status answer (the first PDP context gives RAT and cell).
-func ConnectivityFromV2(c V2Connectivity, iccid string) Connectivity {
+// connectivityFromV2 maps a v2 SIM status answer (the first PDP context gives RAT and cell).
+func connectivityFromV2(c V2Connectivity, iccid string) Connectivity {
 	out := Connectivity{ICCID: iccid, Services: c.Services, Source: GenV2}
 	if c.Status != nil {
 		out.Status = ConnectivityStatus(strings.ToUpper(c.Status.Description))

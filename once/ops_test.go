@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/oncefleet/oncefleet/once/wire"
 )
 
 // FakeAPI is a small in-process stand-in for 1NCE used by this package's tests, examples and
@@ -302,32 +304,32 @@ func TestDomainMappingGolden(t *testing.T) {
 	v2sms := readWire[[]V2SMS](t, "v2_sms")
 	var sms1, sms2 []SMS
 	for _, s := range v1sms {
-		sms1 = append(sms1, SMSFromV1(s))
+		sms1 = append(sms1, smsFromV1(s))
 	}
 	for _, s := range v2sms {
-		sms2 = append(sms2, SMSFromV2(s))
+		sms2 = append(sms2, smsFromV2(s))
 	}
 	var ev1, ev2 []Event
 	for _, e := range readWire[V1EventCollection](t, "v1_events").Events {
-		ev1 = append(ev1, EventFromV1(e))
+		ev1 = append(ev1, eventFromV1(e))
 	}
 	for _, e := range readWire[[]V2Event](t, "v2_events") {
-		ev2 = append(ev2, EventFromV2(e, "8988280666000000001"))
+		ev2 = append(ev2, eventFromV2(e, "8988280666000000001"))
 	}
 	cases := map[string]any{
-		"v1_sim":        must(SIMFromV1(readWire[V1SIM](t, "v1_sim"), GenV1)),
-		"v2_sim":        must(SIMFromV1(readWire[V2SIM](t, "v2_sim"), GenV2)),
-		"v1_quota_data": must(QuotaFromV1(readWire[V1Quota](t, "v1_quota_data"), QuotaData, quotaNow)),
-		"v2_quota_data": must(QuotaFromV2(readWire[V2Quota](t, "v2_quota_data"), QuotaData)),
-		"v1_quota_sms":  must(QuotaFromV1(readWire[V1Quota](t, "v1_quota_sms"), QuotaSMS, quotaNow)),
-		"v2_quota_sms":  must(QuotaFromV2(readWire[V2Quota](t, "v2_quota_sms"), QuotaSMS)),
+		"v1_sim":        must(simFromV1(readWire[V1SIM](t, "v1_sim"))),
+		"v2_sim":        must(simFromV2(readWire[V2SIM](t, "v2_sim"))),
+		"v1_quota_data": must(quotaFromV1(readWire[V1Quota](t, "v1_quota_data"), QuotaData, quotaNow)),
+		"v2_quota_data": must(quotaFromV2(readWire[V2Quota](t, "v2_quota_data"), QuotaData)),
+		"v1_quota_sms":  must(quotaFromV1(readWire[V1Quota](t, "v1_quota_sms"), QuotaSMS, quotaNow)),
+		"v2_quota_sms":  must(quotaFromV2(readWire[V2Quota](t, "v2_quota_sms"), QuotaSMS)),
 		"v1_sms":        sms1,
 		"v2_sms":        sms2,
 		"v1_events":     ev1,
 		"v2_events":     ev2,
-		"v1_usage":      must(UsageFromV1(readWire[V1DailyUsage](t, "v1_usage"))),
-		"v1_status":     ConnectivityFromV1(readWire[V1Connectivity](t, "v1_status"), "8988280666000000001"),
-		"v2_status":     ConnectivityFromV2(readWire[V2Connectivity](t, "v2_status"), "8988280666000000001"),
+		"v1_usage":      must(usageFromV1(readWire[V1DailyUsage](t, "v1_usage"))),
+		"v1_status":     connectivityFromV1(readWire[V1Connectivity](t, "v1_status"), "8988280666000000001"),
+		"v2_status":     connectivityFromV2(readWire[V2Connectivity](t, "v2_status"), "8988280666000000001"),
 	}
 	for name, v := range cases {
 		t.Run(name, func(t *testing.T) { golden(t, name, v) })
@@ -337,11 +339,11 @@ func TestDomainMappingGolden(t *testing.T) {
 // TestGenerationsAgree feeds the same SIM, quota, SMS and connectivity as v1 and as v2 answers
 // it (different timestamp formats, numeric vs string fields) and requires one domain value.
 func TestGenerationsAgree(t *testing.T) {
-	s1, err := SIMFromV1(readWire[V1SIM](t, "v1_sim"), GenV1)
+	s1, err := simFromV1(readWire[V1SIM](t, "v1_sim"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s2, err := SIMFromV1(readWire[V2SIM](t, "v2_sim"), GenV2)
+	s2, err := simFromV2(readWire[V2SIM](t, "v2_sim"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,12 +351,12 @@ func TestGenerationsAgree(t *testing.T) {
 	if !reflect.DeepEqual(s1, s2) {
 		t.Errorf("SIM differs between generations:\nv1 %+v\nv2 %+v", s1, s2)
 	}
-	if s1.DataQuotaBytes != 500*BytesPerMB || s1.IMEI != "869951030000001" || s1.ActivationDate != time.Date(2018, 3, 9, 7, 59, 9, 0, time.UTC) {
+	if s1.DataQuota.Total != 500*wire.BytesPerMB || s1.IMEI != "869951030000001" || s1.ActivationDate != time.Date(2018, 3, 9, 7, 59, 9, 0, time.UTC) {
 		t.Errorf("SIM mapping: %+v", s1)
 	}
 
-	q1, _ := QuotaFromV1(readWire[V1Quota](t, "v1_quota_data"), QuotaData, quotaNow)
-	q2, _ := QuotaFromV2(readWire[V2Quota](t, "v2_quota_data"), QuotaData)
+	q1, _ := quotaFromV1(readWire[V1Quota](t, "v1_quota_data"), QuotaData, quotaNow)
+	q2, _ := quotaFromV2(readWire[V2Quota](t, "v2_quota_data"), QuotaData)
 	if q1.Remaining != q2.Remaining || q1.Total != q2.Total || q1.LastAdded != q2.LastAdded || q1.State != q2.State ||
 		!q1.ExpiresAt.Equal(q2.ExpiresAt) || !q1.ChangedAt.Equal(q2.ChangedAt) || q1.ThresholdVolume != q2.ThresholdVolume {
 		t.Errorf("data quota differs:\nv1 %+v\nv2 %+v", q1, q2)
@@ -362,8 +364,8 @@ func TestGenerationsAgree(t *testing.T) {
 	if q1.Remaining != 456956787 {
 		t.Errorf("435.787951 MB = %d bytes, want 456956787", q1.Remaining)
 	}
-	qs1, _ := QuotaFromV1(readWire[V1Quota](t, "v1_quota_sms"), QuotaSMS, quotaNow)
-	qs2, _ := QuotaFromV2(readWire[V2Quota](t, "v2_quota_sms"), QuotaSMS)
+	qs1, _ := quotaFromV1(readWire[V1Quota](t, "v1_quota_sms"), QuotaSMS, quotaNow)
+	qs2, _ := quotaFromV2(readWire[V2Quota](t, "v2_quota_sms"), QuotaSMS)
 	if qs1.State != QuotaExhausted || qs2.State != QuotaExhausted || qs1.Total != 250 || qs2.Total != 250 {
 		t.Errorf("SMS quota: v1 %+v v2 %+v", qs1, qs2)
 	}
@@ -371,7 +373,7 @@ func TestGenerationsAgree(t *testing.T) {
 	v1 := readWire[[]V1SMS](t, "v1_sms")
 	v2 := readWire[[]V2SMS](t, "v2_sms")
 	for i := range v1 {
-		a, b := SMSFromV1(v1[i]), SMSFromV2(v2[i])
+		a, b := smsFromV1(v1[i]), smsFromV2(v2[i])
 		a.Source, b.Source = "", ""
 		// v1 SMS carry no MSISDN/IMSI/MSC for MO messages in the fixture either way.
 		if !reflect.DeepEqual(a, b) {
@@ -379,22 +381,22 @@ func TestGenerationsAgree(t *testing.T) {
 		}
 	}
 
-	c1 := ConnectivityFromV1(readWire[V1Connectivity](t, "v1_status"), "x")
-	c2 := ConnectivityFromV2(readWire[V2Connectivity](t, "v2_status"), "x")
+	c1 := connectivityFromV1(readWire[V1Connectivity](t, "v1_status"), "x")
+	c2 := connectivityFromV2(readWire[V2Connectivity](t, "v2_status"), "x")
 	c1.Source, c2.Source = "", ""
 	if !reflect.DeepEqual(c1, c2) {
 		t.Errorf("connectivity differs:\nv1 %+v\nv2 %+v", c1, c2)
 	}
 
-	e1 := EventFromV1(readWire[V1EventCollection](t, "v1_events").Events[0])
-	e2 := EventFromV2(readWire[[]V2Event](t, "v2_events")[0], "8988280666000000001")
+	e1 := eventFromV1(readWire[V1EventCollection](t, "v1_events").Events[0])
+	e2 := eventFromV2(readWire[[]V2Event](t, "v2_events")[0], "8988280666000000001")
 	if e1.Type != e2.Type || !e1.Timestamp.Equal(e2.Timestamp) || e1.Severity != e2.Severity || e1.ICCID != e2.ICCID || e1.IMEI != e2.IMEI || e1.IMSI != e2.IMSI {
 		t.Errorf("event differs:\nv1 %+v\nv2 %+v", e1, e2)
 	}
 }
 
 func TestUsageConversion(t *testing.T) {
-	days, err := UsageFromV1(readWire[V1DailyUsage](t, "v1_usage"))
+	days, err := usageFromV1(readWire[V1DailyUsage](t, "v1_usage"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,22 +407,22 @@ func TestUsageConversion(t *testing.T) {
 	if d.DataBytes != 2939 || d.DataRxBytes != 1554 || d.DataTxBytes != 1385 || d.SMS != 3 || d.SMSMO != 2 || d.SMSMT != 1 || d.Currency != "EUR" {
 		t.Errorf("day 1: %+v", d)
 	}
-	if days[1].DataBytes != int64(12.5*BytesPerMB) || !days[1].Date.Equal(time.Date(2021, 7, 1, 0, 0, 0, 0, time.UTC)) {
+	if days[1].DataBytes != int64(12.5*wire.BytesPerMB) || !days[1].Date.Equal(time.Date(2021, 7, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("day 2: %+v", days[1])
 	}
-	if _, err := UsageFromV1(V1DailyUsage{Stats: []V1Daily{{Data: &V1DataUsage{Volume: "1e30"}}}}); !errors.Is(err, ErrVolumeRange) {
+	if _, err := usageFromV1(V1DailyUsage{Stats: []V1Daily{{Data: &V1DataUsage{Volume: "1e30"}}}}); !errors.Is(err, wire.ErrVolumeRange) {
 		t.Errorf("overflowing volume: err = %v", err)
 	}
 }
 
 func TestQuotaStateV1(t *testing.T) {
 	q := V1Quota{Volume: "10", TotalVolume: "500", ExpiryDate: "2020-01-01T00:00:00.000Z"}
-	got, err := QuotaFromV1(q, QuotaData, quotaNow)
+	got, err := quotaFromV1(q, QuotaData, quotaNow)
 	if err != nil || got.State != QuotaExpired {
 		t.Errorf("expired quota: %v %v", got.State, err)
 	}
 	q.Volume = "-0.4"
-	if got, _ := QuotaFromV1(q, QuotaData, quotaNow); got.State != QuotaExhausted || got.Remaining != -419430 {
+	if got, _ := quotaFromV1(q, QuotaData, quotaNow); got.State != QuotaExhausted || got.Remaining != -419430 {
 		t.Errorf("overdrawn quota: %+v", got)
 	}
 }
@@ -476,81 +478,108 @@ func TestOperationRequests(t *testing.T) {
 		want want
 	}{
 		{func() error {
-			_, _, err := v1.ListSIMs(ctx, ListSIMsParams{Page: 2, PageSize: 500, Q: "imei:4711", Sort: "-imei"})
+			_, _, err := v1.SIMsPage(ctx, SIMsPageParams{Page: 2, PageSize: 500, Filter: "imei:4711", Sort: "-imei"})
 			return err
 		},
 			want{"v1.getSims", "v1", "GET", "/v1/sims", "page=2&pageSize=100&q=imei%3A4711&sort=-imei", "", false, groupManagement}},
 		{func() error {
-			return v1.UpdateSIMs(ctx, []SIMUpdate{{ICCID: id, Status: "Disabled"}, {ICCID: "8988280666000000002", Status: "Enabled", Label: &label, IMEILock: &fls}})
+			_, err := v1.UpdateSIMs(ctx, []SIMUpdate{{ICCID: id, Status: "Disabled"}, {ICCID: "8988280666000000002", Status: "Enabled", Label: &label, IMEILock: &fls}})
+			return err
 		}, want{"v1.updateSims", "v1", "POST", "/v1/sims", "", `[{"iccid":"8988280666000000001","status":"Disabled"},{"iccid":"8988280666000000002","label":"pump-17","imei_lock":false,"status":"Enabled"}]`, true, groupManagement}},
 		{func() error { _, err := v1.GetSIM(ctx, id); return err }, want{"v1.getSim", "v1", "GET", "/v1/sims/" + id, "", "", false, 0}},
-		{func() error { return v1.UpdateSIM(ctx, id, SIMUpdate{Status: "Enabled", IMEILock: &tru}) },
+		{func() error {
+			_, err := v1.UpdateSIM(ctx, SIMUpdate{ICCID: id, Status: "Enabled", IMEILock: &tru})
+			return err
+		},
 			want{"v1.updateSim", "v1", "PUT", "/v1/sims/" + id, "", `{"iccid":"8988280666000000001","imei_lock":true,"status":"Enabled"}`, false, 0}},
 		{func() error { _, err := v1.Status(ctx, id); return err }, want{"v1.getStatus", "v1", "GET", "/v1/sims/" + id + "/status", "", "", false, 0}},
 		{func() error {
-			return v1.Transfer(ctx, SIMTransfer{TargetOrganisation: 2000000001, ICCIDRanges: []ICCIDRange{{From: "1", To: "9"}}, ICCIDs: []string{id}})
+			_, err := v1.Transfer(ctx, SIMTransfer{TargetOrganisation: 2000000001, ICCIDRanges: []ICCIDRange{{From: "1", To: "9"}}, ICCIDs: []string{id}})
+			return err
 		}, want{"v1.simTransfer", "v1", "POST", "/v1/sims/simTransfer", "", `{"target_organisation":2000000001,"iccid_ranges":[{"from":"1","to":"9"}],"iccids":["8988280666000000001"]}`, true, 0}},
 		{func() error {
-			_, err := v1.ConnectivityInfo(ctx, id, ConnectivityInfoParams{Subscriber: &fls, USSD: &tru})
+			_, err := v1.ConnectivityInfo(ctx, ConnectivityInfoParams{ICCID: id, Subscriber: &fls, USSD: &tru})
 			return err
 		}, want{"v1.getConnectivityInfo", "v1", "GET", "/v1/sims/" + id + "/connectivity_info", "subscriber=false&ussd=true", "", false, 0}},
-		{func() error { return v1.Reset(ctx, id) }, want{"v1.resetConnectivity", "v1", "POST", "/v1/sims/" + id + "/reset", "", "", true, 0}},
+		{func() error { _, err := v1.Reset(ctx, id); return err }, want{"v1.resetConnectivity", "v1", "POST", "/v1/sims/" + id + "/reset", "", "", true, 0}},
 		{func() error {
-			_, _, err := v1.Events(ctx, id, PageParams{PageSize: 5000, Sort: "-timestamp"})
+			_, _, err := v1.EventsPage(ctx, EventsPageParams{ICCID: id, PageSize: 5000, Sort: "-timestamp"})
 			return err
 		},
 			want{"v1.getEvents", "v1", "GET", "/v1/sims/" + id + "/events", "page=1&pageSize=1000&sort=-timestamp", "", false, 0}},
-		{func() error { _, err := v1.Usage(ctx, id, since, until); return err },
+		{func() error { _, err := v1.Usage(ctx, UsageParams{ICCID: id, Start: since, End: until}); return err },
 			want{"v1.getUsage", "v1", "GET", "/v1/sims/" + id + "/usage", "end_dt=2024-05-31&start_dt=2024-05-01", "", false, 0}},
 		{func() error { _, err := v1.DataQuota(ctx, id); return err }, want{"v1.getDataQuota", "v1", "GET", "/v1/sims/" + id + "/quota/data", "", "", false, 0}},
 		{func() error { _, err := v1.SMSQuota(ctx, id); return err }, want{"v1.getSmsQuota", "v1", "GET", "/v1/sims/" + id + "/quota/sms", "", "", false, 0}},
-		{func() error { _, _, err := v1.ListSMS(ctx, id, PageParams{Page: 3, PageSize: 20}); return err },
+		{func() error {
+			_, _, err := v1.SMSPage(ctx, SMSPageParams{ICCID: id, Page: 3, PageSize: 20})
+			return err
+		},
 			want{"v1.listSms", "v1", "GET", "/v1/sims/" + id + "/sms", "page=3&pageSize=20", "", false, 0}},
 		{func() error {
 			dcs := 0
-			_, err := v1.SendSMS(ctx, id, SMSMessage{SourceAddress: "1234", Payload: "hi", DCS: &dcs, SourceAddressType: &SourceAddressTypeInput{ID: SourceNational}, ExpiryDate: NewTimestamp(until)})
+			_, err := v1.SendSMS(ctx, SMSMessage{ICCID: id, SourceAddress: "1234", Payload: "hi", DCS: &dcs, SourceAddressType: &SourceAddressTypeInput{ID: SourceNational}, ExpiryDate: wire.NewTimestamp(until)})
 			return err
 		}, want{"v1.sendSms", "v1", "POST", "/v1/sims/" + id + "/sms", "", `{"source_address":"1234","payload":"hi","dcs":0,"source_address_type":{"id":161},"expiry_date":"2024-05-31T00:00:00.000Z"}`, true, 0}},
-		{func() error { _, err := v1.GetSMS(ctx, id, 590); return err }, want{"v1.getSms", "v1", "GET", "/v1/sims/" + id + "/sms/590", "", "", false, 0}},
-		{func() error { return v1.CancelSMS(ctx, id, 590) }, want{"v1.cancelSms", "v1", "DELETE", "/v1/sims/" + id + "/sms/590", "", "", false, 0}},
-		{func() error { _, err := v1.TopUp(ctx, id, PayCreditCard); return err },
+		{func() error { _, err := v1.GetSMS(ctx, SMSRef{ICCID: id, ID: 590}); return err }, want{"v1.getSms", "v1", "GET", "/v1/sims/" + id + "/sms/590", "", "", false, 0}},
+		{func() error { _, err := v1.CancelSMS(ctx, SMSRef{ICCID: id, ID: 590}); return err }, want{"v1.cancelSms", "v1", "DELETE", "/v1/sims/" + id + "/sms/590", "", "", false, 0}},
+		{func() error {
+			_, err := v1.TopUp(ctx, TopUpParams{ICCID: id, PaymentMethod: PayCreditCard})
+			return err
+		},
 			want{"v1.topUp", "v1", "POST", "/v1/sims/" + id + "/topup", "payment_method=creditcard", "", true, 0}},
-		{func() error { _, err := v1.TopUpMultiple(ctx, []string{id, "8988280666000000002"}, ""); return err },
+		{func() error {
+			_, err := v1.TopUpMultiple(ctx, TopUpMultipleParams{ICCIDs: []string{id, "8988280666000000002"}})
+			return err
+		},
 			want{"v1.topUpMultiple", "v1", "POST", "/v1/sims/topup", "", `["8988280666000000001","8988280666000000002"]`, true, 0}},
-		{func() error { return v1.AutoTopUp(ctx, AutoTopUpRequest{Enabled: false, ICCIDs: []string{id}}) },
+		{func() error {
+			_, err := v1.AutoTopUp(ctx, AutoTopUpRequest{Enabled: false, ICCIDs: []string{id}})
+			return err
+		},
 			want{"v1.autoTopup", "v1", "POST", "/v1/sims/autoTopup", "", `{"enabled":false,"iccids":["8988280666000000001"]}`, true, 0}},
 		{func() error { _, err := v1.Limits(ctx); return err }, want{"v1.getLimits", "v1", "GET", "/v1/sims/limits", "", "", false, 0}},
-		{func() error { return v1.SetLimits(ctx, SetLimitsRequest{DataLimitID: 3, SMSMOLimitID: 1}) },
+		{func() error {
+			_, err := v1.SetLimits(ctx, SetLimitsRequest{DataLimitID: 3, SMSMOLimitID: 1})
+			return err
+		},
 			want{"v1.setLimits", "v1", "POST", "/v1/sims/limits", "", `{"dataLimitId":3,"smsMoLimitId":1}`, true, 0}},
 		{func() error { _, err := v1.SelectableLimits(ctx, LimitSMSMT); return err },
 			want{"v1.getSelectableLimits", "v1", "GET", "/v1/sims/smsMT/limits", "", "", false, 0}},
 		{func() error {
-			return v1.Extension(ctx, ExtensionRequest{ICCIDs: []string{id}, ProductID: 1001}, PayMonthlyInvoice)
+			_, err := v1.Extension(ctx, ExtensionRequest{ICCIDs: []string{id}, ProductID: 1001, PaymentMethod: PayMonthlyInvoice})
+			return err
 		},
 			want{"v1.extendSims", "v1", "POST", "/v1/sims/extension", "payment_method=monthlyinvoice", `{"iccids":["8988280666000000001"],"productId":1001}`, true, 0}},
 
-		{func() error { _, _, err := v2.ListSIMs(ctx, ListSIMsParams{}); return err }, want{"v2.getSims", "v2", "GET", "/v2/sims", "page=1&pageSize=100", "", false, 0}},
+		{func() error { _, _, err := v2.SIMsPage(ctx, SIMsPageParams{}); return err }, want{"v2.getSims", "v2", "GET", "/v2/sims", "page=1&pageSize=100", "", false, 0}},
 		{func() error { _, err := v2.GetSIM(ctx, id); return err }, want{"v2.getSim", "v2", "GET", "/v2/sims/" + id, "", "", false, 0}},
-		{func() error { return v2.UpdateSIM(ctx, id, SIMUpdate{Label: &label}) },
+		{func() error { _, err := v2.UpdateSIM(ctx, SIMUpdate{ICCID: id, Label: &label}); return err },
 			want{"v2.updateSim", "v2", "PUT", "/v2/sims/" + id, "", `{"iccid":"8988280666000000001","label":"pump-17"}`, false, 0}},
-		{func() error { return v2.Reset(ctx, id) }, want{"v2.resetConnectivity", "v2", "POST", "/v2/sims/" + id + "/reset", "", "", true, 0}},
+		{func() error { _, err := v2.Reset(ctx, id); return err }, want{"v2.resetConnectivity", "v2", "POST", "/v2/sims/" + id + "/reset", "", "", true, 0}},
 		{func() error { _, err := v2.DataQuota(ctx, id); return err }, want{"v2.getDataQuota", "v2", "GET", "/v2/sims/" + id + "/quota/data", "", "", false, 0}},
 		{func() error { _, err := v2.SMSQuota(ctx, id); return err }, want{"v2.getSmsQuota", "v2", "GET", "/v2/sims/" + id + "/quota/sms", "", "", false, 0}},
 		{func() error { _, err := v2.Status(ctx, id); return err }, want{"v2.getStatus", "v2", "GET", "/v2/sims/" + id + "/status", "", "", false, 0}},
 		{func() error {
-			_, err := v2.SendSMS(ctx, id, SMSMessage{Payload: "hi", UDH: "050003CC0301"})
+			_, err := v2.SendSMS(ctx, SMSMessage{ICCID: id, Payload: "hi", UDH: "050003CC0301"})
 			return err
 		},
 			want{"v2.sendSms", "v2", "POST", "/v2/sims/" + id + "/sms", "", `{"payload":"hi","udh":"050003CC0301"}`, true, 0}},
-		{func() error { _, _, err := v2.ListSMS(ctx, id, PageParams{PageSize: 50}); return err },
+		{func() error { _, _, err := v2.SMSPage(ctx, SMSPageParams{ICCID: id, PageSize: 50}); return err },
 			want{"v2.listSms", "v2", "GET", "/v2/sims/" + id + "/sms", "page=1&per_page=50", "", false, 0}},
-		{func() error { _, err := v2.GetSMS(ctx, id, 7); return err }, want{"v2.getSms", "v2", "GET", "/v2/sims/" + id + "/sms/7", "", "", false, 0}},
-		{func() error { _, err := v2.CancelSMS(ctx, id, 7); return err }, want{"v2.cancelSms", "v2", "DELETE", "/v2/sims/" + id + "/sms/7", "", "", false, 0}},
-		{func() error { _, _, err := v2.Events(ctx, id, PageParams{Page: 2, PageSize: 10}); return err },
+		{func() error { _, err := v2.GetSMS(ctx, SMSRef{ICCID: id, ID: 7}); return err }, want{"v2.getSms", "v2", "GET", "/v2/sims/" + id + "/sms/7", "", "", false, 0}},
+		{func() error { _, err := v2.CancelSMS(ctx, SMSRef{ICCID: id, ID: 7}); return err }, want{"v2.cancelSms", "v2", "DELETE", "/v2/sims/" + id + "/sms/7", "", "", false, 0}},
+		{func() error {
+			_, _, err := v2.EventsPage(ctx, EventsPageParams{ICCID: id, Page: 2, PageSize: 10})
+			return err
+		},
 			want{"v2.getEvents", "v2", "GET", "/v2/sims/" + id + "/events", "page=2&pageSize=10", "", false, 0}},
-		{func() error { _, err := v2.TopUp(ctx, id, ""); return err }, want{"v2.topUp", "v2", "POST", "/v2/sims/" + id + "/topup", "", "", true, 0}},
+		{func() error { _, err := v2.TopUp(ctx, TopUpParams{ICCID: id}); return err }, want{"v2.topUp", "v2", "POST", "/v2/sims/" + id + "/topup", "", "", true, 0}},
 
-		{func() error { _, _, err := ordersPage(ctx, rec, 1, 50, "order_date"); return err },
+		{func() error {
+			_, _, err := ordersPage(ctx, rec, OrdersPageParams{Page: 1, PageSize: 50, Sort: "order_date"})
+			return err
+		},
 			want{"orders.list", "", "GET", "/v1/orders", "page=1&pageSize=10&sort=order_date", "", false, groupCommerce}},
 		{func() error {
 			_, err := createOrder(ctx, rec, OrderRequest{Products: []OrderedProduct{{ProductID: 1001, Quantity: 10}}, CustomerReference: "PO-7"})
@@ -558,10 +587,11 @@ func TestOperationRequests(t *testing.T) {
 		}, want{"orders.create", "", "POST", "/v1/orders", "", `{"products":[{"productId":1001,"quantity":10}],"customer_reference":"PO-7"}`, true, groupCommerce}},
 		{func() error { _, err := getOrder(ctx, rec, 1234); return err }, want{"orders.get", "", "GET", "/v1/orders/1234", "", "", false, groupCommerce}},
 		{func() error { _, err := listProducts(ctx, rec); return err }, want{"products.list", "", "GET", "/v1/products", "", "", false, groupCommerce}},
-		{func() error { _, _, err := supportPage(ctx, rec, 1, 0); return err },
+		{func() error { _, _, err := supportPage(ctx, rec, SupportPageParams{Page: 1}); return err },
 			want{"support.list", "", "GET", "/v1/support", "page=1&pageSize=100", "", false, groupCommerce}},
 		{func() error {
-			return createSupportRequest(ctx, rec, NewSupportRequest{Subject: "s", Text: "t", ReplyToMail: "a@b.c"})
+			_, err := createSupportRequest(ctx, rec, NewSupportRequest{Subject: "s", Text: "t", ReplyToMail: "a@b.c"})
+			return err
 		},
 			want{"support.create", "", "POST", "/v1/support", "", `{"replyToMail":"a@b.c","subject":"s","text":"t"}`, true, groupCommerce}},
 	}
@@ -588,25 +618,28 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 	ctx := context.Background()
 	v1, v2 := V1{d: rec}, V2{d: rec}
 	calls := map[string]func() error{
-		"empty iccid":           func() error { _, err := v2.GetSIM(ctx, ""); return err },
-		"path in iccid":         func() error { _, err := v2.GetSIM(ctx, "1/../limits"); return err },
-		"word as iccid":         func() error { _, err := v1.GetSIM(ctx, "limits"); return err },
-		"v1 update w/o status":  func() error { return v1.UpdateSIM(ctx, "8988", SIMUpdate{}) },
-		"no updates":            func() error { return v1.UpdateSIMs(ctx, nil) },
-		"usage end before":      func() error { _, err := v1.Usage(ctx, "8988", time.Now(), time.Now().AddDate(0, 0, -1)); return err },
-		"no top-up iccids":      func() error { _, err := v1.TopUpMultiple(ctx, nil, ""); return err },
+		"empty iccid":          func() error { _, err := v2.GetSIM(ctx, ""); return err },
+		"path in iccid":        func() error { _, err := v2.GetSIM(ctx, "1/../limits"); return err },
+		"word as iccid":        func() error { _, err := v1.GetSIM(ctx, "limits"); return err },
+		"v1 update w/o status": func() error { _, err := v1.UpdateSIM(ctx, SIMUpdate{ICCID: "8988"}); return err },
+		"no updates":           func() error { _, err := v1.UpdateSIMs(ctx, nil); return err },
+		"usage end before": func() error {
+			_, err := v1.Usage(ctx, UsageParams{ICCID: "8988", Start: time.Now(), End: time.Now().AddDate(0, 0, -1)})
+			return err
+		},
+		"no top-up iccids":      func() error { _, err := v1.TopUpMultiple(ctx, TopUpMultipleParams{}); return err },
 		"bad limit service":     func() error { _, err := v1.SelectableLimits(ctx, "voice"); return err },
-		"no limits":             func() error { return v1.SetLimits(ctx, SetLimitsRequest{}) },
-		"no extension iccids":   func() error { return v1.Extension(ctx, ExtensionRequest{}, "") },
-		"no transfer target":    func() error { return v1.Transfer(ctx, SIMTransfer{}) },
-		"no auto top-up iccids": func() error { return v1.AutoTopUp(ctx, AutoTopUpRequest{Enabled: true}) },
+		"no limits":             func() error { _, err := v1.SetLimits(ctx, SetLimitsRequest{}); return err },
+		"no extension iccids":   func() error { _, err := v1.Extension(ctx, ExtensionRequest{}); return err },
+		"no transfer target":    func() error { _, err := v1.Transfer(ctx, SIMTransfer{}); return err },
+		"no auto top-up iccids": func() error { _, err := v1.AutoTopUp(ctx, AutoTopUpRequest{Enabled: true}); return err },
 		"empty order":           func() error { _, err := createOrder(ctx, rec, OrderRequest{}); return err },
 		"zero quantity": func() error {
 			_, err := createOrder(ctx, rec, OrderRequest{Products: []OrderedProduct{{ProductID: 1}}})
 			return err
 		},
 		"bad order number": func() error { _, err := getOrder(ctx, rec, 0); return err },
-		"empty ticket":     func() error { return createSupportRequest(ctx, rec, NewSupportRequest{}) },
+		"empty ticket":     func() error { _, err := createSupportRequest(ctx, rec, NewSupportRequest{}); return err },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, ErrInvalidInput) {
@@ -622,7 +655,7 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 // leaves the headers out the iterator still knows where the list ends.
 func TestV1EventsPageFromBody(t *testing.T) {
 	rec := &recorder{answer: map[string]string{"v1.getEvents": `{"events":[{"timestamp":"2018-05-07T14:08:05.000+0000","event_type":"x"}],"totalEvents":21,"totalPages":3}`}}
-	_, pg, err := V1{d: rec}.Events(context.Background(), "8988", PageParams{PageSize: 10})
+	_, pg, err := V1{d: rec}.EventsPage(context.Background(), EventsPageParams{ICCID: "8988", PageSize: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -638,7 +671,7 @@ func TestTopUpResult(t *testing.T) {
 		"":                                  0,
 		"https://api.1nce.com/v1/orders/x1": 0,
 	} {
-		got := topUpResult(&response{header: http.Header{"Location": {loc}}})
+		got, _ := TopUpResult{}.finish(&request{}, &response{header: http.Header{"Location": {loc}}}, nil)
 		if got.OrderNumber != want || got.Location != loc {
 			t.Errorf("%q: %+v", loc, got)
 		}
@@ -688,27 +721,31 @@ func TestGenerationChoice(t *testing.T) {
 		}
 		steps := []func() error{
 			func() error { _, err := c.GetSIM(ctx, id); return err },
-			func() error { label := "x"; return c.UpdateSIM(ctx, SIMUpdate{ICCID: id, Label: &label}) },
-			func() error { _, err := c.SIMStatus(ctx, id); return err },
+			func() error {
+				label := "x"
+				_, err := c.UpdateSIM(ctx, SIMUpdate{ICCID: id, Status: SIMEnabled, Label: &label})
+				return err
+			},
+			func() error { _, err := c.Connectivity(ctx, id); return err },
 			func() error { _, err := c.DataQuota(ctx, id); return err },
 			func() error { _, err := c.SMSQuota(ctx, id); return err },
-			func() error { _, err := c.SendSMS(ctx, id, SMSMessage{Payload: "hi"}); return err },
-			func() error { _, err := c.GetSMS(ctx, id, 590); return err },
-			func() error { return c.CancelSMS(ctx, id, 590) },
-			func() error { _, err := c.TopUp(ctx, id, ""); return err },
-			func() error { return c.Reset(ctx, id) },
+			func() error { _, err := c.SendSMS(ctx, SMSMessage{ICCID: id, Payload: "hi"}); return err },
+			func() error { _, err := c.GetSMS(ctx, SMSRef{ICCID: id, ID: 590}); return err },
+			func() error { _, err := c.CancelSMS(ctx, SMSRef{ICCID: id, ID: 590}); return err },
+			func() error { _, err := c.TopUp(ctx, TopUpParams{ICCID: id}); return err },
+			func() error { _, err := c.Reset(ctx, id); return err },
 		}
 		for _, s := range steps {
 			if err := s(); err != nil {
 				return err
 			}
 		}
-		for _, err := range c.ListSMS(ctx, id, ListOptions{}) {
+		for _, err := range c.ListSMS(ctx, SMSListOptions{ICCID: id}) {
 			if err != nil {
 				return err
 			}
 		}
-		for _, err := range c.Events(ctx, id, EventListOptions{}) {
+		for _, err := range c.ListEvents(ctx, EventListOptions{ICCID: id}) {
 			if err != nil {
 				return err
 			}
@@ -735,16 +772,19 @@ func TestGenerationChoice(t *testing.T) {
 	t.Run("v1-only in mode v2", func(t *testing.T) {
 		c, f := newFakeClient(t, 3, WithAPI(APIV2))
 		v1only := map[string]func() error{
-			"Usage":            func() error { _, err := c.Usage(ctx, id, time.Time{}, time.Time{}); return err },
-			"ConnectivityInfo": func() error { _, err := c.ConnectivityInfo(ctx, id, ConnectivityInfoParams{}); return err },
-			"TopUpMultiple":    func() error { _, err := c.TopUpMultiple(ctx, []string{id}, ""); return err },
-			"AutoTopUp":        func() error { return c.AutoTopUp(ctx, true, []string{id}) },
+			"Usage":            func() error { _, err := c.Usage(ctx, UsageParams{ICCID: id}); return err },
+			"ConnectivityInfo": func() error { _, err := c.ConnectivityInfo(ctx, ConnectivityInfoParams{ICCID: id}); return err },
+			"TopUpMultiple":    func() error { _, err := c.TopUpMultiple(ctx, TopUpMultipleParams{ICCIDs: []string{id}}); return err },
+			"AutoTopUp": func() error {
+				_, err := c.AutoTopUp(ctx, AutoTopUpRequest{Enabled: true, ICCIDs: []string{id}})
+				return err
+			},
 			"Limits":           func() error { _, err := c.Limits(ctx); return err },
-			"SetLimits":        func() error { return c.SetLimits(ctx, SetLimitsRequest{DataLimitID: 1}) },
+			"SetLimits":        func() error { _, err := c.SetLimits(ctx, SetLimitsRequest{DataLimitID: 1}); return err },
 			"SelectableLimits": func() error { _, err := c.SelectableLimits(ctx, LimitData); return err },
-			"Extension":        func() error { return c.Extension(ctx, ExtensionRequest{ICCIDs: []string{id}}, "") },
-			"Transfer":         func() error { return c.Transfer(ctx, SIMTransfer{ICCIDs: []string{id}}) },
-			"UpdateSIMs":       func() error { return c.UpdateSIMs(ctx, []SIMUpdate{{ICCID: id, Status: SIMEnabled}}) },
+			"Extension":        func() error { _, err := c.Extension(ctx, ExtensionRequest{ICCIDs: []string{id}}); return err },
+			"Transfer":         func() error { _, err := c.Transfer(ctx, SIMTransfer{ICCIDs: []string{id}}); return err },
+			"UpdateSIMs":       func() error { _, err := c.UpdateSIMs(ctx, []SIMUpdate{{ICCID: id, Status: SIMEnabled}}); return err },
 		}
 		for name, call := range v1only {
 			if err := call(); !errors.Is(err, ErrUnsupported) {
@@ -764,7 +804,7 @@ func TestListSIMsOverHTTP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.Source != GenV2 || s.DataQuotaBytes != 500*BytesPerMB {
+		if s.Source != GenV2 || s.DataQuota.Total != 500*wire.BytesPerMB {
 			t.Fatalf("mapped SIM %+v", s)
 		}
 		got = append(got, s.ICCID)
@@ -796,7 +836,7 @@ func TestV2EventDetailOneOf(t *testing.T) {
 	if evs[0]["detail"] == nil {
 		t.Fatal("fixture lost its detail")
 	}
-	got := EventFromV2(readWire[[]V2Event](t, "v2_events")[0], "")
+	got := eventFromV2(readWire[[]V2Event](t, "v2_events")[0], "")
 	if !json.Valid(got.Detail) || !bytes.Contains(got.Detail, []byte(`"T-Mobile"`)) {
 		t.Errorf("detail not kept raw: %s", got.Detail)
 	}
@@ -830,55 +870,55 @@ func FuzzWireMapping(f *testing.F) {
 		}
 		var sim V1SIM
 		if json.Unmarshal(b, &sim) == nil {
-			if s, err := SIMFromV1(sim, GenV2); err == nil {
-				utc(s.ActivationDate, s.DataQuota.ThresholdReachedAt, s.SMSQuotaStatus.ExceededAt)
+			if s, err := simFromV1(sim); err == nil {
+				utc(s.ActivationDate, s.DataQuota.ThresholdReachedAt, s.SMSQuota.ExceededAt)
 			}
 		}
 		var q1 V1Quota
 		if json.Unmarshal(b, &q1) == nil {
-			if q, err := QuotaFromV1(q1, QuotaData, quotaNow); err == nil {
+			if q, err := quotaFromV1(q1, QuotaData, quotaNow); err == nil {
 				utc(q.ExpiresAt, q.ChangedAt)
 			}
 		}
 		var q2 V2Quota
 		if json.Unmarshal(b, &q2) == nil {
-			_, _ = QuotaFromV2(q2, QuotaSMS)
+			_, _ = quotaFromV2(q2, QuotaSMS)
 		}
 		var sms1 []V1SMS
 		if json.Unmarshal(b, &sms1) == nil {
 			for _, s := range sms1 {
-				utc(SMSFromV1(s).SubmittedAt)
+				utc(smsFromV1(s).SubmittedAt)
 			}
 		}
 		var sms2 []V2SMS
 		if json.Unmarshal(b, &sms2) == nil {
 			for _, s := range sms2 {
-				utc(SMSFromV2(s).DeliveredAt)
+				utc(smsFromV2(s).DeliveredAt)
 			}
 		}
 		var ev1 V1EventCollection
 		if json.Unmarshal(b, &ev1) == nil {
 			for _, e := range ev1.Events {
-				utc(EventFromV1(e).Timestamp)
+				utc(eventFromV1(e).Timestamp)
 			}
 		}
 		var ev2 []V2Event
 		if json.Unmarshal(b, &ev2) == nil {
 			for _, e := range ev2 {
-				utc(EventFromV2(e, "1").Timestamp)
+				utc(eventFromV2(e, "1").Timestamp)
 			}
 		}
 		var u V1DailyUsage
 		if json.Unmarshal(b, &u) == nil {
-			_, _ = UsageFromV1(u)
+			_, _ = usageFromV1(u)
 		}
 		var c1 V1Connectivity
 		if json.Unmarshal(b, &c1) == nil {
-			utc(ConnectivityFromV1(c1, "1").LastUpdated)
+			utc(connectivityFromV1(c1, "1").LastUpdated)
 		}
 		var c2 V2Connectivity
 		if json.Unmarshal(b, &c2) == nil {
-			utc(ConnectivityFromV2(c2, "1").PDPCreated)
+			utc(connectivityFromV2(c2, "1").PDPCreated)
 		}
 	})
 }

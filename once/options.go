@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// APIMode selects which Management API generation the client speaks (SPEC §2).
+// APIMode selects which Management API generation the client speaks.
 type APIMode string
 
 // API modes.

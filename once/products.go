@@ -5,10 +5,10 @@ import (
 	"net/http"
 )
 
-// ListProducts is GET /v1/products: every product 1NCE offers the account, with charges. The
-// list is short and unpaginated; cache it (oncefleet keeps it an hour) because it counts
-// against the 100-per-5-minutes commerce limit.
-func (c *Client) ListProducts(ctx context.Context) ([]Product, error) {
+// Products is GET /v1/products: every product 1NCE offers the account, with charges. The list
+// is short and unpaginated (hence a slice, not a List… iterator); cache it, because each call
+// counts against the 100-per-5-minutes commerce limit.
+func (c *Client) Products(ctx context.Context) ([]Product, error) {
 	return listProducts(ctx, c)
 }
 

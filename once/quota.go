@@ -26,7 +26,7 @@ func (c *Client) quota(ctx context.Context, iccid string, svc QuotaService) (Quo
 		if err != nil {
 			return Quota{}, err
 		}
-		return QuotaFromV1(raw, svc, c.now())
+		return quotaFromV1(raw, svc, c.now())
 	}
 	var (
 		raw V2Quota
@@ -40,26 +40,28 @@ func (c *Client) quota(ctx context.Context, iccid string, svc QuotaService) (Quo
 	if err != nil {
 		return Quota{}, err
 	}
-	return QuotaFromV2(raw, svc)
+	return quotaFromV2(raw, svc)
 }
 
 // TopUp buys the SIM's top-up volume (data and SMS as the SIM's product defines). It costs
-// money: it is never re-sent once the request may have reached 1NCE, so on an error other
-// than ErrInvalidInput, ErrUnsupported or ErrUnavailable check the orders (ListOrders) before
-// trying again. An empty payment method lets 1NCE use bank transfer.
-func (c *Client) TopUp(ctx context.Context, iccid string, pm PaymentMethod) (TopUpResult, error) {
+// money: it is never re-sent once the request may have reached 1NCE, and the result's Outcome
+// says what became of it, also on error: OutcomeDone, OutcomeNotSent (safe to try again) or
+// OutcomeUnknown (the error then matches ErrOutcomeUnknown; reconcile with the orders around
+// AttemptedAt before trying again). An empty payment method lets 1NCE use bank transfer.
+func (c *Client) TopUp(ctx context.Context, p TopUpParams) (TopUpResult, error) {
 	if c.prefer() == GenV1 {
-		return c.V1().TopUp(ctx, iccid, pm)
+		return c.V1().TopUp(ctx, p)
 	}
-	return c.V2().TopUp(ctx, iccid, pm)
+	return c.V2().TopUp(ctx, p)
 }
 
-// TopUpMultiple tops up several SIMs in one order (v1 only; costs money, never re-sent).
-func (c *Client) TopUpMultiple(ctx context.Context, iccids []string, pm PaymentMethod) (TopUpResult, error) {
-	return c.V1().TopUpMultiple(ctx, iccids, pm)
+// TopUpMultiple tops up several SIMs in one order (v1 only; costs money, never re-sent; the
+// result reports the outcome as TopUp's does).
+func (c *Client) TopUpMultiple(ctx context.Context, p TopUpMultipleParams) (TopUpResult, error) {
+	return c.V1().TopUpMultiple(ctx, p)
 }
 
 // AutoTopUp enables or disables 1NCE's automatic top-up for the SIMs (v1 only).
-func (c *Client) AutoTopUp(ctx context.Context, enabled bool, iccids []string) error {
-	return c.V1().AutoTopUp(ctx, AutoTopUpRequest{Enabled: enabled, ICCIDs: iccids})
+func (c *Client) AutoTopUp(ctx context.Context, r AutoTopUpRequest) (Accepted, error) {
+	return c.V1().AutoTopUp(ctx, r)
 }

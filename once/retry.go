@@ -50,6 +50,9 @@ func (e *retryAfterErr) Unwrap() []error { return []error{e.err, e.wait} }
 // generation check, and what the token fetch itself uses (group auth: no token, no budget).
 func (c *Client) call(ctx context.Context, r *request, out any) (*response, error) {
 	st := &callState{r: r, idempotent: isIdempotent(r), prio: PriorityFrom(ctx)}
+	if r.attemptedAt.IsZero() {
+		r.attemptedAt = c.now()
+	}
 	if r.body != nil {
 		b, err := json.Marshal(r.body)
 		if err != nil {
@@ -126,6 +129,9 @@ func (c *Client) attempt(ctx context.Context, st *callState, out any) (resp *res
 		}
 	}
 
+	if (res.err != nil && !res.notSent) || (res.err == nil && res.status >= 500) {
+		r.mayHaveReached = true
+	}
 	if res.err != nil {
 		switch {
 		case ctx.Err() != nil:
@@ -150,7 +156,7 @@ func (c *Client) attempt(ctx context.Context, st *callState, out any) (resp *res
 	switch {
 	case r.gen == GenV1 && v1Retired(res.status, ae):
 		c.v1Gone.Store(true)
-		c.log.WarnContext(ctx, "once: account has no Management API v1; v1 operations now fail without a call", "op", r.op, "status", res.status)
+		c.log.WarnContext(ctx, "once: account has no Management API v1; from now on operations go to v2, and v1-only ones fail without a call", "op", r.op, "status", res.status)
 		return resp, false, &UnsupportedError{Op: r.op, Gen: GenV1, Reason: fmt.Sprintf("1NCE answered HTTP %d to a v1 call", res.status)}
 	case res.status == http.StatusUnauthorized:
 		return resp, false, fmt.Errorf("%w: %w", ErrAuth, ae)
@@ -191,7 +197,12 @@ func (c *Client) limitedExchange(ctx context.Context, st *callState, tok string)
 	switch r.group {
 	case groupCommerce:
 		if err := c.commerce.Wait(ctx); err != nil {
-			return nil, fmt.Errorf("once: %s: waiting for the orders/products/support limit: %w", r.op, err)
+			if ctx.Err() == nil {
+				// x/time/rate refuses up front a wait that would outlast the deadline; to the
+				// caller that is the deadline passing, so it matches both sentinels.
+				return nil, fmt.Errorf("once: %s: waiting for the orders/products/support limit would pass the deadline: %w (%w)", r.op, ErrTimeout, context.DeadlineExceeded)
+			}
+			return nil, fmt.Errorf("once: %s: waiting for the orders/products/support limit: %w", r.op, ctxErr(ctx))
 		}
 	case groupManagement:
 		if c.budget != nil {

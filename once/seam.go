@@ -8,6 +8,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"time"
 )
 
 // Generation is a 1NCE Management API generation.
@@ -40,6 +41,12 @@ type request struct {
 	// extension, reset): retried only when the request provably never reached 1NCE.
 	unsafe bool
 	group  limitGroup
+
+	// Filled in by the client while it runs the request, for the outcome of money-costing
+	// calls: when the call started, and whether any attempt may have reached 1NCE without a
+	// clear refusal (a transport error after the request left, or a 5xx answer).
+	attemptedAt    time.Time
+	mayHaveReached bool
 }
 
 // response carries what operations need of an HTTP answer beyond the decoded body

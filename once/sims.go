@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"net/http"
 	"net/url"
 	"path"
 	"strconv"
-	"time"
 )
 
 // ErrInvalidInput means the SDK refused a call before sending it because an argument could not
@@ -75,8 +75,14 @@ func paymentQuery(pm PaymentMethod) url.Values {
 	return url.Values{"payment_method": {string(pm)}}
 }
 
-// TopUpResult is 1NCE's answer to a top-up: the order it created.
+// TopUpResult is what became of a top-up: its outcome (also on error), when it was attempted,
+// what it was for, and 1NCE's answer (the order it created).
 type TopUpResult struct {
+	WriteOutcome
+	// ICCIDs are the SIMs the top-up was for.
+	ICCIDs []string
+	// PaymentMethod is the payment method sent ("" for 1NCE's default).
+	PaymentMethod PaymentMethod
 	// Location is the order URL from the Location header ("" when 1NCE sent none).
 	Location string
 	// OrderNumber is the order number at the end of Location (0 when absent or not numeric);
@@ -84,16 +90,36 @@ type TopUpResult struct {
 	OrderNumber int64
 }
 
-func topUpResult(res *response) TopUpResult {
-	if res == nil || res.header == nil {
-		return TopUpResult{}
+// finish fills in 1NCE's answer and the outcome of a top-up request.
+func (t TopUpResult) finish(r *request, res *response, err error) (TopUpResult, error) {
+	if res != nil && res.header != nil && err == nil {
+		t.Location = res.header.Get("Location")
+		if n, perr := strconv.ParseInt(locationID(t.Location), 10, 64); perr == nil && n > 0 {
+			t.OrderNumber = n
+		}
 	}
-	loc := res.header.Get("Location")
-	out := TopUpResult{Location: loc}
-	if n, err := strconv.ParseInt(locationID(loc), 10, 64); err == nil && n > 0 {
-		out.OrderNumber = n
+	t.WriteOutcome, err = writeOutcome(r, err)
+	return t, err
+}
+
+// topUpOne is POST /{gen}/sims/{iccid}/topup.
+func topUpOne(ctx context.Context, d doer, g Generation, op string, p TopUpParams) (TopUpResult, error) {
+	out := TopUpResult{ICCIDs: []string{p.ICCID}, PaymentMethod: p.PaymentMethod, WriteOutcome: WriteOutcome{Outcome: OutcomeNotSent}}
+	if err := checkICCID(op, p.ICCID); err != nil {
+		return out, err
 	}
-	return out
+	r := &request{op: op, gen: g, method: http.MethodPost, path: simPath(g, p.ICCID, "/topup"), query: paymentQuery(p.PaymentMethod), unsafe: true}
+	res, err := d.do(ctx, r, nil)
+	return out.finish(r, res, err)
+}
+
+// ExtensionResult is what became of an extension (Client.Extension): its outcome (also on
+// error), when it was attempted, the SIMs, and 1NCE's answer.
+type ExtensionResult struct {
+	WriteOutcome
+	Accepted
+	// ICCIDs are the SIMs the extension was for.
+	ICCIDs []string
 }
 
 // locationID is the last path segment of a Location header: the id of what 1NCE created
@@ -126,97 +152,92 @@ type SIMListOptions struct {
 func (c *Client) ListSIMs(ctx context.Context, opts SIMListOptions) iter.Seq2[SIM, error] {
 	gen := c.prefer()
 	fetch := func(ctx context.Context, page, size int) ([]SIM, Page, error) {
-		p := ListSIMsParams{Page: page, PageSize: size, Q: opts.Filter, Sort: opts.Sort}
-		var (
-			raw []V1SIM
-			pg  Page
-			err error
-		)
+		p := SIMsPageParams{Page: page, PageSize: size, Filter: opts.Filter, Sort: opts.Sort}
 		if gen == GenV1 {
-			raw, pg, err = c.V1().ListSIMs(ctx, p)
-		} else {
-			raw, pg, err = c.V2().ListSIMs(ctx, p)
-		}
-		if err != nil {
-			return nil, pg, err
-		}
-		out := make([]SIM, 0, len(raw))
-		for _, s := range raw {
-			sim, err := SIMFromV1(s, gen)
+			raw, pg, err := c.V1().SIMsPage(ctx, p)
 			if err != nil {
 				return nil, pg, err
 			}
-			out = append(out, sim)
+			return mapAll(raw, pg, simFromV1)
 		}
-		return out, pg, nil
+		raw, pg, err := c.V2().SIMsPage(ctx, p)
+		if err != nil {
+			return nil, pg, err
+		}
+		return mapAll(raw, pg, simFromV2)
 	}
 	return paginate(ctx, opts.ListOptions, MaxPageSize, fetch)
 }
 
+// mapAll maps a page of wire values.
+func mapAll[W, T any](raw []W, pg Page, f func(W) (T, error)) ([]T, Page, error) {
+	out := make([]T, 0, len(raw))
+	for _, w := range raw {
+		v, err := f(w)
+		if err != nil {
+			return nil, pg, err
+		}
+		out = append(out, v)
+	}
+	return out, pg, nil
+}
+
 // GetSIM returns one SIM.
 func (c *Client) GetSIM(ctx context.Context, iccid string) (SIM, error) {
-	gen := c.prefer()
-	var (
-		raw V1SIM
-		err error
-	)
-	if gen == GenV1 {
-		raw, err = c.V1().GetSIM(ctx, iccid)
-	} else {
-		raw, err = c.V2().GetSIM(ctx, iccid)
+	if c.prefer() == GenV1 {
+		raw, err := c.V1().GetSIM(ctx, iccid)
+		if err != nil {
+			return SIM{}, err
+		}
+		return simFromV1(raw)
 	}
+	raw, err := c.V2().GetSIM(ctx, iccid)
 	if err != nil {
 		return SIM{}, err
 	}
-	return SIMFromV1(raw, gen)
+	return simFromV2(raw)
 }
 
-// UpdateSIM changes one SIM (status, label, IMEI lock; nil fields are kept). In mode v1, whose
-// API requires the status, an empty Status is filled in from the SIM first.
-func (c *Client) UpdateSIM(ctx context.Context, u SIMUpdate) error {
+// UpdateSIM changes one SIM (status, label, IMEI lock; nil fields are kept). v1's API requires
+// the status: a client in mode v1 fails with ErrInvalidInput when u.Status is empty instead of
+// reading the SIM first (that read would cost a request and could undo a concurrent change).
+func (c *Client) UpdateSIM(ctx context.Context, u SIMUpdate) (Accepted, error) {
 	if c.prefer() == GenV2 {
-		return c.V2().UpdateSIM(ctx, u.ICCID, u)
+		return c.V2().UpdateSIM(ctx, u)
 	}
-	if u.Status == "" {
-		cur, err := c.V1().GetSIM(ctx, u.ICCID)
-		if err != nil {
-			return fmt.Errorf("once: UpdateSIM: reading current status: %w", err)
-		}
-		u.Status = SIMStatus(cur.Status)
-	}
-	return c.V1().UpdateSIM(ctx, u.ICCID, u)
+	return c.V1().UpdateSIM(ctx, u)
 }
 
 // UpdateSIMs changes several SIMs in one request (v1 only: POST /v1/sims; 1NCE applies the
-// changes asynchronously). Every update needs ICCID and Status.
-func (c *Client) UpdateSIMs(ctx context.Context, updates []SIMUpdate) error {
+// changes asynchronously, so success means queued). Every update needs ICCID and Status.
+func (c *Client) UpdateSIMs(ctx context.Context, updates []SIMUpdate) (Accepted, error) {
 	return c.V1().UpdateSIMs(ctx, updates)
 }
 
-// SIMStatus returns the SIM's connectivity: online state, location, PDP context.
-func (c *Client) SIMStatus(ctx context.Context, iccid string) (Connectivity, error) {
+// Connectivity returns the SIM's connectivity: online state, location, PDP context.
+func (c *Client) Connectivity(ctx context.Context, iccid string) (Connectivity, error) {
 	if c.prefer() == GenV1 {
 		raw, err := c.V1().Status(ctx, iccid)
 		if err != nil {
 			return Connectivity{}, err
 		}
-		return ConnectivityFromV1(raw, iccid), nil
+		return connectivityFromV1(raw, iccid), nil
 	}
 	raw, err := c.V2().Status(ctx, iccid)
 	if err != nil {
 		return Connectivity{}, err
 	}
-	return ConnectivityFromV2(raw, iccid), nil
+	return connectivityFromV2(raw, iccid), nil
 }
 
 // ConnectivityInfo asks the network for live subscriber (cell) and USSD information (v1 only;
 // 1NCE says it is valid only on 2G/3G).
-func (c *Client) ConnectivityInfo(ctx context.Context, iccid string, p ConnectivityInfoParams) (V1ConnectivityInfo, error) {
-	return c.V1().ConnectivityInfo(ctx, iccid, p)
+func (c *Client) ConnectivityInfo(ctx context.Context, p ConnectivityInfoParams) (V1ConnectivityInfo, error) {
+	return c.V1().ConnectivityInfo(ctx, p)
 }
 
 // Reset queues a connectivity reset of the SIM (not retried once it may have reached 1NCE).
-func (c *Client) Reset(ctx context.Context, iccid string) error {
+func (c *Client) Reset(ctx context.Context, iccid string) (Accepted, error) {
 	if c.prefer() == GenV1 {
 		return c.V1().Reset(ctx, iccid)
 	}
@@ -225,47 +246,50 @@ func (c *Client) Reset(ctx context.Context, iccid string) error {
 
 // EventListOptions select and walk a SIM's events.
 type EventListOptions struct {
+	ICCID string
 	// ListOptions.PageSize may go up to 1000 for events.
 	ListOptions
-	// Sort (v1 only) lists keys, "-" for descending, e.g. "-timestamp".
+	// Sort lists keys, "-" for descending, e.g. "-timestamp". Only v1 sorts: where the call
+	// goes to v2 (modes auto and v2), a Sort fails with ErrUnsupported instead of being
+	// dropped.
 	Sort string
 }
 
-// Events iterates over a SIM's events, all pages.
-func (c *Client) Events(ctx context.Context, iccid string, opts EventListOptions) iter.Seq2[Event, error] {
+// ListEvents iterates over a SIM's events, all pages.
+func (c *Client) ListEvents(ctx context.Context, opts EventListOptions) iter.Seq2[Event, error] {
 	gen := c.prefer()
 	fetch := func(ctx context.Context, page, size int) ([]Event, Page, error) {
+		p := EventsPageParams{ICCID: opts.ICCID, Page: page, PageSize: size, Sort: opts.Sort}
 		if gen == GenV1 {
-			col, pg, err := c.V1().Events(ctx, iccid, PageParams{Page: page, PageSize: size, Sort: opts.Sort})
+			col, pg, err := c.V1().EventsPage(ctx, p)
 			if err != nil {
 				return nil, pg, err
 			}
 			out := make([]Event, len(col.Events))
 			for i, e := range col.Events {
-				out[i] = EventFromV1(e)
+				out[i] = eventFromV1(e)
 			}
 			return out, pg, nil
 		}
-		raw, pg, err := c.V2().Events(ctx, iccid, PageParams{Page: page, PageSize: size})
+		raw, pg, err := c.V2().EventsPage(ctx, p)
 		if err != nil {
 			return nil, pg, err
 		}
 		out := make([]Event, len(raw))
 		for i, e := range raw {
-			out[i] = EventFromV2(e, iccid)
+			out[i] = eventFromV2(e, opts.ICCID)
 		}
 		return out, pg, nil
 	}
 	return paginate(ctx, opts.ListOptions, MaxEventPageSize, fetch)
 }
 
-// Usage returns a SIM's daily data and SMS usage from start to end inclusive (v1 only; 1NCE
-// keeps 6 months and recommends the Data Streamer for large fleets). Only the calendar dates
-// of start and end count, read in their own location; zero leaves that end to 1NCE.
-func (c *Client) Usage(ctx context.Context, iccid string, start, end time.Time) ([]DailyUsage, error) {
-	raw, err := c.V1().Usage(ctx, iccid, start, end)
+// Usage returns a SIM's daily data and SMS usage from p.Start to p.End inclusive (v1 only;
+// 1NCE keeps 6 months and recommends the Data Streamer for large fleets).
+func (c *Client) Usage(ctx context.Context, p UsageParams) ([]DailyUsage, error) {
+	raw, err := c.V1().Usage(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	return UsageFromV1(raw)
+	return usageFromV1(raw)
 }

@@ -2,10 +2,10 @@ package once
 
 import (
 	"context"
+	"iter"
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 )
 
 // V1 holds the raw operations of 1NCE SIM Management v1, one method per operation of the
@@ -18,21 +18,10 @@ type V1 struct{ d doer }
 // V1 returns the raw SIM Management v1 operations.
 func (c *Client) V1() V1 { return V1{d: c} }
 
-// ListSIMsParams are the query parameters of GET /v1/sims and GET /v2/sims.
-type ListSIMsParams struct {
-	Page     int // 1-based; 0 means 1
-	PageSize int // 1..100; 0 means 100
-	// Q filters as "{field}:{value}" pairs, comma separated; fields imei and ip_address
-	// (e.g. "ip_address:10.0.0.1,imei:4711").
-	Q string
-	// Sort lists imei and/or ip_address, "-" for descending (e.g. "ip_address,-imei").
-	Sort string
-}
-
-func (p ListSIMsParams) query() url.Values {
+func (p SIMsPageParams) query() url.Values {
 	q := pageQuery("pageSize", p.Page, p.PageSize, MaxPageSize)
-	if p.Q != "" {
-		q.Set("q", p.Q)
+	if p.Filter != "" {
+		q.Set("q", p.Filter)
 	}
 	if p.Sort != "" {
 		q.Set("sort", p.Sort)
@@ -40,16 +29,8 @@ func (p ListSIMsParams) query() url.Values {
 	return q
 }
 
-// PageParams select one page of a v1 list with an optional sort (events, SMS).
-type PageParams struct {
-	Page     int // 1-based; 0 means 1
-	PageSize int // 0 means the largest the list allows
-	// Sort lists keys, "-" for descending (e.g. "-timestamp,id"); v1 only.
-	Sort string
-}
-
-// ListSIMs is GET /v1/sims: one page of the account's SIMs.
-func (v V1) ListSIMs(ctx context.Context, p ListSIMsParams) ([]V1SIM, Page, error) {
+// SIMsPage is GET /v1/sims: one page of the account's SIMs.
+func (v V1) SIMsPage(ctx context.Context, p SIMsPageParams) ([]V1SIM, Page, error) {
 	var out []V1SIM
 	q := p.query()
 	res, err := v.d.do(ctx, &request{op: "v1.getSims", gen: GenV1, method: http.MethodGet, path: "/v1/sims", query: q}, &out)
@@ -59,23 +40,35 @@ func (v V1) ListSIMs(ctx context.Context, p ListSIMsParams) ([]V1SIM, Page, erro
 	return out, pageOf(res, q, "pageSize"), nil
 }
 
+// ListSIMs iterates over all SIMs of the account through GET /v1/sims, as v1 answers them.
+func (v V1) ListSIMs(ctx context.Context, opts SIMListOptions) iter.Seq2[V1SIM, error] {
+	return paginate(ctx, opts.ListOptions, MaxPageSize, func(ctx context.Context, page, size int) ([]V1SIM, Page, error) {
+		return v.SIMsPage(ctx, SIMsPageParams{Page: page, PageSize: size, Filter: opts.Filter, Sort: opts.Sort})
+	})
+}
+
 // UpdateSIMs is POST /v1/sims: change several SIMs at once (status, label, IMEI lock). 1NCE
 // queues the changes and applies them asynchronously; success means queued. Each update needs
 // ICCID and Status (v1 requires both).
-func (v V1) UpdateSIMs(ctx context.Context, updates []SIMUpdate) error {
+func (v V1) UpdateSIMs(ctx context.Context, updates []SIMUpdate) (Accepted, error) {
 	if len(updates) == 0 {
-		return invalid("v1.updateSims", "no SIM updates")
+		return Accepted{}, invalid("v1.updateSims", "no SIM updates")
 	}
 	for _, u := range updates {
 		if err := checkICCID("v1.updateSims", u.ICCID); err != nil {
-			return err
+			return Accepted{}, err
 		}
 		if u.Status == "" {
-			return invalid("v1.updateSims", "status is required by v1 for SIM "+u.ICCID)
+			return Accepted{}, invalid("v1.updateSims", "status is required by v1 for SIM "+u.ICCID)
 		}
 	}
-	_, err := v.d.do(ctx, &request{op: "v1.updateSims", gen: GenV1, method: http.MethodPost, path: "/v1/sims", body: updates, unsafe: true}, nil)
-	return err
+	return v.accepted(ctx, &request{op: "v1.updateSims", gen: GenV1, method: http.MethodPost, path: "/v1/sims", body: updates, unsafe: true})
+}
+
+// accepted runs a write whose answer has no document.
+// Its error matches ErrOutcomeUnknown when the request may have reached 1NCE unconfirmed.
+func (v V1) accepted(ctx context.Context, r *request) (Accepted, error) {
+	return acceptedWrite(ctx, v.d, r)
 }
 
 // GetSIM is GET /v1/sims/{iccid}.
@@ -89,16 +82,14 @@ func (v V1) GetSIM(ctx context.Context, iccid string) (V1SIM, error) {
 }
 
 // UpdateSIM is PUT /v1/sims/{iccid}. v1 requires Status in the body.
-func (v V1) UpdateSIM(ctx context.Context, iccid string, u SIMUpdate) error {
-	if err := checkICCID("v1.updateSim", iccid); err != nil {
-		return err
+func (v V1) UpdateSIM(ctx context.Context, u SIMUpdate) (Accepted, error) {
+	if err := checkICCID("v1.updateSim", u.ICCID); err != nil {
+		return Accepted{}, err
 	}
 	if u.Status == "" {
-		return invalid("v1.updateSim", "status is required by v1")
+		return Accepted{}, invalid("v1.updateSim", "status is required by v1")
 	}
-	u.ICCID = iccid
-	_, err := v.d.do(ctx, &request{op: "v1.updateSim", gen: GenV1, method: http.MethodPut, path: simPath(GenV1, iccid, ""), body: u}, nil)
-	return err
+	return v.accepted(ctx, &request{op: "v1.updateSim", gen: GenV1, method: http.MethodPut, path: simPath(GenV1, u.ICCID, ""), body: u})
 }
 
 // Status is GET /v1/sims/{iccid}/status: connectivity status, location and PDP context.
@@ -112,18 +103,18 @@ func (v V1) Status(ctx context.Context, iccid string) (V1Connectivity, error) {
 }
 
 // Transfer is POST /v1/sims/simTransfer: start moving SIMs to another (sub-)organisation.
-func (v V1) Transfer(ctx context.Context, t SIMTransfer) error {
+func (v V1) Transfer(ctx context.Context, t SIMTransfer) (Accepted, error) {
 	if len(t.ICCIDs) == 0 && len(t.ICCIDRanges) == 0 {
-		return invalid("v1.simTransfer", "no ICCIDs or ICCID ranges")
+		return Accepted{}, invalid("v1.simTransfer", "no ICCIDs or ICCID ranges")
 	}
-	_, err := v.d.do(ctx, &request{op: "v1.simTransfer", gen: GenV1, method: http.MethodPost, path: "/v1/sims/simTransfer", body: t, unsafe: true}, nil)
-	return err
+	return v.accepted(ctx, &request{op: "v1.simTransfer", gen: GenV1, method: http.MethodPost, path: "/v1/sims/simTransfer", body: t, unsafe: true})
 }
 
 // ConnectivityInfo is GET /v1/sims/{iccid}/connectivity_info: live subscriber (cell) and USSD
 // information from the network. 1NCE says it is only valid while attached to 2G/3G.
-func (v V1) ConnectivityInfo(ctx context.Context, iccid string, p ConnectivityInfoParams) (V1ConnectivityInfo, error) {
+func (v V1) ConnectivityInfo(ctx context.Context, p ConnectivityInfoParams) (V1ConnectivityInfo, error) {
 	var out V1ConnectivityInfo
+	iccid := p.ICCID
 	if err := checkICCID("v1.getConnectivityInfo", iccid); err != nil {
 		return out, err
 	}
@@ -140,22 +131,22 @@ func (v V1) ConnectivityInfo(ctx context.Context, iccid string, p ConnectivityIn
 
 // Reset is POST /v1/sims/{iccid}/reset: queue a connectivity reset (the device is detached
 // and must re-attach).
-func (v V1) Reset(ctx context.Context, iccid string) error {
+func (v V1) Reset(ctx context.Context, iccid string) (Accepted, error) {
 	if err := checkICCID("v1.resetConnectivity", iccid); err != nil {
-		return err
+		return Accepted{}, err
 	}
-	_, err := v.d.do(ctx, &request{op: "v1.resetConnectivity", gen: GenV1, method: http.MethodPost, path: simPath(GenV1, iccid, "/reset"), unsafe: true}, nil)
-	return err
+	return v.accepted(ctx, &request{op: "v1.resetConnectivity", gen: GenV1, method: http.MethodPost, path: simPath(GenV1, iccid, "/reset"), unsafe: true})
 }
 
 // MaxEventPageSize is the largest page of the event lists (pageSize ≤ 1000 in both
 // generations).
 const MaxEventPageSize = 1000
 
-// Events is GET /v1/sims/{iccid}/events: one page of a SIM's events. The page totals come
-// from the headers or, when 1NCE leaves them out, from the body's totalEvents/totalPages.
-func (v V1) Events(ctx context.Context, iccid string, p PageParams) (V1EventCollection, Page, error) {
+// EventsPage is GET /v1/sims/{iccid}/events: one page of a SIM's events. The page totals
+// come from the headers or, when 1NCE leaves them out, from the body's totalEvents/totalPages.
+func (v V1) EventsPage(ctx context.Context, p EventsPageParams) (V1EventCollection, Page, error) {
 	var out V1EventCollection
+	iccid := p.ICCID
 	if err := checkICCID("v1.getEvents", iccid); err != nil {
 		return out, Page{}, err
 	}
@@ -177,11 +168,20 @@ func (v V1) Events(ctx context.Context, iccid string, p PageParams) (V1EventColl
 	return out, pg, nil
 }
 
+// ListEvents iterates over all of a SIM's events through GET /v1/sims/{iccid}/events.
+func (v V1) ListEvents(ctx context.Context, opts EventListOptions) iter.Seq2[V1Event, error] {
+	return paginate(ctx, opts.ListOptions, MaxEventPageSize, func(ctx context.Context, page, size int) ([]V1Event, Page, error) {
+		col, pg, err := v.EventsPage(ctx, EventsPageParams{ICCID: opts.ICCID, Page: page, PageSize: size, Sort: opts.Sort})
+		return col.Events, pg, err
+	})
+}
+
 // Usage is GET /v1/sims/{iccid}/usage: daily data and SMS usage between two dates (start_dt,
 // end_dt as YYYY-MM-DD; 1NCE keeps the last 6 months). Zero times are left out and 1NCE
 // chooses the range.
-func (v V1) Usage(ctx context.Context, iccid string, start, end time.Time) (V1DailyUsage, error) {
+func (v V1) Usage(ctx context.Context, p UsageParams) (V1DailyUsage, error) {
 	var out V1DailyUsage
+	iccid, start, end := p.ICCID, p.Start, p.End
 	if err := checkICCID("v1.getUsage", iccid); err != nil {
 		return out, err
 	}
@@ -190,10 +190,10 @@ func (v V1) Usage(ctx context.Context, iccid string, start, end time.Time) (V1Da
 	}
 	q := url.Values{}
 	if !start.IsZero() {
-		q.Set("start_dt", Date(start))
+		q.Set("start_dt", date(start))
 	}
 	if !end.IsZero() {
-		q.Set("end_dt", Date(end))
+		q.Set("end_dt", date(end))
 	}
 	_, err := v.d.do(ctx, &request{op: "v1.getUsage", gen: GenV1, method: http.MethodGet, path: simPath(GenV1, iccid, "/usage"), query: q}, &out)
 	return out, err
@@ -218,9 +218,10 @@ func (v V1) quota(ctx context.Context, op, iccid, suffix string) (V1Quota, error
 	return out, err
 }
 
-// ListSMS is GET /v1/sims/{iccid}/sms: one page of the SMS sent to and from a SIM.
-func (v V1) ListSMS(ctx context.Context, iccid string, p PageParams) ([]V1SMS, Page, error) {
+// SMSPage is GET /v1/sims/{iccid}/sms: one page of the SMS sent to and from a SIM.
+func (v V1) SMSPage(ctx context.Context, p SMSPageParams) ([]V1SMS, Page, error) {
 	var out []V1SMS
+	iccid := p.ICCID
 	if err := checkICCID("v1.listSms", iccid); err != nil {
 		return nil, Page{}, err
 	}
@@ -235,75 +236,70 @@ func (v V1) ListSMS(ctx context.Context, iccid string, p PageParams) ([]V1SMS, P
 	return out, pageOf(res, q, "pageSize"), nil
 }
 
-// SendSMS is POST /v1/sims/{iccid}/sms: send an MT-SMS. v1 answers 201 without a body; the
-// Location header, when 1NCE sends one, is returned.
-func (v V1) SendSMS(ctx context.Context, iccid string, m SMSMessage) (location string, err error) {
-	if err := checkICCID("v1.sendSms", iccid); err != nil {
-		return "", err
+// ListSMS iterates over all SMS of a SIM through GET /v1/sims/{iccid}/sms.
+func (v V1) ListSMS(ctx context.Context, opts SMSListOptions) iter.Seq2[V1SMS, error] {
+	return paginate(ctx, opts.ListOptions, MaxPageSize, func(ctx context.Context, page, size int) ([]V1SMS, Page, error) {
+		return v.SMSPage(ctx, SMSPageParams{ICCID: opts.ICCID, Page: page, PageSize: size})
+	})
+}
+
+// SendSMS is POST /v1/sims/{iccid}/sms: send an MT-SMS to m.ICCID. v1 answers 201 without a
+// body; the Location header, when 1NCE sends one, names the new SMS.
+func (v V1) SendSMS(ctx context.Context, m SMSMessage) (Accepted, error) {
+	if err := checkICCID("v1.sendSms", m.ICCID); err != nil {
+		return Accepted{}, err
 	}
-	res, err := v.d.do(ctx, &request{op: "v1.sendSms", gen: GenV1, method: http.MethodPost, path: simPath(GenV1, iccid, "/sms"), body: m, unsafe: true}, nil)
-	if err != nil {
-		return "", err
-	}
-	return res.header.Get("Location"), nil
+	return v.accepted(ctx, &request{op: "v1.sendSms", gen: GenV1, method: http.MethodPost, path: simPath(GenV1, m.ICCID, "/sms"), body: m, unsafe: true})
 }
 
 // GetSMS is GET /v1/sims/{iccid}/sms/{id}.
-func (v V1) GetSMS(ctx context.Context, iccid string, id int64) (V1SMS, error) {
+func (v V1) GetSMS(ctx context.Context, ref SMSRef) (V1SMS, error) {
 	var out V1SMS
-	if err := checkICCID("v1.getSms", iccid); err != nil {
+	if err := checkICCID("v1.getSms", ref.ICCID); err != nil {
 		return out, err
 	}
-	_, err := v.d.do(ctx, &request{op: "v1.getSms", gen: GenV1, method: http.MethodGet, path: smsPath(GenV1, iccid, id)}, &out)
+	_, err := v.d.do(ctx, &request{op: "v1.getSms", gen: GenV1, method: http.MethodGet, path: smsPath(GenV1, ref.ICCID, ref.ID)}, &out)
 	return out, err
 }
 
 // CancelSMS is DELETE /v1/sims/{iccid}/sms/{id}: cancel an SMS still buffered for delivery.
-func (v V1) CancelSMS(ctx context.Context, iccid string, id int64) error {
-	if err := checkICCID("v1.cancelSms", iccid); err != nil {
-		return err
+func (v V1) CancelSMS(ctx context.Context, ref SMSRef) (Accepted, error) {
+	if err := checkICCID("v1.cancelSms", ref.ICCID); err != nil {
+		return Accepted{}, err
 	}
-	_, err := v.d.do(ctx, &request{op: "v1.cancelSms", gen: GenV1, method: http.MethodDelete, path: smsPath(GenV1, iccid, id)}, nil)
-	return err
+	return v.accepted(ctx, &request{op: "v1.cancelSms", gen: GenV1, method: http.MethodDelete, path: smsPath(GenV1, ref.ICCID, ref.ID)})
 }
 
 // TopUp is POST /v1/sims/{iccid}/topup: buy the SIM's top-up volume (costs money). It is
-// never re-sent once it may have reached 1NCE.
-func (v V1) TopUp(ctx context.Context, iccid string, pm PaymentMethod) (TopUpResult, error) {
-	if err := checkICCID("v1.topUp", iccid); err != nil {
-		return TopUpResult{}, err
-	}
-	res, err := v.d.do(ctx, &request{op: "v1.topUp", gen: GenV1, method: http.MethodPost, path: simPath(GenV1, iccid, "/topup"), query: paymentQuery(pm), unsafe: true}, nil)
-	if err != nil {
-		return TopUpResult{}, err
-	}
-	return topUpResult(res), nil
+// never re-sent once it may have reached 1NCE; the result says whether it is booked, certainly
+// not booked, or of unknown outcome (then the error also matches ErrOutcomeUnknown).
+func (v V1) TopUp(ctx context.Context, p TopUpParams) (TopUpResult, error) {
+	return topUpOne(ctx, v.d, GenV1, "v1.topUp", p)
 }
 
-// TopUpMultiple is POST /v1/sims/topup: one top-up order for several SIMs (costs money).
-func (v V1) TopUpMultiple(ctx context.Context, iccids []string, pm PaymentMethod) (TopUpResult, error) {
-	if len(iccids) == 0 {
-		return TopUpResult{}, invalid("v1.topUpMultiple", "no ICCIDs")
+// TopUpMultiple is POST /v1/sims/topup: one top-up order for several SIMs (costs money; the
+// result reports the outcome as TopUp's does).
+func (v V1) TopUpMultiple(ctx context.Context, p TopUpMultipleParams) (TopUpResult, error) {
+	out := TopUpResult{ICCIDs: p.ICCIDs, PaymentMethod: p.PaymentMethod, WriteOutcome: WriteOutcome{Outcome: OutcomeNotSent}}
+	if len(p.ICCIDs) == 0 {
+		return out, invalid("v1.topUpMultiple", "no ICCIDs")
 	}
-	for _, id := range iccids {
+	for _, id := range p.ICCIDs {
 		if err := checkICCID("v1.topUpMultiple", id); err != nil {
-			return TopUpResult{}, err
+			return out, err
 		}
 	}
-	res, err := v.d.do(ctx, &request{op: "v1.topUpMultiple", gen: GenV1, method: http.MethodPost, path: "/v1/sims/topup", query: paymentQuery(pm), body: iccids, unsafe: true}, nil)
-	if err != nil {
-		return TopUpResult{}, err
-	}
-	return topUpResult(res), nil
+	r := &request{op: "v1.topUpMultiple", gen: GenV1, method: http.MethodPost, path: "/v1/sims/topup", query: paymentQuery(p.PaymentMethod), body: p.ICCIDs, unsafe: true}
+	res, err := v.d.do(ctx, r, nil)
+	return out.finish(r, res, err)
 }
 
 // AutoTopUp is POST /v1/sims/autoTopup: enable or disable 1NCE's automatic top-up for SIMs.
-func (v V1) AutoTopUp(ctx context.Context, r AutoTopUpRequest) error {
+func (v V1) AutoTopUp(ctx context.Context, r AutoTopUpRequest) (Accepted, error) {
 	if len(r.ICCIDs) == 0 {
-		return invalid("v1.autoTopup", "no ICCIDs")
+		return Accepted{}, invalid("v1.autoTopup", "no ICCIDs")
 	}
-	_, err := v.d.do(ctx, &request{op: "v1.autoTopup", gen: GenV1, method: http.MethodPost, path: "/v1/sims/autoTopup", body: r, unsafe: true}, nil)
-	return err
+	return v.accepted(ctx, &request{op: "v1.autoTopup", gen: GenV1, method: http.MethodPost, path: "/v1/sims/autoTopup", body: r, unsafe: true})
 }
 
 // Limits is GET /v1/sims/limits: the account's self-set monthly limits.
@@ -315,12 +311,11 @@ func (v V1) Limits(ctx context.Context) (Limits, error) {
 
 // SetLimits is POST /v1/sims/limits: set the account's monthly limits by the ids that
 // SelectableLimits lists.
-func (v V1) SetLimits(ctx context.Context, r SetLimitsRequest) error {
+func (v V1) SetLimits(ctx context.Context, r SetLimitsRequest) (Accepted, error) {
 	if r == (SetLimitsRequest{}) {
-		return invalid("v1.setLimits", "no limit ids")
+		return Accepted{}, invalid("v1.setLimits", "no limit ids")
 	}
-	_, err := v.d.do(ctx, &request{op: "v1.setLimits", gen: GenV1, method: http.MethodPost, path: "/v1/sims/limits", body: r, unsafe: true}, nil)
-	return err
+	return v.accepted(ctx, &request{op: "v1.setLimits", gen: GenV1, method: http.MethodPost, path: "/v1/sims/limits", body: r, unsafe: true})
 }
 
 // SelectableLimits is GET /v1/sims/{service}/limits: the limit options of one service.
@@ -336,11 +331,15 @@ func (v V1) SelectableLimits(ctx context.Context, s LimitService) (Limits, error
 }
 
 // Extension is POST /v1/sims/extension: extend SIMs' lifetime and renew their quotas (costs
-// money; 1NCE invoices by the payment method).
-func (v V1) Extension(ctx context.Context, r ExtensionRequest, pm PaymentMethod) error {
+// money; 1NCE invoices by r.PaymentMethod). The result reports the outcome as TopUp's does.
+func (v V1) Extension(ctx context.Context, r ExtensionRequest) (ExtensionResult, error) {
+	out := ExtensionResult{ICCIDs: r.ICCIDs, WriteOutcome: WriteOutcome{Outcome: OutcomeNotSent}}
 	if len(r.ICCIDs) == 0 {
-		return invalid("v1.extendSims", "no ICCIDs")
+		return out, invalid("v1.extendSims", "no ICCIDs")
 	}
-	_, err := v.d.do(ctx, &request{op: "v1.extendSims", gen: GenV1, method: http.MethodPost, path: "/v1/sims/extension", query: paymentQuery(pm), body: r, unsafe: true}, nil)
-	return err
+	req := &request{op: "v1.extendSims", gen: GenV1, method: http.MethodPost, path: "/v1/sims/extension", query: paymentQuery(r.PaymentMethod), body: r, unsafe: true}
+	res, err := v.d.do(ctx, req, nil)
+	out.Accepted = acceptedOf(res)
+	out.WriteOutcome, err = writeOutcome(req, err)
+	return out, err
 }

@@ -3,86 +3,101 @@ package once
 import (
 	"context"
 	"iter"
+	"strconv"
 )
 
-// SentSMS identifies an SMS that 1NCE accepted for delivery.
+// SentSMS is 1NCE's answer to SendSMS: the SMS it accepted for delivery, and (also on error)
+// the outcome of sending it. Its SMSRef is what GetSMS and CancelSMS take.
 type SentSMS struct {
-	// ID is 1NCE's id of the new SMS: from v2's answer, or from v1's Location header when
-	// 1NCE sends one ("" otherwise; list the SIM's SMS to find it).
-	ID string
-	// Source is the API generation that accepted it.
+	// SMSRef names the new SMS. ID comes from v2's answer, or from v1's Location header when
+	// 1NCE sends one (0 otherwise; list the SIM's SMS to find it).
+	SMSRef
+	// Source is the API generation the SMS was sent through.
 	Source Generation
+	// WriteOutcome says whether it was sent (OutcomeDone), certainly not (OutcomeNotSent), or
+	// may have been (OutcomeUnknown: look for it with ListSMS before sending it again).
+	WriteOutcome
 }
 
-// SendSMS sends an MT-SMS to the device of a SIM. It costs money and is never re-sent once it
-// may have reached 1NCE. The payload is never logged.
-func (c *Client) SendSMS(ctx context.Context, iccid string, m SMSMessage) (SentSMS, error) {
+// SendSMS sends an MT-SMS to the device of the SIM m.ICCID. It uses the SIM's SMS quota and is
+// never re-sent once it may have reached 1NCE; the result's outcome says what became of it.
+// The payload is never logged.
+func (c *Client) SendSMS(ctx context.Context, m SMSMessage) (SentSMS, error) {
+	out := SentSMS{SMSRef: SMSRef{ICCID: m.ICCID}, Source: c.prefer(), WriteOutcome: WriteOutcome{Outcome: OutcomeNotSent, AttemptedAt: c.now()}}
 	if m.Payload == "" && m.UDH == "" {
-		return SentSMS{}, invalid("sendSms", "empty SMS payload")
+		return out, invalid("sendSms", "empty SMS payload")
 	}
-	if c.prefer() == GenV1 {
-		loc, err := c.V1().SendSMS(ctx, iccid, m)
-		if err != nil {
-			return SentSMS{}, err
-		}
-		return SentSMS{ID: locationID(loc), Source: GenV1}, nil
+	var (
+		id  string
+		err error
+	)
+	if out.Source == GenV1 {
+		var acc Accepted
+		acc, err = c.V1().SendSMS(ctx, m)
+		id = acc.ID
+	} else {
+		var res V2SMSCreated
+		res, err = c.V2().SendSMS(ctx, m)
+		id = res.ID
 	}
-	res, err := c.V2().SendSMS(ctx, iccid, m)
+	out.Outcome = outcomeOfErr(err)
 	if err != nil {
-		return SentSMS{}, err
+		return out, err
 	}
-	return SentSMS{ID: res.ID, Source: GenV2}, nil
+	out.ID, _ = strconv.ParseInt(id, 10, 64)
+	return out, nil
 }
 
-// ListSMS iterates over all SMS sent to and received from a SIM (pages of up to 100).
-func (c *Client) ListSMS(ctx context.Context, iccid string, opts ListOptions) iter.Seq2[SMS, error] {
+// ListSMS iterates over all SMS sent to and received from the SIM opts.ICCID.
+func (c *Client) ListSMS(ctx context.Context, opts SMSListOptions) iter.Seq2[SMS, error] {
 	gen := c.prefer()
 	fetch := func(ctx context.Context, page, size int) ([]SMS, Page, error) {
+		p := SMSPageParams{ICCID: opts.ICCID, Page: page, PageSize: size}
 		if gen == GenV1 {
-			raw, pg, err := c.V1().ListSMS(ctx, iccid, PageParams{Page: page, PageSize: size})
+			raw, pg, err := c.V1().SMSPage(ctx, p)
 			if err != nil {
 				return nil, pg, err
 			}
 			out := make([]SMS, len(raw))
 			for i, s := range raw {
-				out[i] = SMSFromV1(s)
+				out[i] = smsFromV1(s)
 			}
 			return out, pg, nil
 		}
-		raw, pg, err := c.V2().ListSMS(ctx, iccid, PageParams{Page: page, PageSize: size})
+		raw, pg, err := c.V2().SMSPage(ctx, p)
 		if err != nil {
 			return nil, pg, err
 		}
 		out := make([]SMS, len(raw))
 		for i, s := range raw {
-			out[i] = SMSFromV2(s)
+			out[i] = smsFromV2(s)
 		}
 		return out, pg, nil
 	}
-	return paginate(ctx, opts, MaxPageSize, fetch)
+	return paginate(ctx, opts.ListOptions, MaxPageSize, fetch)
 }
 
 // GetSMS returns one SMS of a SIM.
-func (c *Client) GetSMS(ctx context.Context, iccid string, id int64) (SMS, error) {
+func (c *Client) GetSMS(ctx context.Context, ref SMSRef) (SMS, error) {
 	if c.prefer() == GenV1 {
-		raw, err := c.V1().GetSMS(ctx, iccid, id)
+		raw, err := c.V1().GetSMS(ctx, ref)
 		if err != nil {
 			return SMS{}, err
 		}
-		return SMSFromV1(raw), nil
+		return smsFromV1(raw), nil
 	}
-	raw, err := c.V2().GetSMS(ctx, iccid, id)
+	raw, err := c.V2().GetSMS(ctx, ref)
 	if err != nil {
 		return SMS{}, err
 	}
-	return SMSFromV2(raw), nil
+	return smsFromV2(raw), nil
 }
 
 // CancelSMS cancels an SMS that 1NCE still buffers for delivery.
-func (c *Client) CancelSMS(ctx context.Context, iccid string, id int64) error {
+func (c *Client) CancelSMS(ctx context.Context, ref SMSRef) (Accepted, error) {
 	if c.prefer() == GenV1 {
-		return c.V1().CancelSMS(ctx, iccid, id)
+		return c.V1().CancelSMS(ctx, ref)
 	}
-	_, err := c.V2().CancelSMS(ctx, iccid, id)
-	return err
+	_, err := c.V2().CancelSMS(ctx, ref)
+	return Accepted{}, err
 }

@@ -19,6 +19,8 @@ type Token struct {
 	Expiry time.Time `json:"expiry"`
 	// RefreshAt is when clients replace it: 10 minutes before Expiry, or half-way through
 	// its life for tokens that live less than 20 minutes. Zero means 10 minutes before Expiry.
+	// (omitzero, from Go 1.24, leaves a zero value out of a stored token; Go 1.23 writes the
+	// zero time, which reads back as the same zero.)
 	RefreshAt time.Time `json:"refresh_at,omitzero"`
 }
 
@@ -38,7 +40,7 @@ type TokenStore interface {
 	Lock(ctx context.Context, key string) (unlock func(), err error)
 }
 
-// refreshMargin is how long before expiry a token is replaced (SPEC §2: 10 minutes), so a
+// refreshMargin is how long before expiry a token is replaced (10 minutes), so a
 // token never expires during a slow call or a clock skew between replicas.
 const refreshMargin = 10 * time.Minute
 

@@ -1,14 +1,16 @@
 package once
 
+import "github.com/oncefleet/oncefleet/once/wire"
+
 // Wire types of 1NCE order management, product information and support management. Field
 // names are the specs' JSON names exactly (note the mix of snake_case and camelCase, as 1NCE
 // has it).
 
 // Order is the "Order" schema.
 type Order struct {
-	OrderNumber     LooseInt           `json:"order_number"`
+	OrderNumber     wire.LooseInt      `json:"order_number"`
 	OrderType       string             `json:"order_type,omitempty"` // FIRST_ORDER | ADDITIONAL_ORDER | TOPUP | BULK_TOPUP | TARIFF_CHANGE
-	OrderDate       Timestamp          `json:"order_date,omitempty"`
+	OrderDate       wire.Timestamp     `json:"order_date,omitempty"`
 	OrderStatus     string             `json:"order_status,omitempty"`
 	InvoiceNumber   string             `json:"invoice_number,omitempty"`
 	InvoiceAmount   string             `json:"invoice_amount,omitempty"`
@@ -81,17 +83,17 @@ type Product struct {
 
 // Charge is the "Charge" schema.
 type Charge struct {
-	Name      string  `json:"name,omitempty"`
-	AmountNet Decimal `json:"amount_net,omitempty"`
-	Currency  string  `json:"currency,omitempty"`
+	Name      string       `json:"name,omitempty"`
+	AmountNet wire.Decimal `json:"amount_net,omitempty"`
+	Currency  string       `json:"currency,omitempty"`
 }
 
 // SupportRequest is the "Service_request" schema.
 type SupportRequest struct {
 	CaseID         string          `json:"caseId,omitempty"`
 	Communications []Communication `json:"communications,omitempty"`
-	CreateDate     Timestamp       `json:"createDate,omitempty"`
-	SolvedDate     Timestamp       `json:"solvedDate,omitempty"`
+	CreateDate     wire.Timestamp  `json:"createDate,omitempty"`
+	SolvedDate     wire.Timestamp  `json:"solvedDate,omitempty"`
 	Status         string          `json:"status,omitempty"` // OPEN | IN_PROGRESS | CLOSED
 	Subject        string          `json:"subject,omitempty"`
 	Text           string          `json:"text,omitempty"`
@@ -99,13 +101,13 @@ type SupportRequest struct {
 
 // Communication is the "Communication" schema: one message of a support request.
 type Communication struct {
-	CommunicationDate Timestamp `json:"communicationDate,omitempty"`
-	Direction         string    `json:"direction,omitempty"` // IN | OUT
-	ID                string    `json:"id,omitempty"`
-	Originator        string    `json:"originator,omitempty"`
-	Subject           string    `json:"subject,omitempty"`
-	Text              string    `json:"text,omitempty"`
-	Type              string    `json:"type,omitempty"` // PORTAL | PHONE_IN | PHONE_OUT | MAIL_IN | MAIL_OUT
+	CommunicationDate wire.Timestamp `json:"communicationDate,omitempty"`
+	Direction         string         `json:"direction,omitempty"` // IN | OUT
+	ID                string         `json:"id,omitempty"`
+	Originator        string         `json:"originator,omitempty"`
+	Subject           string         `json:"subject,omitempty"`
+	Text              string         `json:"text,omitempty"`
+	Type              string         `json:"type,omitempty"` // PORTAL | PHONE_IN | PHONE_OUT | MAIL_IN | MAIL_OUT
 }
 
 // NewSupportRequest is the "ManagementApiServiceRequest" schema: a support ticket to open.

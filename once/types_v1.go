@@ -1,26 +1,28 @@
 package once
 
+import "github.com/oncefleet/oncefleet/once/wire"
+
 // Wire types of 1NCE SIM Management v1 (1nce-sim-management-openapi.yml). Field names are the
 // spec's JSON names exactly; Go names follow Go conventions. These are what V1() methods
 // return; most programs want the generation-independent model (model.go) instead.
 
 // V1SIM is the v1 "SIM_card" schema.
 type V1SIM struct {
-	ICCID          string         `json:"iccid,omitempty"`
-	ICCIDWithLuhn  string         `json:"iccid_with_luhn,omitempty"`
-	IMSI           string         `json:"imsi,omitempty"`
-	IMSI2          string         `json:"imsi_2,omitempty"`
-	CurrentIMSI    string         `json:"current_imsi,omitempty"`
-	MSISDN         string         `json:"msisdn,omitempty"`
-	IMEI           LooseString    `json:"imei,omitempty"`
-	IMEILock       bool           `json:"imei_lock"`
-	Status         string         `json:"status,omitempty"` // Enabled | Disabled
-	ActivationDate Timestamp      `json:"activation_date,omitempty"`
-	IPAddress      string         `json:"ip_address,omitempty"`
-	CurrentQuota   Decimal        `json:"current_quota,omitempty"` // data quota in MB
-	QuotaStatus    *V1QuotaStatus `json:"quota_status,omitempty"`
+	ICCID          string           `json:"iccid,omitempty"`
+	ICCIDWithLuhn  string           `json:"iccid_with_luhn,omitempty"`
+	IMSI           string           `json:"imsi,omitempty"`
+	IMSI2          string           `json:"imsi_2,omitempty"`
+	CurrentIMSI    string           `json:"current_imsi,omitempty"`
+	MSISDN         string           `json:"msisdn,omitempty"`
+	IMEI           wire.LooseString `json:"imei,omitempty"`
+	IMEILock       bool             `json:"imei_lock"`
+	Status         string           `json:"status,omitempty"` // Enabled | Disabled
+	ActivationDate wire.Timestamp   `json:"activation_date,omitempty"`
+	IPAddress      string           `json:"ip_address,omitempty"`
+	CurrentQuota   wire.Decimal     `json:"current_quota,omitempty"` // data quota in MB
+	QuotaStatus    *V1QuotaStatus   `json:"quota_status,omitempty"`
 	// CurrentQuotaSMS is the SMS quota in messages.
-	CurrentQuotaSMS Decimal        `json:"current_quota_SMS,omitempty"`
+	CurrentQuotaSMS wire.Decimal   `json:"current_quota_SMS,omitempty"`
 	QuotaStatusSMS  *V1QuotaStatus `json:"quota_status_SMS,omitempty"`
 	Label           string         `json:"label,omitempty"`
 }
@@ -28,10 +30,10 @@ type V1SIM struct {
 // V1QuotaStatus is the v1 "Quota_Status" schema (also used by v2 SIMs as SimsSimQuotaStatus):
 // id 0 = more than 20 % left, 1 = less than 20 %, 2 = nothing left.
 type V1QuotaStatus struct {
-	ID                   LooseInt  `json:"id"`
-	Description          string    `json:"description,omitempty"`
-	ThresholdReachedDate Timestamp `json:"threshold_reached_date,omitempty"`
-	QuotaExceededDate    Timestamp `json:"quota_exceeded_date,omitempty"`
+	ID                   wire.LooseInt  `json:"id"`
+	Description          string         `json:"description,omitempty"`
+	ThresholdReachedDate wire.Timestamp `json:"threshold_reached_date,omitempty"`
+	QuotaExceededDate    wire.Timestamp `json:"quota_exceeded_date,omitempty"`
 }
 
 // SIMUpdate is the v1 "Values_for_a_SIM_update" schema (and, without the required fields, the
@@ -41,8 +43,8 @@ type SIMUpdate struct {
 	ICCID    string  `json:"iccid"`
 	Label    *string `json:"label,omitempty"`
 	IMEILock *bool   `json:"imei_lock,omitempty"`
-	// Status is SIMEnabled or SIMDisabled. v1 requires it; Client.UpdateSIM fills it from the
-	// SIM when the caller leaves it empty (reading the SIM first, in mode v1 only).
+	// Status is SIMEnabled or SIMDisabled. v1 requires it: in mode v1 an update without it
+	// fails with ErrInvalidInput (the SDK does not read the SIM behind the caller's back).
 	Status SIMStatus `json:"status,omitempty"`
 }
 
@@ -56,20 +58,20 @@ type V1Connectivity struct {
 
 // V1Location is the v1 "Location" schema.
 type V1Location struct {
-	ICCID           string      `json:"iccid,omitempty"`
-	IMSI            string      `json:"imsi,omitempty"`
-	LastUpdated     Timestamp   `json:"last_updated,omitempty"`
-	LastUpdatedGPRS Timestamp   `json:"last_updated_gprs,omitempty"`
-	SGSNNumber      string      `json:"sgsn_number,omitempty"`
-	VLRNumber       string      `json:"vlr_number,omitempty"`
-	VLRNumberNP     string      `json:"vlr_number_np,omitempty"`
-	MSCNumberNP     string      `json:"msc_number_np,omitempty"`
-	SGSNNumberNP    string      `json:"sgsn_number_np,omitempty"`
-	OperatorID      string      `json:"operator_id,omitempty"`
-	MSC             string      `json:"msc,omitempty"`
-	SGSNIPAddress   string      `json:"sgsn_ip_address,omitempty"`
-	Operator        *V1Operator `json:"operator,omitempty"`
-	Country         *V1Country  `json:"country,omitempty"`
+	ICCID           string         `json:"iccid,omitempty"`
+	IMSI            string         `json:"imsi,omitempty"`
+	LastUpdated     wire.Timestamp `json:"last_updated,omitempty"`
+	LastUpdatedGPRS wire.Timestamp `json:"last_updated_gprs,omitempty"`
+	SGSNNumber      string         `json:"sgsn_number,omitempty"`
+	VLRNumber       string         `json:"vlr_number,omitempty"`
+	VLRNumberNP     string         `json:"vlr_number_np,omitempty"`
+	MSCNumberNP     string         `json:"msc_number_np,omitempty"`
+	SGSNNumberNP    string         `json:"sgsn_number_np,omitempty"`
+	OperatorID      string         `json:"operator_id,omitempty"`
+	MSC             string         `json:"msc,omitempty"`
+	SGSNIPAddress   string         `json:"sgsn_ip_address,omitempty"`
+	Operator        *V1Operator    `json:"operator,omitempty"`
+	Country         *V1Country     `json:"country,omitempty"`
 }
 
 // V1Operator is the operator object inside a v1 Location.
@@ -99,33 +101,33 @@ type V1Country struct {
 
 // V1PDPContext is the v1 "PdpContext" schema.
 type V1PDPContext struct {
-	PDPContextID              string     `json:"pdp_context_id,omitempty"`
-	EndpointID                string     `json:"endpoint_id,omitempty"`
-	TariffProfileID           string     `json:"tariff_profile_id,omitempty"`
-	TariffID                  string     `json:"tariff_id,omitempty"`
-	RatezoneID                string     `json:"ratezone_id,omitempty"`
-	OrganisationID            string     `json:"organisation_id,omitempty"`
-	IMSIID                    string     `json:"imsi_id,omitempty"`
-	IMSI                      string     `json:"imsi,omitempty"`
-	SIMID                     string     `json:"sim_id,omitempty"`
-	TEIDDataPlane             string     `json:"teid_data_plane,omitempty"`
-	TEIDControlPlane          string     `json:"teid_control_plane,omitempty"`
-	GTPVersion                string     `json:"gtp_version,omitempty"`
-	NSAPI                     string     `json:"nsapi,omitempty"`
-	SGSNControlPlaneIPAddress string     `json:"sgsn_control_plane_ip_address,omitempty"`
-	SGSNDataPlaneIPAddress    string     `json:"sgsn_data_plane_ip_address,omitempty"`
-	GGSNControlPlaneIPAddress string     `json:"ggsn_control_plane_ip_address,omitempty"`
-	GGSNDataPlaneIPAddress    string     `json:"ggsn_data_plane_ip_address,omitempty"`
-	Created                   Timestamp  `json:"created,omitempty"`
-	MCC                       string     `json:"mcc,omitempty"`
-	MNC                       string     `json:"mnc,omitempty"`
-	OperatorID                string     `json:"operator_id,omitempty"`
-	LAC                       string     `json:"lac,omitempty"`
-	CI                        string     `json:"ci,omitempty"`
-	UEIPAddress               string     `json:"ue_ip_address,omitempty"`
-	IMEISV                    string     `json:"imeisv,omitempty"`
-	Duration                  string     `json:"duration,omitempty"`
-	RATType                   *V1RATType `json:"rat_type,omitempty"`
+	PDPContextID              string         `json:"pdp_context_id,omitempty"`
+	EndpointID                string         `json:"endpoint_id,omitempty"`
+	TariffProfileID           string         `json:"tariff_profile_id,omitempty"`
+	TariffID                  string         `json:"tariff_id,omitempty"`
+	RatezoneID                string         `json:"ratezone_id,omitempty"`
+	OrganisationID            string         `json:"organisation_id,omitempty"`
+	IMSIID                    string         `json:"imsi_id,omitempty"`
+	IMSI                      string         `json:"imsi,omitempty"`
+	SIMID                     string         `json:"sim_id,omitempty"`
+	TEIDDataPlane             string         `json:"teid_data_plane,omitempty"`
+	TEIDControlPlane          string         `json:"teid_control_plane,omitempty"`
+	GTPVersion                string         `json:"gtp_version,omitempty"`
+	NSAPI                     string         `json:"nsapi,omitempty"`
+	SGSNControlPlaneIPAddress string         `json:"sgsn_control_plane_ip_address,omitempty"`
+	SGSNDataPlaneIPAddress    string         `json:"sgsn_data_plane_ip_address,omitempty"`
+	GGSNControlPlaneIPAddress string         `json:"ggsn_control_plane_ip_address,omitempty"`
+	GGSNDataPlaneIPAddress    string         `json:"ggsn_data_plane_ip_address,omitempty"`
+	Created                   wire.Timestamp `json:"created,omitempty"`
+	MCC                       string         `json:"mcc,omitempty"`
+	MNC                       string         `json:"mnc,omitempty"`
+	OperatorID                string         `json:"operator_id,omitempty"`
+	LAC                       string         `json:"lac,omitempty"`
+	CI                        string         `json:"ci,omitempty"`
+	UEIPAddress               string         `json:"ue_ip_address,omitempty"`
+	IMEISV                    string         `json:"imeisv,omitempty"`
+	Duration                  string         `json:"duration,omitempty"`
+	RATType                   *V1RATType     `json:"rat_type,omitempty"`
 }
 
 // V1RATType describes the radio access technology of a v1 PDP context.
@@ -138,8 +140,8 @@ type V1RATType struct {
 type V1ConnectivityInfo struct {
 	USSDInfo         *V1USSDInfo       `json:"ussd_info,omitempty"`
 	SubscriberInfo   *V1SubscriberInfo `json:"subscriber_info,omitempty"`
-	RequestTimestamp Timestamp         `json:"request_timestamp,omitempty"`
-	ReplyTimestamp   Timestamp         `json:"reply_timestamp,omitempty"`
+	RequestTimestamp wire.Timestamp    `json:"request_timestamp,omitempty"`
+	ReplyTimestamp   wire.Timestamp    `json:"reply_timestamp,omitempty"`
 }
 
 // V1USSDInfo is the v1 "UssdInfo" schema.
@@ -173,6 +175,7 @@ type CellGlobalID struct {
 // ConnectivityInfoParams are the query flags of GET /v1/sims/{iccid}/connectivity_info. Nil
 // leaves 1NCE's default (subscriber true, ussd false).
 type ConnectivityInfoParams struct {
+	ICCID      string
 	Subscriber *bool
 	USSD       *bool
 }
@@ -186,17 +189,17 @@ type V1EventCollection struct {
 
 // V1Event is the v1 "SIM_Event" schema. Only timestamp and event_type are guaranteed.
 type V1Event struct {
-	Timestamp     Timestamp   `json:"timestamp,omitempty"`
-	EventType     string      `json:"event_type,omitempty"`
-	ICCID         string      `json:"iccid,omitempty"`
-	IMEI          LooseString `json:"imei,omitempty"`
-	IMSI          string      `json:"imsi,omitempty"`
-	Country       string      `json:"country,omitempty"`
-	Operator      string      `json:"operator,omitempty"`
-	MCC           string      `json:"mcc,omitempty"`
-	MNC           string      `json:"mnc,omitempty"`
-	Alert         bool        `json:"alert"`
-	EventSeverity string      `json:"event_severity,omitempty"`
+	Timestamp     wire.Timestamp   `json:"timestamp,omitempty"`
+	EventType     string           `json:"event_type,omitempty"`
+	ICCID         string           `json:"iccid,omitempty"`
+	IMEI          wire.LooseString `json:"imei,omitempty"`
+	IMSI          string           `json:"imsi,omitempty"`
+	Country       string           `json:"country,omitempty"`
+	Operator      string           `json:"operator,omitempty"`
+	MCC           string           `json:"mcc,omitempty"`
+	MNC           string           `json:"mnc,omitempty"`
+	Alert         bool             `json:"alert"`
+	EventSeverity string           `json:"event_severity,omitempty"`
 }
 
 // V1DailyUsage is the v1 "DailyUsage" schema (GET /v1/sims/{iccid}/usage).
@@ -206,9 +209,9 @@ type V1DailyUsage struct {
 
 // V1Daily is the v1 "Daily" schema: one day of data and SMS usage.
 type V1Daily struct {
-	Data *V1DataUsage `json:"data,omitempty"`
-	Date Timestamp    `json:"date,omitempty"`
-	SMS  *V1SMSUsage  `json:"sms,omitempty"`
+	Data *V1DataUsage   `json:"data,omitempty"`
+	Date wire.Timestamp `json:"date,omitempty"`
+	SMS  *V1SMSUsage    `json:"sms,omitempty"`
 }
 
 // V1Currency is the currency object of v1 usage records.
@@ -227,50 +230,50 @@ type V1TrafficType struct {
 
 // V1DataUsage is the v1 "Data" schema. Volumes are MB, as decimal strings.
 type V1DataUsage struct {
-	Cost        DecimalString  `json:"cost,omitempty"`
-	Currency    *V1Currency    `json:"currency,omitempty"`
-	TrafficType *V1TrafficType `json:"traffic_type,omitempty"`
-	Volume      DecimalString  `json:"volume,omitempty"`
-	VolumeRx    DecimalString  `json:"volume_rx,omitempty"`
-	VolumeTx    DecimalString  `json:"volume_tx,omitempty"`
+	Cost        wire.DecimalString `json:"cost,omitempty"`
+	Currency    *V1Currency        `json:"currency,omitempty"`
+	TrafficType *V1TrafficType     `json:"traffic_type,omitempty"`
+	Volume      wire.DecimalString `json:"volume,omitempty"`
+	VolumeRx    wire.DecimalString `json:"volume_rx,omitempty"`
+	VolumeTx    wire.DecimalString `json:"volume_tx,omitempty"`
 }
 
 // V1SMSUsage is the v1 "SmsUsage" schema. volume_rx counts MO-SMS, volume_tx MT-SMS.
 type V1SMSUsage struct {
-	Cost        DecimalString  `json:"cost,omitempty"`
-	Currency    *V1Currency    `json:"currency,omitempty"`
-	TrafficType *V1TrafficType `json:"traffic_type,omitempty"`
-	Volume      DecimalString  `json:"volume,omitempty"`
-	VolumeRx    DecimalString  `json:"volume_rx,omitempty"`
-	VolumeTx    DecimalString  `json:"volume_tx,omitempty"`
+	Cost        wire.DecimalString `json:"cost,omitempty"`
+	Currency    *V1Currency        `json:"currency,omitempty"`
+	TrafficType *V1TrafficType     `json:"traffic_type,omitempty"`
+	Volume      wire.DecimalString `json:"volume,omitempty"`
+	VolumeRx    wire.DecimalString `json:"volume_rx,omitempty"`
+	VolumeTx    wire.DecimalString `json:"volume_tx,omitempty"`
 }
 
 // V1Quota is the v1 "Quota" schema; volumes are MB for data and messages for SMS.
 type V1Quota struct {
-	Volume               Decimal   `json:"volume"`
-	TotalVolume          Decimal   `json:"total_volume"`
-	ExpiryDate           Timestamp `json:"expiry_date,omitempty"`
-	PeakThroughput       int64     `json:"peak_throughput,omitempty"`
-	LastVolumeAdded      Decimal   `json:"last_volume_added,omitempty"`
-	LastStatusChangeDate Timestamp `json:"last_status_change_date,omitempty"`
-	ThresholdPercentage  int       `json:"threshold_percentage,omitempty"`
+	Volume               wire.Decimal   `json:"volume"`
+	TotalVolume          wire.Decimal   `json:"total_volume"`
+	ExpiryDate           wire.Timestamp `json:"expiry_date,omitempty"`
+	PeakThroughput       int64          `json:"peak_throughput,omitempty"`
+	LastVolumeAdded      wire.Decimal   `json:"last_volume_added,omitempty"`
+	LastStatusChangeDate wire.Timestamp `json:"last_status_change_date,omitempty"`
+	ThresholdPercentage  int            `json:"threshold_percentage,omitempty"`
 }
 
 // V1SMS is the v1 "SMS-Data" schema.
 type V1SMS struct {
-	ID                  LooseInt           `json:"id"`
-	SubmitDate          Timestamp          `json:"submit_date,omitempty"`
-	DeliveryDate        Timestamp          `json:"delivery_date,omitempty"`
-	ExpiryDate          Timestamp          `json:"expiry_date,omitempty"`
-	FinalDate           Timestamp          `json:"final_date,omitempty"`
-	RetryDate           Timestamp          `json:"retry_date,omitempty"`
-	LastDeliveryAttempt Timestamp          `json:"last_delivery_attempt,omitempty"`
-	RetryCount          LooseString        `json:"retry_count,omitempty"`
+	ID                  wire.LooseInt      `json:"id"`
+	SubmitDate          wire.Timestamp     `json:"submit_date,omitempty"`
+	DeliveryDate        wire.Timestamp     `json:"delivery_date,omitempty"`
+	ExpiryDate          wire.Timestamp     `json:"expiry_date,omitempty"`
+	FinalDate           wire.Timestamp     `json:"final_date,omitempty"`
+	RetryDate           wire.Timestamp     `json:"retry_date,omitempty"`
+	LastDeliveryAttempt wire.Timestamp     `json:"last_delivery_attempt,omitempty"`
+	RetryCount          wire.LooseString   `json:"retry_count,omitempty"`
 	SourceAddress       string             `json:"source_address,omitempty"`
 	ICCID               string             `json:"iccid,omitempty"`
 	MSISDN              string             `json:"msisdn,omitempty"`
 	IMSI                string             `json:"imsi,omitempty"`
-	MSC                 LooseString        `json:"msc,omitempty"`
+	MSC                 wire.LooseString   `json:"msc,omitempty"`
 	DCS                 int                `json:"dcs"`
 	UDH                 string             `json:"udh,omitempty"`
 	Payload             string             `json:"payload,omitempty"`
@@ -282,8 +285,8 @@ type V1SMS struct {
 // IDDescription is 1NCE's recurring {id, description} pair (SMS status and type, event
 // types, severities, sources).
 type IDDescription struct {
-	ID          LooseInt `json:"id"`
-	Description string   `json:"description,omitempty"`
+	ID          wire.LooseInt `json:"id"`
+	Description string        `json:"description,omitempty"`
 }
 
 // SourceAddressType is the type of an SMS source address: 145 international, 161 national,
@@ -302,6 +305,8 @@ const (
 
 // SMSMessage is the "SMSMessage" schema of both generations: an MT-SMS to send to a SIM.
 type SMSMessage struct {
+	// ICCID is the SIM whose device gets the SMS (in the path, not the body).
+	ICCID         string `json:"-"`
 	SourceAddress string `json:"source_address,omitempty"`
 	// Payload is the message body. It is never logged by the SDK.
 	Payload string `json:"payload,omitempty"`
@@ -310,8 +315,8 @@ type SMSMessage struct {
 	// DCS is the optional data coding scheme; nil leaves 1NCE's default (text).
 	DCS               *int                    `json:"dcs,omitempty"`
 	SourceAddressType *SourceAddressTypeInput `json:"source_address_type,omitempty"`
-	// ExpiryDate is when 1NCE stops trying to deliver (RFC 3339; see NewTimestamp).
-	ExpiryDate Timestamp `json:"expiry_date,omitempty"`
+	// ExpiryDate is when 1NCE stops trying to deliver (RFC 3339; see wire.NewTimestamp).
+	ExpiryDate wire.Timestamp `json:"expiry_date,omitempty"`
 }
 
 // SourceAddressTypeInput is the source address type of an SMS to send (only the id is sent).
@@ -376,7 +381,10 @@ const (
 // ExtensionRequest is the v1 "SIMExtensionRequest" schema.
 type ExtensionRequest struct {
 	ICCIDs []string `json:"iccids"`
-	// ProductID optionally changes the product while extending (see ListProducts).
+	// PaymentMethod is how 1NCE bills it (sent as a query parameter); "" lets 1NCE use bank
+	// transfer.
+	PaymentMethod PaymentMethod `json:"-"`
+	// ProductID optionally changes the product while extending (see Products).
 	ProductID int64 `json:"productId,omitempty"`
 }
 

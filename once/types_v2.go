@@ -1,27 +1,50 @@
 package once
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/oncefleet/oncefleet/once/wire"
+)
 
 // Wire types of 1NCE SIM Management v2 (1nce-sim-management-v2-openapi.yml), named as the v1
 // ones where the schemas differ. Field names are the spec's JSON names exactly.
 
-// V2SIM is the v2 "SimsSim" schema, which is field for field the v1 "SIM_card".
-type V2SIM = V1SIM
+// V2SIM is the v2 "SimsSim" schema. Today it has the fields of the v1 "SIM_card" (and
+// converts to V1SIM), but it is its own type so that the two schemas can part.
+type V2SIM struct {
+	ICCID          string           `json:"iccid,omitempty"`
+	ICCIDWithLuhn  string           `json:"iccid_with_luhn,omitempty"`
+	IMSI           string           `json:"imsi,omitempty"`
+	IMSI2          string           `json:"imsi_2,omitempty"`
+	CurrentIMSI    string           `json:"current_imsi,omitempty"`
+	MSISDN         string           `json:"msisdn,omitempty"`
+	IMEI           wire.LooseString `json:"imei,omitempty"`
+	IMEILock       bool             `json:"imei_lock"`
+	Status         string           `json:"status,omitempty"` // Enabled | Disabled
+	ActivationDate wire.Timestamp   `json:"activation_date,omitempty"`
+	IPAddress      string           `json:"ip_address,omitempty"`
+	CurrentQuota   wire.Decimal     `json:"current_quota,omitempty"` // data quota in MB
+	QuotaStatus    *V1QuotaStatus   `json:"quota_status,omitempty"`
+	// CurrentQuotaSMS is the SMS quota in messages.
+	CurrentQuotaSMS wire.Decimal   `json:"current_quota_SMS,omitempty"`
+	QuotaStatusSMS  *V1QuotaStatus `json:"quota_status_SMS,omitempty"`
+	Label           string         `json:"label,omitempty"`
+}
 
 // V2Quota is the v2 "SimsQuota" schema. Volumes are MB (data) or messages (SMS); volume can
 // be negative.
 type V2Quota struct {
 	ID                     int64          `json:"id,omitempty"`
 	Status                 *IDDescription `json:"status,omitempty"` // 0 EXHAUSTED, 1 ACTIVE, 2 EXPIRED
-	Volume                 Decimal        `json:"volume"`
-	TotalVolume            Decimal        `json:"total_volume"`
-	AccumulatedTotalVolume Decimal        `json:"accumulated_total_volume,omitempty"`
-	LastVolumeAdded        Decimal        `json:"last_volume_added,omitempty"`
+	Volume                 wire.Decimal   `json:"volume"`
+	TotalVolume            wire.Decimal   `json:"total_volume"`
+	AccumulatedTotalVolume wire.Decimal   `json:"accumulated_total_volume,omitempty"`
+	LastVolumeAdded        wire.Decimal   `json:"last_volume_added,omitempty"`
 	Service                string         `json:"service,omitempty"` // sms | data
 	ThresholdPercentage    int            `json:"threshold_percentage,omitempty"`
-	ThresholdVolume        Decimal        `json:"threshold_volume,omitempty"`
-	ExpiryDate             Timestamp      `json:"expiry_date,omitempty"`
-	CreatedAt              Timestamp      `json:"created_at,omitempty"`
+	ThresholdVolume        wire.Decimal   `json:"threshold_volume,omitempty"`
+	ExpiryDate             wire.Timestamp `json:"expiry_date,omitempty"`
+	CreatedAt              wire.Timestamp `json:"created_at,omitempty"`
 }
 
 // V2Connectivity is the v2 "SimsConnectivityDetail" schema (GET /v2/sims/{iccid}/status).
@@ -43,7 +66,7 @@ type Description struct {
 type V2Location struct {
 	ICCID         string             `json:"iccid"`
 	IMSI          string             `json:"imsi"`
-	LastUpdated   Timestamp          `json:"last_updated,omitempty"`
+	LastUpdated   wire.Timestamp     `json:"last_updated,omitempty"`
 	SGSNNumber    string             `json:"sgsn_number,omitempty"`
 	VLRNumber     string             `json:"vlr_number,omitempty"`
 	OperatorID    string             `json:"operator_id,omitempty"`
@@ -83,41 +106,41 @@ type V2LocationCountry struct {
 
 // V2PDPContext is the v2 "SimsPdpContext" schema.
 type V2PDPContext struct {
-	PDPContextID              string     `json:"pdp_context_id"`
-	EndpointID                string     `json:"endpoint_id"`
-	TariffID                  string     `json:"tariff_id"`
-	RatezoneID                string     `json:"ratezone_id"`
-	OrganisationID            string     `json:"organisation_id"`
-	IMSIID                    string     `json:"imsi_id"`
-	IMSI                      string     `json:"imsi"`
-	SIMID                     string     `json:"sim_id"`
-	TxTEIDDataPlane           string     `json:"tx_teid_data_plane"`
-	TxTEIDControlPlane        string     `json:"tx_teid_control_plane"`
-	RxTEID                    string     `json:"rx_teid"`
-	RxTEIDDataPlane           string     `json:"rx_teid_data_plane"`
-	RxTEIDControlPlane        string     `json:"rx_teid_control_plane"`
-	GTPVersion                string     `json:"gtp_version"`
-	NSAPI                     string     `json:"nsapi"`
-	SGSNControlPlaneIPAddress string     `json:"sgsn_control_plane_ip_address"`
-	SGSNDataPlaneIPAddress    string     `json:"sgsn_data_plane_ip_address"`
-	GGSNControlPlaneIPAddress string     `json:"ggsn_control_plane_ip_address"`
-	GGSNDataPlaneIPAddress    string     `json:"ggsn_data_plane_ip_address"`
-	Created                   Timestamp  `json:"created"`
-	MCC                       string     `json:"mcc"`
-	MNC                       string     `json:"mnc"`
-	OperatorID                string     `json:"operator_id,omitempty"`
-	LAC                       string     `json:"lac"` // deprecated by 1NCE: use GTPv1ULI
-	CI                        string     `json:"ci"`  // deprecated by 1NCE: use GTPv1ULI
-	SAC                       string     `json:"sac"` // deprecated by 1NCE: use GTPv1ULI
-	RAC                       string     `json:"rac"` // deprecated by 1NCE: use GTPv1ULI
-	GTPv1ULI                  *GTPv1ULI  `json:"gtp_v1_uli,omitempty"`
-	GTPv2ULI                  *GTPv2ULI  `json:"gtp_v2_uli,omitempty"`
-	UEIPAddress               string     `json:"ue_ip_address"`
-	IMEISV                    string     `json:"imeisv"`
-	RATType                   *V1RATType `json:"rat_type"`
-	Region                    string     `json:"region"`
-	APN                       string     `json:"apn"`
-	IPCANSessionID            string     `json:"ipcan_session_id,omitempty"`
+	PDPContextID              string         `json:"pdp_context_id"`
+	EndpointID                string         `json:"endpoint_id"`
+	TariffID                  string         `json:"tariff_id"`
+	RatezoneID                string         `json:"ratezone_id"`
+	OrganisationID            string         `json:"organisation_id"`
+	IMSIID                    string         `json:"imsi_id"`
+	IMSI                      string         `json:"imsi"`
+	SIMID                     string         `json:"sim_id"`
+	TxTEIDDataPlane           string         `json:"tx_teid_data_plane"`
+	TxTEIDControlPlane        string         `json:"tx_teid_control_plane"`
+	RxTEID                    string         `json:"rx_teid"`
+	RxTEIDDataPlane           string         `json:"rx_teid_data_plane"`
+	RxTEIDControlPlane        string         `json:"rx_teid_control_plane"`
+	GTPVersion                string         `json:"gtp_version"`
+	NSAPI                     string         `json:"nsapi"`
+	SGSNControlPlaneIPAddress string         `json:"sgsn_control_plane_ip_address"`
+	SGSNDataPlaneIPAddress    string         `json:"sgsn_data_plane_ip_address"`
+	GGSNControlPlaneIPAddress string         `json:"ggsn_control_plane_ip_address"`
+	GGSNDataPlaneIPAddress    string         `json:"ggsn_data_plane_ip_address"`
+	Created                   wire.Timestamp `json:"created"`
+	MCC                       string         `json:"mcc"`
+	MNC                       string         `json:"mnc"`
+	OperatorID                string         `json:"operator_id,omitempty"`
+	LAC                       string         `json:"lac"` // deprecated by 1NCE: use GTPv1ULI
+	CI                        string         `json:"ci"`  // deprecated by 1NCE: use GTPv1ULI
+	SAC                       string         `json:"sac"` // deprecated by 1NCE: use GTPv1ULI
+	RAC                       string         `json:"rac"` // deprecated by 1NCE: use GTPv1ULI
+	GTPv1ULI                  *GTPv1ULI      `json:"gtp_v1_uli,omitempty"`
+	GTPv2ULI                  *GTPv2ULI      `json:"gtp_v2_uli,omitempty"`
+	UEIPAddress               string         `json:"ue_ip_address"`
+	IMEISV                    string         `json:"imeisv"`
+	RATType                   *V1RATType     `json:"rat_type"`
+	Region                    string         `json:"region"`
+	APN                       string         `json:"apn"`
+	IPCANSessionID            string         `json:"ipcan_session_id,omitempty"`
 }
 
 // GTPv1ULI is GTP v1 user location information (2G/3G).
@@ -142,35 +165,35 @@ type GTPv2ULI struct {
 
 // V2SMS is the v2 "SimsSms" schema.
 type V2SMS struct {
-	ID                  LooseInt       `json:"id"`
-	SubmitDate          Timestamp      `json:"submit_date,omitempty"`
-	DeliveryDate        Timestamp      `json:"delivery_date,omitempty"`
-	ExpiryDate          Timestamp      `json:"expiry_date,omitempty"`
-	FinalDate           Timestamp      `json:"final_date,omitempty"`
-	RetryDate           Timestamp      `json:"retry_date,omitempty"`
-	LastDeliveryAttempt Timestamp      `json:"last_delivery_attempt,omitempty"`
-	RetryCount          LooseInt       `json:"retry_count"`
-	GSMMapError         *string        `json:"gsm_map_error,omitempty"`
-	DCS                 int            `json:"dcs"`
-	PID                 int            `json:"pid"`
-	SourceAddress       string         `json:"source_address,omitempty"`
-	Endpoint            *IDName        `json:"endpoint,omitempty"`
-	SIMID               LooseInt       `json:"sim_id,omitempty"`
-	ICCID               string         `json:"iccid,omitempty"`
-	MSISDN              string         `json:"msisdn,omitempty"`
-	IMSI                string         `json:"imsi,omitempty"`
-	MSC                 LooseString    `json:"msc,omitempty"`
-	UDH                 string         `json:"udh,omitempty"`
-	Payload             string         `json:"payload,omitempty"`
-	Status              *IDDescription `json:"status,omitempty"`   // 2 PENDING, 4 DELIVERED, 5 FAILED, 6 EXPIRED
-	SMSType             *IDDescription `json:"sms_type,omitempty"` // 1 MT, 2 MO
-	SourceAddressType   *IDDescription `json:"source_address_type,omitempty"`
+	ID                  wire.LooseInt    `json:"id"`
+	SubmitDate          wire.Timestamp   `json:"submit_date,omitempty"`
+	DeliveryDate        wire.Timestamp   `json:"delivery_date,omitempty"`
+	ExpiryDate          wire.Timestamp   `json:"expiry_date,omitempty"`
+	FinalDate           wire.Timestamp   `json:"final_date,omitempty"`
+	RetryDate           wire.Timestamp   `json:"retry_date,omitempty"`
+	LastDeliveryAttempt wire.Timestamp   `json:"last_delivery_attempt,omitempty"`
+	RetryCount          wire.LooseInt    `json:"retry_count"`
+	GSMMapError         *string          `json:"gsm_map_error,omitempty"`
+	DCS                 int              `json:"dcs"`
+	PID                 int              `json:"pid"`
+	SourceAddress       string           `json:"source_address,omitempty"`
+	Endpoint            *IDName          `json:"endpoint,omitempty"`
+	SIMID               wire.LooseInt    `json:"sim_id,omitempty"`
+	ICCID               string           `json:"iccid,omitempty"`
+	MSISDN              string           `json:"msisdn,omitempty"`
+	IMSI                string           `json:"imsi,omitempty"`
+	MSC                 wire.LooseString `json:"msc,omitempty"`
+	UDH                 string           `json:"udh,omitempty"`
+	Payload             string           `json:"payload,omitempty"`
+	Status              *IDDescription   `json:"status,omitempty"`   // 2 PENDING, 4 DELIVERED, 5 FAILED, 6 EXPIRED
+	SMSType             *IDDescription   `json:"sms_type,omitempty"` // 1 MT, 2 MO
+	SourceAddressType   *IDDescription   `json:"source_address_type,omitempty"`
 }
 
 // IDName is 1NCE's {id, name} pair.
 type IDName struct {
-	ID   LooseInt `json:"id"`
-	Name string   `json:"name,omitempty"`
+	ID   wire.LooseInt `json:"id"`
+	Name string        `json:"name,omitempty"`
 }
 
 // V2SMSCreated is the v2 "EndpointCreateSmsResponse" schema (answer to sending an SMS).
@@ -187,7 +210,7 @@ type V2Deleted struct {
 type V2Event struct {
 	ID            int64            `json:"id"`
 	EventType     *IDDescription   `json:"event_type,omitempty"`
-	Timestamp     Timestamp        `json:"timestamp,omitempty"`
+	Timestamp     wire.Timestamp   `json:"timestamp,omitempty"`
 	Alert         bool             `json:"alert"`
 	User          *string          `json:"user,omitempty"`
 	Description   string           `json:"description,omitempty"`
@@ -204,21 +227,21 @@ type V2Event struct {
 
 // V2EventEndpoint is the endpoint (device) of a v2 event.
 type V2EventEndpoint struct {
-	ID        LooseInt    `json:"id"`
-	Name      string      `json:"name,omitempty"`
-	IPAddress string      `json:"ip_address,omitempty"`
-	IMEI      LooseString `json:"imei,omitempty"`
+	ID        wire.LooseInt    `json:"id"`
+	Name      string           `json:"name,omitempty"`
+	IPAddress string           `json:"ip_address,omitempty"`
+	IMEI      wire.LooseString `json:"imei,omitempty"`
 }
 
 // V2EventSIM is the SIM of a v2 event.
 type V2EventSIM struct {
-	ID     LooseInt `json:"id"`
-	ICCID  string   `json:"iccid,omitempty"`
-	MSISDN string   `json:"msisdn,omitempty"`
+	ID     wire.LooseInt `json:"id"`
+	ICCID  string        `json:"iccid,omitempty"`
+	MSISDN string        `json:"msisdn,omitempty"`
 }
 
 // V2EventIMSI is the IMSI of a v2 event.
 type V2EventIMSI struct {
-	ID   LooseInt `json:"id"`
-	IMSI string   `json:"imsi,omitempty"`
+	ID   wire.LooseInt `json:"id"`
+	IMSI string        `json:"imsi,omitempty"`
 }

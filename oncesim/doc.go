@@ -7,6 +7,36 @@
 //	srv := httptest.NewServer(sim) // base URL srv.URL or srv.URL+"/management-api"
 //	defer sim.Close()
 //
+// # Quick start: testing your integration
+//
+//	go get github.com/oncefleet/oncefleet/oncesim
+//
+// Your code needs only a configurable base URL; it does not have to use package once. In a
+// test, start a simulator, serve it over loopback and point your code at it:
+//
+//	func TestMyIntegration(t *testing.T) {
+//		sim, err := oncesim.New(oncesim.Options{
+//			Sims: 100, Seed: 1, ClientID: "test-id", ClientSecret: "test-secret",
+//			Clock: oncesim.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
+//		})
+//		if err != nil {
+//			t.Fatal(err)
+//		}
+//		srv := httptest.NewServer(sim)
+//		t.Cleanup(func() { srv.Close(); _ = sim.Close() })
+//
+//		app := myapp.New(srv.URL, "test-id", "test-secret") // your code
+//		…
+//		sim.Advance(24 * time.Hour)                         // a simulated day of usage and events
+//		st, _ := sim.SIM(sim.ICCIDs()[0])                   // what the account now holds
+//	}
+//
+// The same Seed gives the same fleet and the same future, so assertions can be exact. To see
+// how your code copes with 1NCE misbehaving, set Options.Faults (ParseFaults("503=0.1,
+// reset=0.02,latency=200ms") …) or change them at run time through AdminHandler; Mode
+// ModeV2Only plays an account that 1NCE has moved off v1; RateLimit and CommerceLimit enforce
+// 1NCE's limits on the simulator's clock.
+//
 // # The account
 //
 // A Simulator plays one customer account with a deterministic fleet of Options.Sims SIMs

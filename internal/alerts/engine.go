@@ -14,6 +14,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +31,7 @@ type Store interface {
 	InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.Duration) (bool, error)
 	ListAlerts(ctx context.Context, f fleet.AlertFilter) ([]fleet.Alert, int, error)
 	ResolveAlertsByDedupKey(ctx context.Context, key string, at time.Time) (int, error)
+	ResolveOpenAlerts(ctx context.Context, keys []string, at time.Time) ([]string, error)
 	GetSIM(ctx context.Context, iccid string) (fleet.SIM, error)
 	ListUsage(ctx context.Context, iccid string, from, to time.Time) ([]fleet.Usage, error)
 
@@ -38,6 +40,7 @@ type Store interface {
 	FinishAlertDelivery(ctx context.Context, id int64, state fleet.DeliveryState, attempts int, lastErr string) error
 	AlertDeliveryByID(ctx context.Context, id int64) (*fleet.AlertDelivery, error)
 	ListAlertDeliveries(ctx context.Context, f fleet.AlertDeliveryFilter) ([]fleet.AlertDelivery, int, error)
+	DeleteSentAlertDeliveriesBefore(ctx context.Context, before time.Time) (int, error)
 
 	QuotaForecastHits(ctx context.Context, since time.Time, days int, within time.Duration, limit int) ([]fleet.ForecastHit, error)
 	SilentSIMs(ctx context.Context, before time.Time, limit int) ([]fleet.SilentSIM, error)
@@ -63,14 +66,23 @@ type Options struct {
 	GroupQuiet, GroupMax time.Duration
 	// Retry: attempts per delivery (default 5) and the first backoff (default 1 s, doubling,
 	// at most MaxBackoff, default 5 min).
-	Attempts              int
-	Backoff, MaxBackoff   time.Duration
-	ReloadEvery           time.Duration // rules are re-read this often for other replicas' edits (default 30 s)
-	PeriodicLimit         int           // SIMs a periodic rule raises per run (default 100,000)
-	Registerer            prometheus.Registerer
-	DeadLetterGaugeEvery  time.Duration // how often the dead-letter gauge is refreshed (default 1 min)
-	ActorRole             fleet.Role    // the role rules act with (default operator)
-	UpstreamErrorsMinimum int           // unused placeholder kept zero
+	Attempts            int
+	Backoff, MaxBackoff time.Duration
+	// ReloadEvery is how often the rules are re-read for edits made on other replicas
+	// (default 30 s).
+	ReloadEvery time.Duration
+	// PeriodicLimit bounds the SIMs a periodic rule raises per run (default 100,000).
+	PeriodicLimit int
+	// Registerer receives the alert metrics (nil: none).
+	Registerer prometheus.Registerer
+	// DeadLetterGaugeEvery is how often the dead-letter gauge is re-counted (default 1 min).
+	DeadLetterGaugeEvery time.Duration
+	// DeliveryRetention is how long sent deliveries are kept (0: forever); the periodic run
+	// deletes older ones. Dead letters stay until re-sent.
+	DeliveryRetention time.Duration
+	// ActorRole is the role rules act with (default operator: enough to disable, top up and
+	// send SMS, nothing more).
+	ActorRole fleet.Role
 }
 
 // rule is a stored rule with its parsed spec.
@@ -236,6 +248,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err := e.Reload(ctx); err != nil {
 		e.log.Warn("alert rules not loaded", "err", err)
 	}
+	e.sweepInterrupted(ctx)
 	e.refreshDeadGauge(ctx)
 	reload := time.NewTicker(e.o.ReloadEvery)
 	defer reload.Stop()
@@ -287,6 +300,16 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 		}
 		return r.spec.Scope.Matches(iccid, l)
 	}
+	// What the event clears is resolved in one query after the loop: most events clear
+	// nothing, and one read says so for every rule at once.
+	var clears []clearing
+	clear := func(r *rule, iccid, key string, at time.Time) {
+		if at.IsZero() {
+			at = e.now()
+		}
+		clears = append(clears, clearing{r: r, iccid: iccid, key: key, at: at})
+	}
+	defer func() { e.resolveMany(ctx, clears) }()
 	for _, r := range rules {
 		switch ev := ev.(type) {
 		case bus.QuotaObserved:
@@ -297,7 +320,7 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 				e.fire(ctx, r, ev.ICCID, fleet.SeverityWarning, fmt.Sprintf("%s quota at %.1f %% left (threshold %g %%)", ev.Quota, ev.RemainingPct, *r.spec.ThresholdPct),
 					map[string]any{"quota": ev.Quota, "remaining_pct": ev.RemainingPct}, ev.At)
 			} else {
-				e.resolve(ctx, r, ev.ICCID, ev.At)
+				clear(r, ev.ICCID, fleet.AlertDedupKey(r.ID, ev.ICCID), ev.At)
 			}
 		case bus.SIMEvent:
 			if ev.Online == nil || !inScope(r, ev.ICCID) {
@@ -307,7 +330,7 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 			case r.Kind == fleet.AlertConnectivityLost && !*ev.Online:
 				e.fire(ctx, r, ev.ICCID, fleet.SeverityWarning, "data session lost ("+ev.Type+")", map[string]any{"event": ev.Type}, ev.At)
 			case (r.Kind == fleet.AlertConnectivityLost || r.Kind == fleet.AlertNoSession) && *ev.Online:
-				e.resolve(ctx, r, ev.ICCID, ev.At)
+				clear(r, ev.ICCID, fleet.AlertDedupKey(r.ID, ev.ICCID), ev.At)
 			}
 		case bus.ConnectivityLost:
 			if r.Kind == fleet.AlertConnectivityLost && inScope(r, ev.ICCID) {
@@ -315,14 +338,14 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 			}
 		case bus.ConnectivityRestored:
 			if r.Kind == fleet.AlertConnectivityLost && inScope(r, ev.ICCID) {
-				e.resolve(ctx, r, ev.ICCID, ev.At)
+				clear(r, ev.ICCID, fleet.AlertDedupKey(r.ID, ev.ICCID), ev.At)
 			}
 		case bus.SIMChanged:
 			if !inScope(r, ev.ICCID) {
 				continue
 			}
 			switch {
-			case r.Kind == fleet.AlertStatusChanged && ev.Field == "status" && (r.spec.To == "" || equalFold(r.spec.To, ev.New)):
+			case r.Kind == fleet.AlertStatusChanged && ev.Field == "status" && (r.spec.To == "" || strings.EqualFold(r.spec.To, ev.New)):
 				e.fire(ctx, r, ev.ICCID, fleet.SeverityInfo, fmt.Sprintf("status changed from %s to %s", ev.Old, ev.New),
 					map[string]any{"field": ev.Field, "old": ev.Old, "new": ev.New}, ev.At)
 			case r.Kind == fleet.AlertSIMFieldChanged && ev.Field == r.spec.Field:
@@ -345,22 +368,10 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 			}
 		case bus.StreamResumed:
 			if r.spec.Stream == "" || r.spec.Stream == ev.Stream {
-				e.resolveKey(ctx, r, "", fleet.AlertDedupKey(r.ID, "stream:"+ev.Stream), e.now())
+				clear(r, "", fleet.AlertDedupKey(r.ID, "stream:"+ev.Stream), e.now())
 			}
 		}
 	}
-}
-
-func equalFold(a, b string) bool { return len(a) == len(b) && (a == b || lower(a) == lower(b)) }
-
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 32
-		}
-	}
-	return string(b)
 }
 
 func hasKind(rules []*rule, k fleet.AlertKind) bool {
@@ -518,6 +529,42 @@ func (e *Engine) resolveKey(ctx context.Context, r *rule, iccid, key string, at 
 	e.metrics.resolved.WithLabelValues(string(r.Kind)).Inc()
 	e.grouper.add(r, "resolved", fleet.Alert{RuleID: r.ID, Kind: r.Kind, ICCID: iccid, DedupKey: key, ResolvedAt: &at,
 		Message: "condition cleared", Severity: fleet.SeverityInfo})
+}
+
+// clearing is a condition an event found clear: the rule's alert for the key, if open, resolves.
+type clearing struct {
+	r          *rule
+	iccid, key string
+	at         time.Time
+}
+
+// resolveMany resolves the open alerts among cs in one store call and queues one resolved
+// notice for each.
+func (e *Engine) resolveMany(ctx context.Context, cs []clearing) {
+	if len(cs) == 0 {
+		return
+	}
+	keys := make([]string, len(cs))
+	for i, c := range cs {
+		keys[i] = c.key
+	}
+	done, err := e.o.Store.ResolveOpenAlerts(ctx, keys, cs[0].at)
+	if err != nil {
+		e.log.Error("alerts not resolved", "keys", len(keys), "err", err)
+		return
+	}
+	for _, k := range done {
+		for _, c := range cs {
+			if c.key != k {
+				continue
+			}
+			at := c.at
+			e.metrics.resolved.WithLabelValues(string(c.r.Kind)).Inc()
+			e.grouper.add(c.r, "resolved", fleet.Alert{RuleID: c.r.ID, Kind: c.r.Kind, ICCID: c.iccid, DedupKey: c.key, ResolvedAt: &at,
+				Message: "condition cleared", Severity: fleet.SeverityInfo})
+			break
+		}
+	}
 }
 
 // act runs the rule's automatic actions for the SIM, as the rule, through the control plane

@@ -15,6 +15,7 @@ import (
 	"github.com/oncefleet/oncefleet/internal/fleet"
 	"github.com/oncefleet/oncefleet/internal/store/dbtest"
 	"github.com/oncefleet/oncefleet/internal/store/sqlite"
+	"github.com/oncefleet/oncefleet/once"
 )
 
 // sink is a webhook receiver that keeps verified payloads.
@@ -197,4 +198,56 @@ func TestEventRulesSpikeStatusSyncStream(t *testing.T) {
 		t.Fatalf("stream alert still open: %+v", open)
 	}
 	waitFor(t, "six messages (five fired, one resolved)", func() bool { return len(ev.sink.payloads()) == 6 })
+}
+
+func TestUpstreamErrorRate(t *testing.T) {
+	ev := newEnv(t)
+	ctx := context.Background()
+	rule := ev.rule(t, fleet.AlertUpstreamErrors, `{"error_pct": 25, "min_requests": 8}`)
+	for i := range 10 {
+		status := 200
+		if i%3 == 0 {
+			status = 429
+		}
+		ev.e.ObserveUpstream(once.RequestInfo{Status: status})
+	}
+	if _, err := ev.e.RunPeriodic(ctx); err != nil {
+		t.Fatal(err)
+	}
+	open, _, _ := ev.st.ListAlerts(ctx, fleet.AlertFilter{OpenOnly: true, RuleID: rule})
+	if len(open) != 1 || open[0].ICCID != "" {
+		t.Fatalf("4 of 10 answers failed: %+v", open)
+	}
+	// The window moves on: the old minutes no longer count and the alert resolves.
+	ev.now = ev.now.Add(10 * time.Minute)
+	if _, err := ev.e.RunPeriodic(ctx); err != nil {
+		t.Fatal(err)
+	}
+	open, _, _ = ev.st.ListAlerts(ctx, fleet.AlertFilter{OpenOnly: true, RuleID: rule})
+	if len(open) != 0 {
+		t.Fatalf("still open: %+v", open)
+	}
+}
+
+func TestInterruptedDeliveriesBecomeDeadLetters(t *testing.T) {
+	st := dbtest.NewSQLite(t)
+	ctx := context.Background()
+	d := &fleet.AlertDelivery{ChannelID: "gone", Event: "fired", Payload: []byte(`{}`)}
+	if err := st.InsertAlertDelivery(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(3 * time.Hour)
+	e, err := alerts.New(alerts.Options{Store: st, Now: func() time.Time { return later }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = e.Run(runCtx); close(done) }()
+	waitFor(t, "the sweep", func() bool {
+		got, err := st.AlertDeliveryByID(ctx, d.ID)
+		return err == nil && got.State == fleet.DeliveryDead
+	})
+	cancel()
+	<-done
 }

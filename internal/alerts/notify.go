@@ -257,6 +257,36 @@ func (e *Engine) send(ctx context.Context, ch *fleet.AlertChannel, d *fleet.Aler
 	return out
 }
 
+// interruptedAfter is how long a delivery may stay pending before it counts as interrupted (its
+// process stopped mid-retry): far longer than any retry schedule the settings allow.
+const interruptedAfter = 2 * time.Hour
+
+// sweepInterrupted moves deliveries left pending by a stopped process to the dead-letter list,
+// where an admin sees and re-sends them.
+func (e *Engine) sweepInterrupted(ctx context.Context) {
+	for {
+		ds, _, err := e.o.Store.ListAlertDeliveries(ctx, fleet.AlertDeliveryFilter{State: fleet.DeliveryPending, Limit: 1000})
+		if err != nil {
+			e.log.Warn("interrupted alert deliveries not swept", "err", err)
+			return
+		}
+		moved := 0
+		for _, d := range ds {
+			if e.now().Sub(d.Updated) < interruptedAfter {
+				continue
+			}
+			if err := e.o.Store.FinishAlertDelivery(ctx, d.ID, fleet.DeliveryDead, d.Attempts, "interrupted: the process stopped before the delivery finished"); err != nil {
+				e.log.Warn("interrupted alert delivery not swept", "delivery", d.ID, "err", err)
+				return
+			}
+			moved++
+		}
+		if moved == 0 || len(ds) < 1000 {
+			return
+		}
+	}
+}
+
 // Resend delivers a dead (or any) delivery again now, once, with its stored payload and a
 // fresh signature; it returns the delivery with its new state.
 func (e *Engine) Resend(ctx context.Context, id int64) (fleet.AlertDelivery, error) {
@@ -264,7 +294,7 @@ func (e *Engine) Resend(ctx context.Context, id int64) (fleet.AlertDelivery, err
 	if err != nil {
 		return fleet.AlertDelivery{}, err
 	}
-	if d.State == fleet.DeliveryPending {
+	if d.State == fleet.DeliveryPending && e.now().Sub(d.Updated) < interruptedAfter {
 		return fleet.AlertDelivery{}, fleet.Errorf(fleet.CodeConflict, "delivery %d is still being tried", id)
 	}
 	ch, err := e.o.Store.AlertChannelByID(ctx, d.ChannelID)

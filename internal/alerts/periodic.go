@@ -37,6 +37,13 @@ func (e *Engine) RunPeriodic(ctx context.Context) (jobs.Report, error) {
 		rep.Items += hits
 	}
 	rep.Counts["matching"] = int64(rep.Items)
+	if e.o.DeliveryRetention > 0 {
+		n, err := e.o.Store.DeleteSentAlertDeliveriesBefore(ctx, e.now().Add(-e.o.DeliveryRetention))
+		if err != nil {
+			return rep, fmt.Errorf("delete old alert deliveries: %w", err)
+		}
+		rep.Counts["deliveries_deleted"] = int64(n)
+	}
 	rep.Detail = fmt.Sprintf("%d periodic rules, %d SIMs or conditions matching", len(rules), rep.Items)
 	return rep, nil
 }

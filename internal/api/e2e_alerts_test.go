@@ -292,19 +292,27 @@ func atoi(t *testing.T, s string) int {
 	return n
 }
 
-// streamEvents posts Data Streamer event records (one PDP context event per ICCID).
+// streamEvents posts Data Streamer event records (one event of type typ per ICCID), now.
 func streamEvents(t *testing.T, e *apptest.Env, typ string, iccids ...string) {
+	t.Helper()
+	streamEventsAt(t, e, typ, time.Now(), iccids...)
+}
+
+var streamSeq atomic.Int64
+
+// streamEventsAt posts event records stamped at.
+func streamEventsAt(t *testing.T, e *apptest.Env, typ string, at time.Time, iccids ...string) {
 	t.Helper()
 	var b bytes.Buffer
 	b.WriteString("[")
-	base := time.Now().UnixNano() % 1_000_000_000
+	base := time.Now().UnixNano()%1_000_000_000 + streamSeq.Add(1)*100_000
 	for i, iccid := range iccids {
 		if i > 0 {
 			b.WriteString(",")
 		}
 		fmt.Fprintf(&b, `{"id": %d, "timestamp": %q, "event_type": {"id": 4, "description": %q},
 			"event_source": {"id": 0, "description": "Network"}, "event_severity": {"id": 0, "description": "INFO"}, "alert": false,
-			"description": "test", "sim": {"id": 1, "iccid": %q}}`, base*1000+int64(i), time.Now().UTC().Format(time.RFC3339), typ, iccid)
+			"description": "test", "sim": {"id": 1, "iccid": %q}}`, base*1000+int64(i), at.UTC().Format(time.RFC3339), typ, iccid)
 	}
 	b.WriteString("]")
 	res := e.Do(apptest.Request{Method: http.MethodPost, Path: "/api/v1/streamer/events", Body: b.Bytes(),
@@ -394,6 +402,19 @@ func TestAlertGroupsManySIMsIntoOneMessage(t *testing.T) {
 	n, p := h.count("fired")
 	if n != 1 || p.Count != 500 || len(p.Alerts) != 500 {
 		t.Fatalf("%d fired messages, the last with %d alerts", n, p.Count)
+	}
+	// An operator resolves one by hand: who and when are kept.
+	var res struct {
+		State      string     `json:"state"`
+		ResolvedBy string     `json:"resolved_by"`
+		ResolvedAt *time.Time `json:"resolved_at"`
+	}
+	dataOf(t, want(t, e.Do(post(fmt.Sprintf("/alerts/%d/resolve", p.Alerts[0].ID), fleet.RoleOperator, nil)), 200), &res)
+	if res.State != "resolved" || res.ResolvedBy == "" || res.ResolvedAt == nil {
+		t.Fatalf("resolved by hand: %+v", res)
+	}
+	if n := len(alertsOf(t, e, "state=resolved")); n != 1 {
+		t.Fatalf("%d resolved", n)
 	}
 }
 
@@ -488,7 +509,14 @@ func TestAlertRulesAndChannelsAPI(t *testing.T) {
 	if n, _ := h.count("test"); d.State != "sent" || n != 1 {
 		t.Fatalf("test delivery %+v, %d received (the secret must survive the replace)", d, n)
 	}
-	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	var slackText atomic.Value
+	slack := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m struct {
+			Text string `json:"text"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		slackText.Store(m.Text)
+	}))
 	defer slack.Close()
 	var sl struct {
 		ID     string         `json:"id"`
@@ -500,6 +528,10 @@ func TestAlertRulesAndChannelsAPI(t *testing.T) {
 		t.Fatalf("slack URL shown: %v", sl.Config)
 	}
 	dataOf(t, want(t, e.Do(get("/alert-channels/"+sl.ID, fleet.RoleViewer)), 200), &sl)
+	dataOf(t, want(t, e.Do(post("/alert-channels/"+sl.ID+"/test", fleet.RoleAdmin, nil)), 200), &d)
+	if txt, _ := slackText.Load().(string); d.State != "sent" || !strings.Contains(txt, "test message") {
+		t.Fatalf("slack test: %+v, text %q", d, txt)
+	}
 	want(t, e.Do(del("/alert-channels/"+sl.ID, fleet.RoleAdmin)), 204)
 	wantProblem(t, e.Do(get("/alert-channels/"+sl.ID, fleet.RoleViewer)), 404, "not_found")
 
@@ -570,5 +602,66 @@ func TestAlertRulesAndChannelsAPI(t *testing.T) {
 	wantProblem(t, e.Do(post("/alerts/12345/resolve", fleet.RoleOperator, nil)), 404, "not_found")
 	wantProblem(t, e.Do(post("/alerts/12345/acknowledge", fleet.RoleOperator, nil)), 404, "not_found")
 	wantProblem(t, e.Do(get("/alerts/12345", fleet.RoleViewer)), 404, "not_found")
+	for _, bad := range []string{"/alerts/abc", "/alerts?since=yesterday", "/alerts?page_size=5000", "/alert-deliveries?state=lost"} {
+		res := e.Do(get(bad, fleet.RoleAdmin))
+		if res.Status < 400 || res.Status >= 500 {
+			t.Fatalf("%s: %d %s", bad, res.Status, res.Body)
+		}
+		res.Problem(t)
+	}
 	want(t, e.Do(del("/alert-channels/"+ch, fleet.RoleAdmin)), 204)
+}
+
+func TestAlertNoSessionRuleRunsAsJob(t *testing.T) {
+	e := apptest.Start(t, apptest.Options{Configure: withStreamer})
+	h := newHookReceiver(t)
+	ch := createWebhook(t, e, h)
+	quiet, busy := simICCID(11), simICCID(12)
+	rule := createRule(t, e, map[string]any{"name": "silent meters", "kind": "no_session", "params": map[string]any{"hours": 2},
+		"scope": map[string]any{"iccids": []string{quiet, busy}}, "channel_ids": []string{ch}})
+	// Both SIMs were last seen three hours ago; one of them attaches again now.
+	streamEventsAt(t, e, "Create PDP Context", time.Now().Add(-3*time.Hour), quiet, busy)
+	streamEventsAt(t, e, "Update location", time.Now(), busy)
+	if r := runJob(t, e, "evaluate_alerts"); r.Result != "ok" || r.Items != 1 {
+		t.Fatalf("run %+v", r)
+	}
+	open := alertsOf(t, e, "state=open&rule_id="+rule)
+	if len(open) != 1 || open[0].ICCID != quiet {
+		t.Fatalf("open %+v", open)
+	}
+	waitFor(t, "the fired webhook", func() bool { n, _ := h.count("fired"); return n == 1 })
+	// Its next session resolves it at once.
+	streamEventsAt(t, e, "Create PDP Context", time.Now(), quiet)
+	waitFor(t, "the resolved webhook", func() bool { n, _ := h.count("resolved"); return n == 1 })
+	if r := runJob(t, e, "evaluate_alerts"); r.Items != 0 {
+		t.Fatalf("second run %+v", r)
+	}
+}
+
+func TestAlertAutomaticTopUpOncePerAlert(t *testing.T) {
+	e := apptest.Start(t, apptest.Options{})
+	iccid := simICCID(13)
+	rule := createRule(t, e, map[string]any{"name": "empty: top up", "kind": "quota_below", "params": map[string]any{"threshold_pct": 1},
+		"scope": map[string]any{"iccids": []string{iccid}}, "actions": []map[string]any{{"type": "topup"}}})
+	if _, err := e.Sim.AddUsage(iccid, oncesim.Usage{AllData: true}); err != nil {
+		t.Fatal(err)
+	}
+	want(t, e.Do(get("/sims/"+iccid+"/quota/data?fresh=true", fleet.RoleViewer)), 200)
+	want(t, e.Do(get("/sims/"+iccid+"/quota/data?fresh=true", fleet.RoleViewer)), 200) // seen again: same alert, no second top-up
+	var audit []struct{ Actor, Action, Target, Result string }
+	waitFor(t, "the audited top-up", func() bool {
+		dataOf(t, want(t, e.Do(get("/audit?action=sim.topup", fleet.RoleAdmin)), 200), &audit)
+		return len(audit) > 0
+	})
+	if len(audit) != 1 || audit[0].Actor != "rule:"+rule || audit[0].Target != iccid || audit[0].Result != "ok" {
+		t.Fatalf("audit %+v", audit)
+	}
+	// The next reading finds the quota refilled and resolves the alert.
+	waitFor(t, "the alert resolved", func() bool {
+		want(t, e.Do(get("/sims/"+iccid+"/quota/data?fresh=true", fleet.RoleViewer)), 200)
+		return len(alertsOf(t, e, "state=resolved&rule_id="+rule)) == 1
+	})
+	if n := e.Counter.Count(http.MethodPost, "/"+iccid+"/topup"); n != 1 {
+		t.Fatalf("1NCE saw %d top-ups", n)
+	}
 }

@@ -189,6 +189,25 @@ func TestTopUpWithUnknownOutcome(t *testing.T) {
 	}
 }
 
+func TestSMSWithUnknownOutcome(t *testing.T) {
+	e := apptest.Start(t, apptest.Options{})
+	iccid := simICCID(4)
+	want(t, e.Do(get("/sims/"+iccid+"/quota/data", fleet.RoleViewer)), 200) // token and connection ready
+	// 1NCE receives the SMS but the connection breaks before any answer: sending it again
+	// could deliver it twice, so the answer says to look first.
+	if err := e.Sim.Faults().Set(oncesim.Faults{ResetRate: 1}); err != nil {
+		t.Fatal(err)
+	}
+	r := post("/sims/"+iccid+"/sms", fleet.RoleOperator, map[string]any{"payload": "reboot now"})
+	p := wantProblem(t, e.Do(r), 502, "outcome_unknown")
+	if !strings.Contains(p.Detail, "/sims/"+iccid+"/sms") {
+		t.Fatalf("detail = %q", p.Detail)
+	}
+	if n := e.Counter.Count(http.MethodPost, "/sms"); n != 1 {
+		t.Fatalf("1NCE saw %d SMS sends, want 1 (never re-sent)", n)
+	}
+}
+
 func TestIdempotencyKeyInFlight(t *testing.T) {
 	e := apptest.Start(t, apptest.Options{Sim: oncesim.Options{Faults: oncesim.Faults{Latency: oncesim.LatencyFault{Min: time.Second, Max: time.Second}}}})
 	r := post("/sims/"+simICCID(4)+"/topup", fleet.RoleOperator, map[string]any{})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/oncefleet/oncefleet/internal/apptest"
+	"github.com/oncefleet/oncefleet/internal/config"
 	"github.com/oncefleet/oncefleet/internal/fleet"
 	"github.com/oncefleet/oncefleet/oncesim"
 )
@@ -386,3 +387,20 @@ func fmtICCIDs(from, to int) []string {
 }
 
 var _ = fmt.Sprint
+
+// TestV1ModeLabelChange: v1's API needs the status with every SIM change and the SDK no longer
+// reads it behind the caller's back, so with ONCEFLEET_ONCE_API=v1 the server reads it itself;
+// a label-only change still works and leaves the status as it was.
+func TestV1ModeLabelChange(t *testing.T) {
+	e := apptest.Start(t, apptest.Options{Backend: apptest.SQLite, Configure: func(c *config.Config) { c.OnceAPI = "v1" }})
+	iccid := simICCID(2)
+	before, ok := e.Sim.SIM(iccid)
+	if !ok {
+		t.Fatalf("no SIM %s in the simulator", iccid)
+	}
+	want(t, e.Do(put("/sims/"+iccid, fleet.RoleOperator, map[string]any{"label": "v1-label"})), 200)
+	after, _ := e.Sim.SIM(iccid)
+	if after.Label != "v1-label" || after.Status != before.Status {
+		t.Errorf("simulator has label %q status %q, want v1-label and %q", after.Label, after.Status, before.Status)
+	}
+}

@@ -14,7 +14,8 @@ import (
 func (a *App) openAlerts() error {
 	as := a.cfg.AlertSettings
 	e, err := alerts.New(alerts.Options{Store: a.store, Logger: a.log.With("component", "alerts"), Registerer: a.registry,
-		GroupQuiet: as.GroupWindow, GroupMax: as.GroupMax, Attempts: as.Attempts, Backoff: as.RetryBackoff, MaxBackoff: as.RetryMaxBackoff,
+		DeliveryRetention: a.cfg.JobSettings.RetentionAlerts,
+		GroupQuiet:        as.GroupWindow, GroupMax: as.GroupMax, Attempts: as.Attempts, Backoff: as.RetryBackoff, MaxBackoff: as.RetryMaxBackoff,
 		Sender: &alerts.Sender{HTTP: &http.Client{Timeout: as.SendTimeout}, Now: time.Now, SMTPTimeout: as.SendTimeout}})
 	if err != nil {
 		return err

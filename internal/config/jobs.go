@@ -37,7 +37,7 @@ type Jobs struct {
 	RetentionEvents       string `name:"retention-events" env:"ONCEFLEET_RETENTION_EVENTS" default:"90d" help:"Keep SIM events this long (0: forever)."`
 	RetentionConnectivity string `name:"retention-connectivity" env:"ONCEFLEET_RETENTION_CONNECTIVITY" default:"30d" help:"Keep connectivity snapshots this long; each SIM's latest is always kept (0: forever)."`
 	RetentionAudit        string `name:"retention-audit" env:"ONCEFLEET_RETENTION_AUDIT" default:"400d" help:"Keep audit log entries this long (0: forever)."`
-	RetentionAlerts       string `name:"retention-alerts" env:"ONCEFLEET_RETENTION_ALERTS" default:"90d" help:"Keep resolved alerts this long (0: forever)."`
+	RetentionAlerts       string `name:"retention-alerts" env:"ONCEFLEET_RETENTION_ALERTS" default:"90d" help:"Keep resolved alerts and sent alert deliveries this long (0: forever; dead letters stay until re-sent)."`
 	RetentionJobRuns      string `name:"retention-job-runs" env:"ONCEFLEET_RETENTION_JOB_RUNS" default:"30d" help:"Keep job run records this long (0: forever)."`
 	RetentionIdempotency  string `name:"retention-idempotency" env:"ONCEFLEET_RETENTION_IDEMPOTENCY" default:"48h" help:"Keep Idempotency-Key answers this long (at least 1h; 0: forever)."`
 	RetentionReports      string `name:"retention-reports" env:"ONCEFLEET_RETENTION_REPORTS" default:"400d" help:"Keep fleet reports this long (0: forever)."`

@@ -5,7 +5,6 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"testing"
 	"time"
 
@@ -103,28 +102,27 @@ func callEveryOperation(t *testing.T, v1, v2 *once.Client) {
 		_, err := cl.GetSIM(ctx, a)
 		check("get SIM", err)
 		label := "contract-" + a[len(a)-4:]
-		check("update SIM", cl.UpdateSIM(ctx, once.SIMUpdate{ICCID: a, Label: &label}))
-		_, err = cl.SIMStatus(ctx, a)
+		_, err = cl.UpdateSIM(ctx, once.SIMUpdate{ICCID: a, Status: once.SIMEnabled, Label: &label})
+		check("update SIM", err)
+		_, err = cl.Connectivity(ctx, a)
 		check("SIM status", err)
 		_, err = cl.DataQuota(ctx, a)
 		check("data quota", err)
 		_, err = cl.SMSQuota(ctx, a)
 		check("SMS quota", err)
-		for _, err := range cl.Events(ctx, a, once.EventListOptions{ListOptions: once.ListOptions{PageSize: 50}}) {
+		for _, err := range cl.ListEvents(ctx, once.EventListOptions{ICCID: a, ListOptions: once.ListOptions{PageSize: 50}}) {
 			check("events", err)
 		}
-		check("reset", cl.Reset(ctx, a))
-		_, err = cl.TopUp(ctx, a, once.PayBankTransfer)
+		_, err = cl.Reset(ctx, a)
+		check("reset", err)
+		_, err = cl.TopUp(ctx, once.TopUpParams{ICCID: a, PaymentMethod: once.PayBankTransfer})
 		check("top-up", err)
 
 		// SMS: send, list, read one, cancel it.
-		sent, err := cl.SendSMS(ctx, b, once.SMSMessage{SourceAddress: "1234", Payload: "contract test", SourceAddressType: &once.SourceAddressTypeInput{ID: once.SourceNational}})
+		sent, err := cl.SendSMS(ctx, once.SMSMessage{ICCID: b, SourceAddress: "1234", Payload: "contract test", SourceAddressType: &once.SourceAddressTypeInput{ID: once.SourceNational}})
 		check("send SMS", err)
-		var smsID int64
-		if id, err := strconv.ParseInt(sent.ID, 10, 64); err == nil {
-			smsID = id
-		}
-		for m, err := range cl.ListSMS(ctx, b, once.ListOptions{}) {
+		smsID := sent.ID
+		for m, err := range cl.ListSMS(ctx, once.SMSListOptions{ICCID: b}) {
 			check("list SMS", err)
 			if err == nil && smsID == 0 {
 				smsID = m.ID
@@ -134,35 +132,41 @@ func callEveryOperation(t *testing.T, v1, v2 *once.Client) {
 			t.Errorf("no SMS id to read")
 			continue
 		}
-		_, err = cl.GetSMS(ctx, b, smsID)
+		_, err = cl.GetSMS(ctx, once.SMSRef{ICCID: b, ID: smsID})
 		check("get SMS", err)
-		check("cancel SMS", cl.CancelSMS(ctx, b, smsID))
+		_, err = cl.CancelSMS(ctx, once.SMSRef{ICCID: b, ID: smsID})
+		check("cancel SMS", err)
 	}
 
 	// v1-only operations.
-	check("update SIMs", v2.UpdateSIMs(ctx, []once.SIMUpdate{{ICCID: c, Status: once.SIMEnabled}, {ICCID: d, Status: once.SIMEnabled}}))
-	check("transfer", v2.Transfer(ctx, once.SIMTransfer{TargetOrganisation: 2000000001, ICCIDs: []string{d}, ICCIDRanges: []once.ICCIDRange{{From: c, To: c}}}))
+	_, err := v2.UpdateSIMs(ctx, []once.SIMUpdate{{ICCID: c, Status: once.SIMEnabled}, {ICCID: d, Status: once.SIMEnabled}})
+	check("update SIMs", err)
+	_, err = v2.Transfer(ctx, once.SIMTransfer{TargetOrganisation: 2000000001, ICCIDs: []string{d}, ICCIDRanges: []once.ICCIDRange{{From: c, To: c}}})
+	check("transfer", err)
 	yes := true
-	_, err := v2.ConnectivityInfo(ctx, c, once.ConnectivityInfoParams{Subscriber: &yes, USSD: &yes})
+	_, err = v2.ConnectivityInfo(ctx, once.ConnectivityInfoParams{ICCID: c, Subscriber: &yes, USSD: &yes})
 	check("connectivity info", err)
-	_, err = v2.Usage(ctx, c, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC))
+	_, err = v2.Usage(ctx, once.UsageParams{ICCID: c, Start: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)})
 	check("usage", err)
-	_, err = v2.TopUpMultiple(ctx, []string{c, d}, "")
+	_, err = v2.TopUpMultiple(ctx, once.TopUpMultipleParams{ICCIDs: []string{c, d}})
 	check("top-up multiple", err)
-	check("auto top-up", v2.AutoTopUp(ctx, true, []string{c}))
+	_, err = v2.AutoTopUp(ctx, once.AutoTopUpRequest{Enabled: true, ICCIDs: []string{c}})
+	check("auto top-up", err)
 	sel, err := v2.SelectableLimits(ctx, once.LimitData)
 	check("selectable limits", err)
 	req := once.SetLimitsRequest{DataLimitID: 1}
 	if sel.Data != nil && sel.Data.ID > 0 {
 		req.DataLimitID = sel.Data.ID
 	}
-	check("set limits", v2.SetLimits(ctx, req))
+	_, err = v2.SetLimits(ctx, req)
+	check("set limits", err)
 	_, err = v2.Limits(ctx)
 	check("limits", err)
-	check("extension", v2.Extension(ctx, once.ExtensionRequest{ICCIDs: []string{c}}, once.PayBankTransfer))
+	_, err = v2.Extension(ctx, once.ExtensionRequest{ICCIDs: []string{c}, PaymentMethod: once.PayBankTransfer})
+	check("extension", err)
 
 	// Orders, products, support.
-	products, err := v2.ListProducts(ctx)
+	products, err := v2.Products(ctx)
 	check("products", err)
 	productID := int64(1001)
 	if len(products) > 0 {
@@ -183,7 +187,8 @@ func callEveryOperation(t *testing.T, v1, v2 *once.Client) {
 		_, err = v2.GetOrder(ctx, orderNumber)
 		check("get order", err)
 	}
-	check("create support request", v2.CreateSupportRequest(ctx, once.NewSupportRequest{Subject: "Contract", Text: "Opened by the contract test.", SenderName: "oncefleet", ReplyToMail: "ops@example.com"}))
+	_, err = v2.CreateSupportRequest(ctx, once.NewSupportRequest{Subject: "Contract", Text: "Opened by the contract test.", SenderName: "oncefleet", ReplyToMail: "ops@example.com"})
+	check("create support request", err)
 	for _, err := range v2.ListSupportRequests(ctx, once.ListOptions{}) {
 		check("list support requests", err)
 	}

@@ -116,7 +116,7 @@ func (s *Service) SetLimits(ctx context.Context, a Actor, r SetLimitsRequest) er
 	}
 	wctx, cancel := detach(ctx)
 	defer cancel()
-	if err := up.SetLimits(wctx, once.SetLimitsRequest{DataLimitID: r.DataLimitID, SMSMTLimitID: r.SMSMTLimitID, SMSMOLimitID: r.SMSMOLimitID}); err != nil {
+	if _, err := up.SetLimits(wctx, once.SetLimitsRequest{DataLimitID: r.DataLimitID, SMSMTLimitID: r.SMSMTLimitID, SMSMOLimitID: r.SMSMOLimitID}); err != nil {
 		return au.done(ctx, upstreamErr(err, "setting the limits"))
 	}
 	if err := s.cache.DeletePrefix(context.WithoutCancel(ctx), accountLimitsKey); err != nil {
@@ -160,8 +160,8 @@ func (s *Service) Extend(ctx context.Context, a Actor, r ExtensionRequest) error
 	}
 	wctx, cancel := detach(ctx)
 	defer cancel()
-	if err := up.Extension(wctx, once.ExtensionRequest{ICCIDs: r.ICCIDs, ProductID: r.ProductID}, pm); err != nil {
-		if !notSent(err) {
+	if res, err := up.Extension(wctx, once.ExtensionRequest{ICCIDs: r.ICCIDs, ProductID: r.ProductID, PaymentMethod: pm}); err != nil {
+		if res.Outcome == once.OutcomeUnknown {
 			return au.done(ctx, &fleet.Error{Code: fleet.CodeOutcomeUnknown, Message: "1NCE did not confirm the extension, so it may or may not have been booked; check GET /api/v1/orders before trying again (" + err.Error() + ")"})
 		}
 		return au.done(ctx, upstreamErr(err, "booking the extension"))
@@ -226,7 +226,7 @@ func (s *Service) Transfer(ctx context.Context, a Actor, r TransferRequest) erro
 	}
 	wctx, cancel := detach(ctx)
 	defer cancel()
-	if err := up.Transfer(wctx, once.SIMTransfer{TargetOrganisation: r.TargetOrganisation, ICCIDs: r.ICCIDs, ICCIDRanges: ranges}); err != nil {
+	if _, err := up.Transfer(wctx, once.SIMTransfer{TargetOrganisation: r.TargetOrganisation, ICCIDs: r.ICCIDs, ICCIDRanges: ranges}); err != nil {
 		return au.done(ctx, upstreamErr(err, "transferring SIMs"))
 	}
 	s.invalidateSIM(ctx, r.ICCIDs...)

@@ -117,7 +117,7 @@ func (s *Service) Orders(ctx context.Context, page, pageSize int) (Read[fleet.Pa
 		if err != nil {
 			return fleet.Page[Order]{}, err
 		}
-		got, pg, err := up.OrdersPage(ctx, page, pageSize, "")
+		got, pg, err := up.OrdersPage(ctx, once.OrdersPageParams{Page: page, PageSize: pageSize})
 		if err != nil {
 			return fleet.Page[Order]{}, upstreamErr(err, "listing orders")
 		}
@@ -244,8 +244,8 @@ func (s *Service) CreateOrder(ctx context.Context, a Actor, o NewOrder) (OrderPl
 	}
 	wctx, cancel := detach(ctx)
 	defer cancel()
-	if _, err := up.CreateOrder(wctx, req); err != nil {
-		if !notSent(err) {
+	if res, err := up.CreateOrder(wctx, req); err != nil {
+		if res.Outcome == once.OutcomeUnknown {
 			return OrderPlaced{}, au.done(ctx, &fleet.Error{Code: fleet.CodeOutcomeUnknown, Message: "1NCE did not confirm the order, so it may or may not have been placed; check GET /api/v1/orders before trying again (" + err.Error() + ")"})
 		}
 		return OrderPlaced{}, au.done(ctx, upstreamErr(err, "placing the order"))
@@ -297,7 +297,7 @@ func (s *Service) Products(ctx context.Context) (Read[[]Product], error) {
 		if err != nil {
 			return nil, err
 		}
-		got, err := up.ListProducts(ctx)
+		got, err := up.Products(ctx)
 		if err != nil {
 			return nil, upstreamErr(err, "listing products")
 		}
@@ -442,7 +442,7 @@ func (s *Service) SupportTickets(ctx context.Context, page, pageSize int) (Read[
 		if err != nil {
 			return fleet.Page[SupportTicket]{}, err
 		}
-		got, pg, err := up.SupportPage(ctx, page, pageSize)
+		got, pg, err := up.SupportPage(ctx, once.SupportPageParams{Page: page, PageSize: pageSize})
 		if err != nil {
 			return fleet.Page[SupportTicket]{}, upstreamErr(err, "listing support requests")
 		}
@@ -548,7 +548,7 @@ func (s *Service) CreateSupportTicket(ctx context.Context, a Actor, t NewTicket)
 	}
 	wctx, cancel := detach(ctx)
 	defer cancel()
-	if err := up.CreateSupportRequest(wctx, once.NewSupportRequest{Subject: t.Subject, Text: t.Text, ReplyToMail: t.ReplyToMail, SenderName: t.SenderName}); err != nil {
+	if _, err := up.CreateSupportRequest(wctx, once.NewSupportRequest{Subject: t.Subject, Text: t.Text, ReplyToMail: t.ReplyToMail, SenderName: t.SenderName}); err != nil {
 		return au.done(ctx, upstreamErr(err, "opening the support request"))
 	}
 	if err := s.cache.DeletePrefix(context.WithoutCancel(ctx), supportPrefix); err != nil {

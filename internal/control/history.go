@@ -72,7 +72,7 @@ func (s *Service) refreshUsage(ctx context.Context, iccid string, from, to time.
 	if err != nil {
 		return err
 	}
-	got, err := up.Usage(ctx, iccid, from, to)
+	got, err := up.Usage(ctx, once.UsageParams{ICCID: iccid, Start: from, End: to})
 	if err != nil {
 		return upstreamErr(err, "reading usage")
 	}
@@ -133,7 +133,7 @@ func (s *Service) refreshEvents(ctx context.Context, iccid string) error {
 		return err
 	}
 	var batch []fleet.Event
-	for e, err := range up.Events(ctx, iccid, once.EventListOptions{ListOptions: once.ListOptions{PageSize: eventRefreshWindow}}) {
+	for e, err := range up.ListEvents(ctx, once.EventListOptions{ICCID: iccid, ListOptions: once.ListOptions{PageSize: eventRefreshWindow}}) {
 		if err != nil {
 			return upstreamErr(err, "listing events")
 		}

@@ -201,16 +201,16 @@ func (s *Service) bookTopUps(ctx context.Context, a Actor, iccids []string, keyF
 	results := make([]once.TopUpResult, len(iccids))
 	errs := make([]error, len(iccids))
 	if len(send) == 1 && len(iccids) == 1 {
-		results[send[0]], errs[send[0]] = up.TopUp(wctx, iccids[send[0]], pm)
+		results[send[0]], errs[send[0]] = up.TopUp(wctx, once.TopUpParams{ICCID: iccids[send[0]], PaymentMethod: pm})
 	} else {
 		batch := make([]string, len(send))
 		for j, i := range send {
 			batch[j] = iccids[i]
 		}
-		res, err := up.TopUpMultiple(wctx, batch, pm)
+		res, err := up.TopUpMultiple(wctx, once.TopUpMultipleParams{ICCIDs: batch, PaymentMethod: pm})
 		if errors.Is(err, once.ErrUnsupported) {
 			for _, i := range send {
-				results[i], errs[i] = up.TopUp(wctx, iccids[i], pm)
+				results[i], errs[i] = up.TopUp(wctx, once.TopUpParams{ICCID: iccids[i], PaymentMethod: pm})
 			}
 		} else {
 			for _, i := range send {
@@ -222,8 +222,9 @@ func (s *Service) bookTopUps(ctx context.Context, a Actor, iccids []string, keyF
 		au, callErr, res := audits[i], errs[i], results[i]
 		state, msg := fleet.TopUpSent, ""
 		if callErr != nil {
+			// The SDK knows whether the request may have reached 1NCE.
 			state, msg = fleet.TopUpFailed, callErr.Error()
-			if !notSent(callErr) {
+			if res.Outcome == once.OutcomeUnknown {
 				state = fleet.TopUpUnknown
 			}
 		}
@@ -354,7 +355,7 @@ func (s *Service) AutoTopUp(ctx context.Context, a Actor, r AutoTopUpRequest) ([
 		}
 		wctx, cancel := detach(ctx)
 		defer cancel()
-		if err := up.AutoTopUp(wctx, r.Enabled, r.ICCIDs); err != nil {
+		if _, err := up.AutoTopUp(wctx, once.AutoTopUpRequest{Enabled: r.Enabled, ICCIDs: r.ICCIDs}); err != nil {
 			return nil, au.done(ctx, upstreamErr(err, "switching auto top-up"))
 		}
 	}

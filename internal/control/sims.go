@@ -243,6 +243,23 @@ func (c SIMChange) validate(iccid string) (*once.SIMUpdate, error) {
 	return up, nil
 }
 
+// updateUpstream sends a SIM change to 1NCE. v1's API needs the status with every change, and
+// the SDK refuses a v1 change without one rather than reading the SIM behind the caller's back;
+// so when a change without a status is refused (a client in mode v1), the server reads the
+// SIM's current status from 1NCE and sends the change with it, as it always did.
+func updateUpstream(ctx context.Context, up Upstream, u once.SIMUpdate) error {
+	_, err := up.UpdateSIM(ctx, u)
+	if u.Status == "" && errors.Is(err, once.ErrInvalidInput) {
+		cur, gerr := up.GetSIM(ctx, u.ICCID)
+		if gerr != nil {
+			return gerr
+		}
+		u.Status = cur.Status
+		_, err = up.UpdateSIM(ctx, u)
+	}
+	return err
+}
+
 // UpdateSIM changes one SIM: 1NCE first, then the mirror, the cache and the audit log.
 func (s *Service) UpdateSIM(ctx context.Context, a Actor, iccid string, c SIMChange) (fleet.SIM, error) {
 	au := s.audit(a, "sim.update", iccid).set("change", c)
@@ -261,7 +278,7 @@ func (s *Service) UpdateSIM(ctx context.Context, a Actor, iccid string, c SIMCha
 		if err != nil {
 			return fleet.SIM{}, au.done(ctx, err)
 		}
-		if err := up.UpdateSIM(ctx, *upd); err != nil {
+		if err := updateUpstream(ctx, up, *upd); err != nil {
 			return fleet.SIM{}, au.done(ctx, upstreamErr(err, "updating the SIM"))
 		}
 	}
@@ -304,7 +321,7 @@ func (s *Service) ResetSIM(ctx context.Context, a Actor, iccid string) error {
 	if err != nil {
 		return au.done(ctx, err)
 	}
-	if err := up.Reset(ctx, iccid); err != nil {
+	if _, err := up.Reset(ctx, iccid); err != nil {
 		return au.done(ctx, upstreamErr(err, "resetting the SIM"))
 	}
 	s.invalidateSIM(ctx, iccid)
@@ -354,7 +371,7 @@ func (s *Service) Status(ctx context.Context, iccid string, refresh bool) (Read[
 			if err != nil {
 				return NetworkStatus{}, err
 			}
-			c, err := up.SIMStatus(ctx, iccid)
+			c, err := up.Connectivity(ctx, iccid)
 			if err != nil {
 				return NetworkStatus{}, upstreamErr(err, "reading the SIM status")
 			}
@@ -408,7 +425,7 @@ func (s *Service) Connectivity(ctx context.Context, iccid string, subscriber, us
 	if err != nil {
 		return NetworkQuery{}, err
 	}
-	info, err := up.ConnectivityInfo(ctx, iccid, once.ConnectivityInfoParams{Subscriber: subscriber, USSD: ussd})
+	info, err := up.ConnectivityInfo(ctx, once.ConnectivityInfoParams{ICCID: iccid, Subscriber: subscriber, USSD: ussd})
 	if err != nil {
 		return NetworkQuery{}, upstreamErr(err, "querying the network")
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/oncefleet/oncefleet/internal/jobs"
 	"github.com/oncefleet/oncefleet/internal/mirror"
 	"github.com/oncefleet/oncefleet/once"
+	"github.com/oncefleet/oncefleet/once/wire"
 )
 
 // TTLMessages bounds how old a SIM's SMS list or one SMS may be when served from the cache:
@@ -42,7 +43,7 @@ func (s *Service) SMSList(ctx context.Context, iccid string, page, pageSize int)
 				return 0, err
 			}
 			var batch []fleet.SMS
-			for m, err := range up.ListSMS(ctx, iccid, once.ListOptions{PageSize: smsRefreshWindow}) {
+			for m, err := range up.ListSMS(ctx, once.SMSListOptions{ICCID: iccid, ListOptions: once.ListOptions{PageSize: smsRefreshWindow}}) {
 				if err != nil {
 					return 0, upstreamErr(err, "listing SMS")
 				}
@@ -96,7 +97,7 @@ func (s *Service) refreshSMS(ctx context.Context, iccid string, id int64) (fleet
 	if err != nil {
 		return fleet.SMS{}, err
 	}
-	m, err := up.GetSMS(ctx, iccid, id)
+	m, err := up.GetSMS(ctx, once.SMSRef{ICCID: iccid, ID: id})
 	if err != nil {
 		return fleet.SMS{}, upstreamErr(err, "reading the SMS")
 	}
@@ -165,17 +166,23 @@ func (s *Service) SendSMS(ctx context.Context, a Actor, iccid string, r SendSMSR
 	defer cancel()
 	now := s.now().UTC()
 	for i, m := range msgs {
-		sent, err := up.SendSMS(wctx, iccid, m)
+		m.ICCID = iccid
+		sent, err := up.SendSMS(wctx, m)
 		if err != nil {
 			au.set("parts_sent", i)
-			err = upstreamErr(err, "sending the SMS")
+			if sent.Outcome == once.OutcomeUnknown {
+				// 1NCE may hold this part: sending it again could deliver it twice.
+				err = &fleet.Error{Code: fleet.CodeOutcomeUnknown, Message: "1NCE did not confirm the SMS, so it may or may not have been sent; check GET /api/v1/sims/" + iccid + "/sms before sending it again (" + err.Error() + ")"}
+			} else {
+				err = upstreamErr(err, "sending the SMS")
+			}
 			if i > 0 {
 				err = fmt.Errorf("sent %d of %d parts, then: %w", i, len(msgs), err)
 			}
 			return out, au.done(ctx, err)
 		}
 		s.smsSent.Inc()
-		id, _ := strconv.ParseInt(sent.ID, 10, 64)
+		id := sent.ID
 		out.IDs = append(out.IDs, id)
 		if id > 0 {
 			rec := fleet.SMS{ICCID: iccid, ID: id, Direction: fleet.SMSMobileTerminated, Status: string(once.SMSPending),
@@ -197,7 +204,7 @@ func (s *Service) SendSMS(ctx context.Context, a Actor, iccid string, r SendSMSR
 func smsParts(r SendSMSRequest, enc SMSEncoding, parts int) []once.SMSMessage {
 	base := once.SMSMessage{SourceAddress: r.SourceAddress}
 	if !r.ExpiresAt.IsZero() {
-		base.ExpiryDate = once.Timestamp(r.ExpiresAt.UTC().Format(time.RFC3339))
+		base.ExpiryDate = wire.Timestamp(r.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	if enc == UCS2 {
 		dcs := 8
@@ -280,7 +287,7 @@ func (s *Service) CancelSMS(ctx context.Context, a Actor, iccid string, id int64
 	}
 	wctx, cancel := detach(ctx)
 	defer cancel()
-	if err := up.CancelSMS(wctx, iccid, id); err != nil {
+	if _, err := up.CancelSMS(wctx, once.SMSRef{ICCID: iccid, ID: id}); err != nil {
 		return au.done(ctx, upstreamErr(err, "cancelling the SMS"))
 	}
 	if err := s.cache.DeletePrefix(context.WithoutCancel(ctx), cache.SIMPrefix(iccid)+":sms"); err != nil {

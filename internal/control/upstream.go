@@ -17,37 +17,37 @@ type Upstream interface {
 	V1Available() bool
 
 	GetSIM(ctx context.Context, iccid string) (once.SIM, error)
-	UpdateSIM(ctx context.Context, u once.SIMUpdate) error
-	UpdateSIMs(ctx context.Context, updates []once.SIMUpdate) error
-	SIMStatus(ctx context.Context, iccid string) (once.Connectivity, error)
-	ConnectivityInfo(ctx context.Context, iccid string, p once.ConnectivityInfoParams) (once.V1ConnectivityInfo, error)
-	Reset(ctx context.Context, iccid string) error
-	Events(ctx context.Context, iccid string, opts once.EventListOptions) iter.Seq2[once.Event, error]
-	Usage(ctx context.Context, iccid string, start, end time.Time) ([]once.DailyUsage, error)
+	UpdateSIM(ctx context.Context, u once.SIMUpdate) (once.Accepted, error)
+	UpdateSIMs(ctx context.Context, updates []once.SIMUpdate) (once.Accepted, error)
+	Connectivity(ctx context.Context, iccid string) (once.Connectivity, error)
+	ConnectivityInfo(ctx context.Context, p once.ConnectivityInfoParams) (once.V1ConnectivityInfo, error)
+	Reset(ctx context.Context, iccid string) (once.Accepted, error)
+	ListEvents(ctx context.Context, opts once.EventListOptions) iter.Seq2[once.Event, error]
+	Usage(ctx context.Context, p once.UsageParams) ([]once.DailyUsage, error)
 
 	DataQuota(ctx context.Context, iccid string) (once.Quota, error)
 	SMSQuota(ctx context.Context, iccid string) (once.Quota, error)
-	TopUp(ctx context.Context, iccid string, pm once.PaymentMethod) (once.TopUpResult, error)
-	TopUpMultiple(ctx context.Context, iccids []string, pm once.PaymentMethod) (once.TopUpResult, error)
-	AutoTopUp(ctx context.Context, enabled bool, iccids []string) error
+	TopUp(ctx context.Context, p once.TopUpParams) (once.TopUpResult, error)
+	TopUpMultiple(ctx context.Context, p once.TopUpMultipleParams) (once.TopUpResult, error)
+	AutoTopUp(ctx context.Context, r once.AutoTopUpRequest) (once.Accepted, error)
 
-	SendSMS(ctx context.Context, iccid string, m once.SMSMessage) (once.SentSMS, error)
-	ListSMS(ctx context.Context, iccid string, opts once.ListOptions) iter.Seq2[once.SMS, error]
-	GetSMS(ctx context.Context, iccid string, id int64) (once.SMS, error)
-	CancelSMS(ctx context.Context, iccid string, id int64) error
+	SendSMS(ctx context.Context, m once.SMSMessage) (once.SentSMS, error)
+	ListSMS(ctx context.Context, opts once.SMSListOptions) iter.Seq2[once.SMS, error]
+	GetSMS(ctx context.Context, ref once.SMSRef) (once.SMS, error)
+	CancelSMS(ctx context.Context, ref once.SMSRef) (once.Accepted, error)
 
 	Limits(ctx context.Context) (once.Limits, error)
-	SetLimits(ctx context.Context, r once.SetLimitsRequest) error
+	SetLimits(ctx context.Context, r once.SetLimitsRequest) (once.Accepted, error)
 	SelectableLimits(ctx context.Context, s once.LimitService) (once.Limits, error)
-	Extension(ctx context.Context, r once.ExtensionRequest, pm once.PaymentMethod) error
-	Transfer(ctx context.Context, t once.SIMTransfer) error
+	Extension(ctx context.Context, r once.ExtensionRequest) (once.ExtensionResult, error)
+	Transfer(ctx context.Context, t once.SIMTransfer) (once.Accepted, error)
 
-	OrdersPage(ctx context.Context, page, pageSize int, sort string) ([]once.Order, once.Page, error)
+	OrdersPage(ctx context.Context, p once.OrdersPageParams) ([]once.Order, once.Page, error)
 	GetOrder(ctx context.Context, orderNumber int64) (once.Order, error)
-	CreateOrder(ctx context.Context, o once.OrderRequest) (*once.OrderRequest, error)
-	ListProducts(ctx context.Context) ([]once.Product, error)
-	SupportPage(ctx context.Context, page, pageSize int) ([]once.SupportRequest, once.Page, error)
-	CreateSupportRequest(ctx context.Context, r once.NewSupportRequest) error
+	CreateOrder(ctx context.Context, o once.OrderRequest) (once.OrderResult, error)
+	Products(ctx context.Context) ([]once.Product, error)
+	SupportPage(ctx context.Context, p once.SupportPageParams) ([]once.SupportRequest, once.Page, error)
+	CreateSupportRequest(ctx context.Context, r once.NewSupportRequest) (once.Accepted, error)
 }
 
 var _ Upstream = (*once.Client)(nil)
@@ -127,22 +127,6 @@ func degraded(err error) bool {
 	switch fleet.ErrorCode(err) {
 	case fleet.CodeUnavailable, fleet.CodeUpstream, fleet.CodeUpstreamTimeout, fleet.CodeUpstreamAuth:
 		return true
-	}
-	return false
-}
-
-// notSent reports whether a failed money-costing call certainly did not book anything: it
-// was refused before it left (no v1, breaker open, bad input, no token) or 1NCE answered it
-// with a refusal (4xx, 429). Anything else — a timeout, a broken connection, a 5xx — may have
-// been booked, and the outcome is unknown until someone reconciles it with 1NCE's orders.
-func notSent(err error) bool {
-	var ae *once.APIError
-	switch {
-	case errors.Is(err, once.ErrUnsupported), errors.Is(err, once.ErrUnavailable),
-		errors.Is(err, once.ErrInvalidInput), errors.Is(err, once.ErrAuth), errors.Is(err, errNoUpstream):
-		return true
-	case errors.As(err, &ae):
-		return ae.Status < 500
 	}
 	return false
 }

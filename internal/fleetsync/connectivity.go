@@ -24,7 +24,7 @@ type ConnectivityStore interface {
 
 // StatusReader is what the snapshots need of 1NCE (*once.Client).
 type StatusReader interface {
-	SIMStatus(ctx context.Context, iccid string) (once.Connectivity, error)
+	Connectivity(ctx context.Context, iccid string) (once.Connectivity, error)
 }
 
 // ConnectivityCheck takes connectivity snapshots (GET …/status) of a subset of the fleet — SIMs
@@ -78,7 +78,7 @@ func (c *ConnectivityCheck) Run(ctx context.Context) (res ConnectivityResult, er
 	}
 	failing := 0
 	for _, cand := range cands {
-		st, err := c.Once.SIMStatus(ctx, cand.ICCID)
+		st, err := c.Once.Connectivity(ctx, cand.ICCID)
 		switch {
 		case errors.Is(err, once.ErrNotFound):
 			res.Errors++

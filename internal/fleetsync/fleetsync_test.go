@@ -169,10 +169,10 @@ func TestSIMSyncMirrorsChangesAndGone(t *testing.T) {
 		a, c := iccids[7], iccids[123]
 		disabled, label := once.SIMDisabled, "moved to depot"
 		portal := w.client(t)
-		if err := portal.UpdateSIM(ctx, once.SIMUpdate{ICCID: a, Status: disabled}); err != nil {
+		if _, err := portal.UpdateSIM(ctx, once.SIMUpdate{ICCID: a, Status: disabled}); err != nil {
 			t.Fatal(err)
 		}
-		if err := portal.UpdateSIM(ctx, once.SIMUpdate{ICCID: c, Label: &label}); err != nil {
+		if _, err := portal.UpdateSIM(ctx, once.SIMUpdate{ICCID: c, Label: &label}); err != nil {
 			t.Fatal(err)
 		}
 		before, _ := s.GetSIM(ctx, c)
@@ -227,7 +227,7 @@ func TestUsageFillSecondRunFetchesNothing(t *testing.T) {
 		// The stored days equal what 1NCE reports, and settled days are final.
 		iccid := w.sim.ICCIDs()[3]
 		today := fleet.Day(w.clock.Now())
-		api, err := c.Usage(ctx, iccid, today.AddDate(0, 0, -5), today)
+		api, err := c.Usage(ctx, once.UsageParams{ICCID: iccid, Start: today.AddDate(0, 0, -5), End: today})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -443,13 +443,13 @@ func TestConnectivityTransitionsPublished(t *testing.T) {
 		}
 		step(0) // first snapshots
 		step(0) // nothing changed
-		if err := c.UpdateSIM(ctx, once.SIMUpdate{ICCID: iccid, Status: once.SIMDisabled}); err != nil {
+		if _, err := c.UpdateSIM(ctx, once.SIMUpdate{ICCID: iccid, Status: once.SIMDisabled}); err != nil {
 			t.Fatal(err)
 		}
 		if res := step(1); res.Lost < 1 {
 			t.Fatalf("after disabling: %+v", res)
 		}
-		if err := c.UpdateSIM(ctx, once.SIMUpdate{ICCID: iccid, Status: once.SIMEnabled}); err != nil {
+		if _, err := c.UpdateSIM(ctx, once.SIMUpdate{ICCID: iccid, Status: once.SIMEnabled}); err != nil {
 			t.Fatal(err)
 		}
 		// Enabled again, the device attaches when it next becomes active.

@@ -25,7 +25,7 @@ type UsageStore interface {
 // UsageReader is what the gap-fill needs of 1NCE (*once.Client).
 type UsageReader interface {
 	V1Available() bool
-	Usage(ctx context.Context, iccid string, start, end time.Time) ([]once.DailyUsage, error)
+	Usage(ctx context.Context, p once.UsageParams) ([]once.DailyUsage, error)
 }
 
 // UsageFill reads daily usage from 1NCE (GET /v1/sims/{iccid}/usage, v1 only) where the mirror
@@ -117,7 +117,7 @@ func (u *UsageFill) Run(ctx context.Context) (res UsageFillResult, err error) {
 			from = later(from, fleet.Day(g.ActivationDate))
 		}
 		from = earlier(from, today)
-		days, err := u.Once.Usage(ctx, g.ICCID, from, today)
+		days, err := u.Once.Usage(ctx, once.UsageParams{ICCID: g.ICCID, Start: from, End: today})
 		switch {
 		case errors.Is(err, once.ErrUnsupported):
 			// The first v1 call found the account migrated: stop, one log line at the edge.

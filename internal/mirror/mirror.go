@@ -40,7 +40,7 @@ func SIM(s once.SIM, syncedAt time.Time) fleet.SIM {
 		IMEI:           s.IMEI,
 		IMEILock:       s.IMEILock,
 		DataQuotaLevel: level(s.DataQuota.Level),
-		SMSQuotaLevel:  level(s.SMSQuotaStatus.Level),
+		SMSQuotaLevel:  level(s.SMSQuota.Level),
 		ActivationDate: s.ActivationDate,
 		LastSyncedAt:   syncedAt.UTC(),
 	}

@@ -23,7 +23,7 @@ import (
 	"github.com/oncefleet/oncefleet/internal/store/dbtest"
 	"github.com/oncefleet/oncefleet/internal/store/postgres"
 	"github.com/oncefleet/oncefleet/internal/streamer"
-	"github.com/oncefleet/oncefleet/once"
+	"github.com/oncefleet/oncefleet/once/wire"
 	"github.com/oncefleet/oncefleet/oncesim"
 )
 
@@ -213,7 +213,7 @@ func TestKill9WhileStreamingLosesNothingAndAppliesOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wire, err := once.MBToBytes(once.Decimal(total))
+		wire, err := wire.MBToBytes(wire.Decimal(total))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,7 @@
 // stream health.
 //
 // Units: 1NCE sends volumes in MB as decimals with six places. oncefleet stores bytes and, like
-// the SDK and 1NCE's v2 spec ("1 MB = 1024 KB"), takes 1 MB = 1,048,576 bytes (once.MBToBytes),
+// the SDK and 1NCE's v2 spec ("1 MB = 1024 KB"), takes 1 MB = 1,048,576 bytes (wire.MBToBytes in github.com/oncefleet/oncefleet/once/wire),
 // so streamed and polled usage of one SIM add up in the same unit.
 package streamer
 
@@ -23,7 +23,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/oncefleet/oncefleet/internal/streamer/record"
-	"github.com/oncefleet/oncefleet/once"
+	"github.com/oncefleet/oncefleet/once/wire"
 )
 
 // MaxRecords is the most records 1NCE puts in one request; more is refused with 413.
@@ -863,7 +863,7 @@ func parseMB(name string, v *fastjson.Value) (int64, error) {
 	if _, err := parseAmount(name, v, 6); err != nil {
 		return 0, err
 	}
-	n, err := once.MBToBytes(once.Decimal(strings.TrimSpace(str(v))))
+	n, err := wire.MBToBytes(wire.Decimal(strings.TrimSpace(str(v))))
 	if err != nil || n < 0 || n > maxAmount {
 		return 0, fmt.Errorf("%s %q is out of range", name, str(v))
 	}

@@ -1,6 +1,17 @@
 // Package onceredis keeps the state that several processes share when they talk to
 // 1NCE through package once: the OAuth token (one fetch per expiry window for all replicas)
 // and the account's request budget (one token bucket for all replicas), both in Redis.
+//
+//	go get github.com/oncefleet/oncefleet/once/onceredis
+//
+//	c, err := once.New(id, secret,
+//		once.WithTokenStore(onceredis.NewTokenStore(rdb, "myapp:once:")),
+//		once.WithBudget(onceredis.NewBudgetStore(rdb, "myapp:once:")))
+//
+// It is a module of its own so that package once stays free of go-redis. rdb is any
+// redis.UniversalClient (a single node, a cluster or a sentinel setup); use one key prefix per
+// 1NCE account. The budget runs on Redis's clock, so processes on hosts with skewed clocks still
+// share one bucket.
 package onceredis
 
 import (

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -113,6 +114,16 @@ func (s *Store) InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.D
 		return false, err
 	}
 	a.FillDefaults(clockNow())
+	// Most calls find a recent alert (the condition is seen again within the cool-down): a
+	// read answers them without the lock and the transaction; the transaction checks again.
+	var recent bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = $1 AND fired_at > $2)`,
+		a.DedupKey, a.FiredAt.Add(-cooldown)).Scan(&recent); err != nil {
+		return false, translate(err, "insert alert: dedup")
+	}
+	if recent {
+		return false, nil
+	}
 	inserted := false
 	err := s.transact(ctx, "insert alert", func(tx pgx.Tx) (bool, error) {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, alertLockClass, a.DedupKey); err != nil {
@@ -243,4 +254,23 @@ func (s *Store) ResolveAlertBy(ctx context.Context, id int64, by string, at time
 		return translate(err, "resolve alert")
 	}
 	return expectOne(tag.RowsAffected(), "resolve alert")
+}
+
+// ResolveOpenAlerts resolves the open alerts whose dedup key is among keys and returns the keys
+// it resolved (each once). The alert engine asks this once per event for every rule the event
+// clears.
+func (s *Store) ResolveOpenAlerts(ctx context.Context, keys []string, at time.Time) ([]string, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `UPDATE alerts SET resolved_at = $2 WHERE dedup_key = ANY($1) AND resolved_at IS NULL RETURNING dedup_key`, keys, at)
+	if err != nil {
+		return nil, translate(err, "resolve alerts")
+	}
+	done, err := scanAll(rows, "resolve alerts", func(r pgx.Row, k *string) error { return r.Scan(k) })
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(done)
+	return slices.Compact(done), nil
 }

@@ -186,3 +186,13 @@ func (s *Store) SilentSIMs(ctx context.Context, before time.Time, limit int) ([]
 		return r.Scan(&h.ICCID, scanTime(&h.LastSeen))
 	})
 }
+
+// DeleteSentAlertDeliveriesBefore removes deliveries that were sent (or were channel tests)
+// before before and returns how many; dead letters stay until someone re-sends them.
+func (s *Store) DeleteSentAlertDeliveriesBefore(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM alert_deliveries WHERE (state = 'sent' OR event = 'test') AND state <> 'pending' AND updated_at < $1`, formatTime(before))
+	if err != nil {
+		return 0, translate(err, "delete old alert deliveries")
+	}
+	return rowsAffected(res, "delete old alert deliveries")
+}

@@ -3,6 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/oncefleet/oncefleet/internal/fleet"
@@ -106,6 +109,16 @@ func (s *Store) InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.D
 		return false, err
 	}
 	a.FillDefaults(clockNow())
+	// Most calls find a recent alert (the condition is seen again within the cool-down): a
+	// read answers them without the write lock; the transaction below checks again.
+	var recent bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = $1 AND fired_at > $2)`,
+		a.DedupKey, formatTime(a.FiredAt.Add(-cooldown))).Scan(&recent); err != nil {
+		return false, translate(err, "insert alert: dedup")
+	}
+	if recent {
+		return false, nil
+	}
 	inserted := false
 	err := s.transact(ctx, "insert alert", func(tx *sql.Tx) (bool, error) {
 		var recent bool
@@ -208,6 +221,15 @@ func (s *Store) ResolveAlert(ctx context.Context, id int64, at time.Time) error 
 // ResolveAlertsByDedupKey resolves every open alert with the key (the condition cleared, e.g.
 // connectivity restored) and returns how many.
 func (s *Store) ResolveAlertsByDedupKey(ctx context.Context, key string, at time.Time) (int, error) {
+	// Conditions are seen clear far more often than they clear an open alert: a read answers
+	// those without taking the write lock.
+	var open bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = $1 AND resolved_at IS NULL)`, key).Scan(&open); err != nil {
+		return 0, translate(err, "resolve alerts")
+	}
+	if !open {
+		return 0, nil
+	}
 	res, err := s.db.ExecContext(ctx, `UPDATE alerts SET resolved_at = $2 WHERE dedup_key = $1 AND resolved_at IS NULL`, key, formatTime(at))
 	if err != nil {
 		return 0, translate(err, "resolve alerts")
@@ -233,4 +255,52 @@ func (s *Store) ResolveAlertBy(ctx context.Context, id int64, by string, at time
 		return translate(err, "resolve alert")
 	}
 	return expectOne(res, "resolve alert")
+}
+
+// ResolveOpenAlerts resolves the open alerts whose dedup key is among keys and returns the keys
+// it resolved (each once). The alert engine asks this once per event for every rule the event
+// clears; usually nothing is open, which a read answers without the write lock.
+func (s *Store) ResolveOpenAlerts(ctx context.Context, keys []string, at time.Time) ([]string, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	in, args := alertKeyList(keys, 1)
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT dedup_key FROM alerts WHERE resolved_at IS NULL AND dedup_key IN (`+in+`)`, args...)
+	if err != nil {
+		return nil, translate(err, "resolve alerts")
+	}
+	open, err := scanAll(rows, "resolve alerts", func(r rowScanner, k *string) error { return r.Scan(k) })
+	if err != nil || len(open) == 0 {
+		return nil, err
+	}
+	in, args = alertKeyList(open, 2)
+	rows, err = s.db.QueryContext(ctx, `UPDATE alerts SET resolved_at = $1 WHERE resolved_at IS NULL AND dedup_key IN (`+in+`) RETURNING dedup_key`,
+		append([]any{formatTime(at)}, args...)...)
+	if err != nil {
+		return nil, translate(err, "resolve alerts")
+	}
+	done, err := scanAll(rows, "resolve alerts", func(r rowScanner, k *string) error { return r.Scan(k) })
+	if err != nil {
+		return nil, err
+	}
+	return uniqueStrings(done), nil
+}
+
+// alertKeyList returns "$first, $first+1, …" for vs and the arguments.
+func alertKeyList(vs []string, first int) (string, []any) {
+	var b strings.Builder
+	args := make([]any, len(vs))
+	for i, v := range vs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", first+i)
+		args[i] = v
+	}
+	return b.String(), args
+}
+
+func uniqueStrings(vs []string) []string {
+	slices.Sort(vs)
+	return slices.Compact(vs)
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -22,12 +23,14 @@ type AlertDeliveryStore interface {
 	FinishAlertDelivery(ctx context.Context, id int64, state fleet.DeliveryState, attempts int, lastErr string) error
 	AlertDeliveryByID(ctx context.Context, id int64) (*fleet.AlertDelivery, error)
 	ListAlertDeliveries(ctx context.Context, f fleet.AlertDeliveryFilter) ([]fleet.AlertDelivery, int, error)
+	DeleteSentAlertDeliveriesBefore(ctx context.Context, before time.Time) (int, error)
 
 	InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.Duration) (bool, error)
 	AlertByID(ctx context.Context, id int64) (*fleet.Alert, error)
 	ListAlerts(ctx context.Context, f fleet.AlertFilter) ([]fleet.Alert, int, error)
 	AcknowledgeAlert(ctx context.Context, id int64, by string, at time.Time) error
 	ResolveAlertBy(ctx context.Context, id int64, by string, at time.Time) error
+	ResolveOpenAlerts(ctx context.Context, keys []string, at time.Time) ([]string, error)
 
 	UpsertSIMs(ctx context.Context, sims []fleet.SIM) error
 	UpsertUsage(ctx context.Context, rows []fleet.Usage) error
@@ -45,6 +48,7 @@ func RunAlertDelivery(t *testing.T, newStore func(t *testing.T) AlertDeliverySto
 		{"Channels", testAlertChannels},
 		{"Deliveries", testAlertDeliveries},
 		{"ResolveBy", testAlertResolveBy},
+		{"ResolveOpen", testResolveOpenAlerts},
 		{"Forecast", testQuotaForecast},
 		{"SilentSIMs", testSilentSIMs},
 	} {
@@ -125,6 +129,13 @@ func testAlertDeliveries(t *testing.T, s AlertDeliveryStore) {
 	if _, err := s.AlertDeliveryByID(ctx, 999999); !errors.Is(err, fleet.ErrNotFound) {
 		t.Fatalf("get missing: %v", err)
 	}
+	// Retention takes the sent one; the dead letter and the pending one stay.
+	if n, err := s.DeleteSentAlertDeliveriesBefore(ctx, time.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Fatalf("retention: %d %v", n, err)
+	}
+	if _, n, _ := s.ListAlertDeliveries(ctx, fleet.AlertDeliveryFilter{}); n != 2 {
+		t.Fatalf("%d deliveries after retention", n)
+	}
 }
 
 func testAlertResolveBy(t *testing.T, s AlertDeliveryStore) {
@@ -202,5 +213,31 @@ func testSilentSIMs(t *testing.T, s AlertDeliveryStore) {
 	got, err := s.SilentSIMs(ctx, now.Add(-24*time.Hour), 10)
 	if err != nil || len(got) != 1 || got[0].ICCID != "89000000000000000001" || !got[0].LastSeen.Equal(now.Add(-48*time.Hour)) {
 		t.Fatalf("silent: %v %+v", err, got)
+	}
+}
+
+func testResolveOpenAlerts(t *testing.T, s AlertDeliveryStore) {
+	ctx := context.Background()
+	at := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	for i, key := range []string{"r/1", "r/1", "r/2", "q/1"} {
+		// Two alerts share r/1 (the second after the cool-down): both resolve, the key once.
+		a := &fleet.Alert{Kind: fleet.AlertQuotaBelow, ICCID: "1", DedupKey: key, FiredAt: at.Add(time.Duration(i) * time.Hour)}
+		if ok, err := s.InsertAlert(ctx, a, time.Minute); err != nil || !ok {
+			t.Fatalf("insert %s: %v %v", key, ok, err)
+		}
+	}
+	got, err := s.ResolveOpenAlerts(ctx, []string{"r/1", "r/2", "r/3", "r/1"}, at.Add(5*time.Hour))
+	if err != nil || !slices.Equal(got, []string{"r/1", "r/2"}) {
+		t.Fatalf("resolved %v, %v", got, err)
+	}
+	if got, err := s.ResolveOpenAlerts(ctx, []string{"r/1", "r/2"}, at.Add(6*time.Hour)); err != nil || len(got) != 0 {
+		t.Fatalf("resolved again %v, %v", got, err)
+	}
+	if got, err := s.ResolveOpenAlerts(ctx, nil, at); err != nil || len(got) != 0 {
+		t.Fatalf("no keys: %v, %v", got, err)
+	}
+	open, n, err := s.ListAlerts(ctx, fleet.AlertFilter{OpenOnly: true})
+	if err != nil || n != 1 || open[0].DedupKey != "q/1" {
+		t.Fatalf("open %+v %d %v", open, n, err)
 	}
 }

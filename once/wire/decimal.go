@@ -1,4 +1,4 @@
-package once
+package wire
 
 import (
 	"bytes"
@@ -33,12 +33,12 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
 		var err error
 		if s, err = unquote(b); err != nil {
-			return fmt.Errorf("once: decimal: %w", err)
+			return fmt.Errorf("wire: decimal: %w", err)
 		}
 		s = strings.TrimSpace(s)
 	}
 	if s != "" && !validDecimal(s) {
-		return fmt.Errorf("once: decimal: %q is not a number", s)
+		return fmt.Errorf("wire: decimal: %q is not a number", s)
 	}
 	*d = Decimal(s)
 	return nil
@@ -50,7 +50,7 @@ func (d Decimal) MarshalJSON() ([]byte, error) {
 		return []byte("0"), nil
 	}
 	if !validDecimal(string(d)) {
-		return nil, fmt.Errorf("once: decimal: %q is not a number", string(d))
+		return nil, fmt.Errorf("wire: decimal: %q is not a number", string(d))
 	}
 	return []byte(d), nil
 }
@@ -64,7 +64,7 @@ func (d Decimal) Float64() (float64, error) {
 }
 
 // ErrVolumeRange reports a volume too large to be held in an int64 count of bytes.
-var ErrVolumeRange = errors.New("once: volume out of range")
+var ErrVolumeRange = errors.New("wire: volume out of range")
 
 // MBToBytes converts a 1NCE data volume in MB to bytes (see BytesPerMB): exact decimal
 // arithmetic, rounded to the nearest byte, half away from zero. Negative volumes stay
@@ -146,7 +146,7 @@ func scaleFast(s string, factor int64) (int64, bool) {
 // scaleRoundBig is the general path of scaleRound in exact rational arithmetic.
 func scaleRoundBig(d Decimal, factor int64) (int64, error) {
 	if !validDecimal(string(d)) {
-		return 0, fmt.Errorf("once: %q is not a number", string(d))
+		return 0, fmt.Errorf("wire: %q is not a number", string(d))
 	}
 	// Exponents such as 1e999999999 would make big.Rat allocate without bound.
 	if i := strings.IndexAny(string(d), "eE"); i >= 0 {
@@ -157,7 +157,7 @@ func scaleRoundBig(d Decimal, factor int64) (int64, error) {
 	}
 	r, ok := new(big.Rat).SetString(string(d))
 	if !ok {
-		return 0, fmt.Errorf("once: %q is not a number", string(d))
+		return 0, fmt.Errorf("wire: %q is not a number", string(d))
 	}
 	r.Mul(r, new(big.Rat).SetInt64(factor))
 	// Round half away from zero: add ±1/2, then truncate toward zero.
@@ -227,14 +227,14 @@ func (s *LooseString) UnmarshalJSON(b []byte) error {
 	case len(b) > 0 && b[0] == '"':
 		v, err := unquote(b)
 		if err != nil {
-			return fmt.Errorf("once: string: %w", err)
+			return fmt.Errorf("wire: string: %w", err)
 		}
 		*s = LooseString(v)
 	case string(b) == "true" || string(b) == "false":
 		*s = LooseString(b)
 	default:
 		if !validDecimal(string(b)) {
-			return fmt.Errorf("once: string: unexpected JSON %s", b)
+			return fmt.Errorf("wire: string: unexpected JSON %s", b)
 		}
 		*s = LooseString(b)
 	}
@@ -256,7 +256,7 @@ func (n *LooseInt) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
 		var err error
 		if s, err = unquote(b); err != nil {
-			return fmt.Errorf("once: integer: %w", err)
+			return fmt.Errorf("wire: integer: %w", err)
 		}
 		s = strings.TrimSpace(s)
 		if s == "" {
@@ -269,11 +269,11 @@ func (n *LooseInt) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if !validDecimal(s) {
-		return fmt.Errorf("once: integer: %q is not a number", s)
+		return fmt.Errorf("wire: integer: %q is not a number", s)
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return fmt.Errorf("once: integer: %q is not an integer", s)
+		return fmt.Errorf("wire: integer: %q is not an integer", s)
 	}
 	*n = LooseInt(f)
 	return nil

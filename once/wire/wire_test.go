@@ -1,4 +1,4 @@
-package once
+package wire
 
 import (
 	"encoding/json"
