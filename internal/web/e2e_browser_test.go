@@ -221,6 +221,31 @@ func (b *browser) shot(name string) {
 	}
 }
 
+// a11yCheck lists what keyboard and screen-reader users would miss on the page: controls
+// without a label (or aria-label), buttons without text, duplicate ids, images without a name.
+const a11yCheck = `(() => {
+  const bad = [];
+  for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+    if (!(el.labels && el.labels.length) && !el.getAttribute("aria-label")) bad.push("unlabelled " + (el.id || el.name || el.outerHTML.slice(0, 60)));
+  }
+  for (const el of document.querySelectorAll("button, a[href]")) {
+    if (!el.textContent.trim() && !el.getAttribute("aria-label")) bad.push("nameless " + el.outerHTML.slice(0, 60));
+  }
+  const ids = {};
+  for (const el of document.querySelectorAll("[id]")) { if (ids[el.id]) bad.push("duplicate id " + el.id); ids[el.id] = true; }
+  for (const el of document.querySelectorAll("svg[role=img]")) { if (!el.getAttribute("aria-label")) bad.push("svg without a name"); }
+  if (!document.documentElement.lang) bad.push("no lang");
+  return bad;
+})()`
+
+// accessible fails the test for anything a11yCheck finds on the current page.
+func (b *browser) accessible(page string) {
+	b.t.Helper()
+	for _, p := range get(b, "accessibility of "+page, chromedp.Evaluate[[]string](a11yCheck)) {
+		b.t.Errorf("%s: %s", page, p)
+	}
+}
+
 func (b *browser) login(base string, l apptest.Login) {
 	b.t.Helper()
 	b.do("login "+l.Email,
@@ -273,6 +298,7 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	b.login(base, env.Logins[fleet.RoleAdmin])
 	b.shot("01-overview")
+	b.accessible("overview")
 
 	// The table, filtered by the search box.
 	b.do("filter table",
@@ -286,6 +312,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("filtered table says %q, want 1 match", count)
 	}
 	b.shot("02-sims-filtered")
+	b.accessible("SIM table")
 
 	// The SIM page, and a top-up after the confirmation that states the cost.
 	b.do("open SIM", chromedp.Click(css(`a[href="/sims/`+target+`"]`)), chromedp.WaitVisible(css("#sim")))
@@ -294,6 +321,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	)
 	before := get(b, "data left", chromedp.AttributeValue(css("#data-left"), "data-bytes")).Value
 	b.shot("03-sim")
+	b.accessible("SIM page")
 	b.do("top-up dialog",
 		chromedp.Click(css("#btn-topup")),
 		chromedp.WaitVisible(css("#topup-dialog")),
@@ -385,6 +413,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("job state %q, page kept without reload %v", state, loaded)
 	}
 	b.shot("08-job-done")
+	b.accessible("job")
 	for _, id := range iccids[:5] {
 		if s, _ := env.Sim.SIM(id); !strings.EqualFold(s.Status, "Disabled") {
 			t.Errorf("SIM %s is %q at 1NCE after the bulk disable", id, s.Status)
@@ -418,6 +447,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		until(`document.querySelector("#rules tbody") !== null && document.querySelector("#rules tbody").textContent.includes("data nearly gone")`),
 	)
 	b.shot("09-alert-rules")
+	b.accessible("alert rules")
 	b.do("alerts page", chromedp.Navigate(base+"/alerts"), chromedp.WaitVisible(css("#alerts")))
 	// A quota read that finds the SIM below the threshold raises the alert.
 	if res := env.Do(apptest.Request{Method: http.MethodGet, Path: "/api/v1/sims/" + iccids[7] + "/quota/data?fresh=true", Role: fleet.RoleViewer}); res.Status != http.StatusOK {
@@ -435,6 +465,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		until(`document.querySelector("#alerts tbody .alert-state") !== null && document.querySelector("#alerts tbody .alert-state").textContent.includes("acknowledged")`),
 	)
 	b.shot("11-alert-acknowledged")
+	b.accessible("alerts")
 
 	// The admin pages.
 	for _, p := range []struct{ path, ready, name string }{
@@ -443,6 +474,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	} {
 		b.do(p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(css(p.ready)))
 		b.shot(p.name)
+		b.accessible(p.path)
 	}
 	b.do("add user",
 		chromedp.Navigate(base+"/admin/users"),
@@ -474,6 +506,7 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	// Sign out, and in as a viewer: no write controls anywhere, and the API refuses anyway.
 	b.do("sign out", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#email")))
+	b.accessible("sign-in")
 	b.login(base, env.Logins[fleet.RoleViewer])
 	for _, path := range []string{"/", "/sims", "/sims/" + target, "/jobs", "/alerts", "/alerts/rules"} {
 		b.do("viewer "+path, chromedp.Navigate(base+path), chromedp.WaitVisible(css("#main")))
