@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
@@ -94,6 +95,12 @@ func newBrowser(t *testing.T) *browser {
 				msg += " " + d.Exception.Description
 			}
 			b.problems = append(b.problems, fmt.Sprintf("uncaught exception: %s at %s:%d", msg, d.URL, d.LineNumber))
+		case *cdplog.EventEntryAdded:
+			// The browser's own log: CSP violations, blocked scripts, deprecations that fail.
+			// Failed requests are judged by the network events (some are expected).
+			if e := ev.Entry; e.Level == cdplog.EntryLevelError && e.Source != cdplog.EntrySourceNetwork {
+				b.problems = append(b.problems, fmt.Sprintf("browser log error (%s): %s %s", e.Source, e.Text, e.URL))
+			}
 		case *network.EventRequestWillBeSent:
 			requests[ev.RequestID] = ev.Request.URL
 		case *network.EventLoadingFailed:
@@ -135,6 +142,9 @@ func newBrowser(t *testing.T) *browser {
 	}
 	if _, err := chromedp.Call(ctx, runtime.Enable, cdp.Empty{}); err != nil {
 		t.Fatalf("enable runtime events: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("enable log events: %v", err)
 	}
 	return b
 }
@@ -199,6 +209,25 @@ func (b *browser) check(step string) {
 	if len(problems) > 0 {
 		b.t.FailNow()
 	}
+}
+
+// caught waits until the listener has recorded a problem containing substr, and removes it.
+func (b *browser) caught(substr string) {
+	b.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		b.mu.Lock()
+		for i, p := range b.problems {
+			if strings.Contains(p, substr) {
+				b.problems = append(b.problems[:i], b.problems[i+1:]...)
+				b.mu.Unlock()
+				return
+			}
+		}
+		b.mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.t.Fatalf("the browser listener never reported %q", substr)
 }
 
 // expect allows one error response (a refusal the test provokes); status 0 allows any.
@@ -297,6 +326,15 @@ func TestDashboardInBrowser(t *testing.T) {
 	target := iccids[3]
 
 	b.login(base, env.Logins[fleet.RoleAdmin])
+	// The safety net works: an inline script is refused by the page's CSP, and the refusal
+	// reaches the listener (then it is taken off the list of problems).
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`!!document.body.appendChild(Object.assign(document.createElement("script"), {textContent: "window.injected = true"}))`)); err != nil {
+		t.Fatal(err)
+	}
+	b.caught("Content Security Policy")
+	if injected := get(b, "inline script ran", chromedp.Evaluate[bool](`window.injected === true`)); injected {
+		t.Fatal("an inline script ran despite the CSP")
+	}
 	b.shot("01-overview")
 	b.accessible("overview")
 
