@@ -4,8 +4,10 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/oncefleet/oncefleet/internal/control"
 	"github.com/oncefleet/oncefleet/internal/fleet"
@@ -393,8 +395,9 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, v viewer) {
 	q := r.URL.Query()
 	f := fleet.AuditFilter{Action: q.Get("action"), Actor: q.Get("actor"), Target: q.Get("target"), Limit: 50, Offset: (pg - 1) * 50}
 	for _, s := range []string{f.Action, f.Actor, f.Target} {
-		if len(s) > 256 {
-			err = fleet.Invalid("filter", "longer than 256 characters")
+		// PostgreSQL refuses NUL bytes and invalid UTF-8 in text: bad input, not a 500.
+		if len(s) > 256 || !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+			err = fleet.Invalid("filter", "use at most 256 characters of text")
 		}
 	}
 	if err != nil {
