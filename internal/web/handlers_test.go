@@ -143,6 +143,16 @@ func testPagesAnswer(t *testing.T, backend string) {
 			}
 		})
 	}
+	// Hostile query strings on every page are answered, never with a 500.
+	for _, path := range []string{"/", "/sims", "/sims/" + iccid, "/jobs", "/audit", "/alerts", "/alerts/rules", "/admin/users", "/admin/keys"} {
+		for _, q := range []string{"page=%00", "q=%00%ff&status=%00&sort=%00", "state=%00&iccid=%00", "actor=%00&action=%ff&target=" + strings.Repeat("x", 5000),
+			"days=%00&events_page=99999999999999999999", "page=-1&size=-1", "online=%00&quota=%00"} {
+			res, body := admin.do(http.MethodGet, path+"?"+q, nil, nil)
+			if res.StatusCode >= 500 {
+				t.Errorf("%s?%s: %d %s", path, q, res.StatusCode, body)
+			}
+		}
+	}
 	// Write controls are rendered for those who may use them only.
 	_, body := viewer.do(http.MethodGet, "/sims/"+iccid, nil, nil)
 	for _, ctl := range []string{"data-sim-action", `id="sms-form"`, `id="topup-dialog"`} {
