@@ -118,6 +118,8 @@ func testPagesAnswer(t *testing.T, backend string) {
 		{"audit NUL in filter", admin, "/audit?actor=a%00b", http.StatusBadRequest, "256 characters of text"},
 		{"audit invalid UTF-8", admin, "/audit?target=%ff%fe", http.StatusBadRequest, "256 characters of text"},
 		{"alerts", admin, "/alerts", http.StatusOK, "No alerts."},
+		{"mistyped section page", admin, "/admin/userz", http.StatusNotFound, "no page at /admin/userz"},
+		{"mistyped SIM subpage", admin, "/sims/" + iccid + "/nope", http.StatusNotFound, "no page at"},
 		{"alerts bad state", admin, "/alerts?state=maybe", http.StatusBadRequest, "use open"},
 		{"alerts bad iccid", admin, "/alerts?iccid=a%20b", http.StatusBadRequest, "spaces"},
 		{"alert rules", admin, "/alerts/rules", http.StatusOK, `id="rule-form"`},
