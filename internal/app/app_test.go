@@ -6,6 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
+	neturl "net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -239,6 +242,13 @@ func TestDemo(t *testing.T) {
 	if !strings.Contains(out.String(), "1NCE simulator:  http://127.0.0.1:") {
 		t.Fatalf("demo announcement: %q", out.String())
 	}
+	// The dashboard line works as printed: its URL serves the sign-in form, and its login
+	// signs in.
+	m := regexp.MustCompile(`dashboard: +(http://\S+/) +\(sign in as (\S+), password (\S+)\)`).FindStringSubmatch(out.String())
+	if m == nil || m[1] != base+"/" {
+		t.Fatalf("demo announcement has no dashboard line for %s: %q", base, out.String())
+	}
+	signInDashboard(t, m[1], m[2], m[3])
 	if code := getJSON(t, base+"/health/ready", nil); code != 200 {
 		t.Fatalf("ready = %d", code)
 	}
@@ -279,5 +289,31 @@ func TestHealthReportsUpstreamAsAdvisory(t *testing.T) {
 	hooks.BreakerStateChange("api.1nce.com", "closed", "open")
 	if err := u.Ping(context.Background()); err == nil {
 		t.Fatal("open breaker reported ok")
+	}
+}
+
+// signInDashboard signs in through the dashboard's form and fails unless the overview follows.
+func signInDashboard(t *testing.T, url, email, password string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	res, err := c.Get(url + "login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	tok := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindSubmatch(page)
+	if tok == nil {
+		t.Fatalf("sign-in form without CSRF token: %s", page)
+	}
+	res, err = c.PostForm(url+"login", neturl.Values{"email": {email}, "password": {password}, "csrf_token": {string(tok[1])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(page), `id="total-sims"`) {
+		t.Fatalf("demo sign-in: %d %s", res.StatusCode, page)
 	}
 }

@@ -137,7 +137,7 @@ func BenchmarkPages(b *testing.B) {
 		}
 	})
 	b.Run("overview/store", func(b *testing.B) {
-		// The queries the page runs per request (indexed counts), nothing rendered.
+		// The queries the page runs per request (indexed counts, open alerts), nothing rendered.
 		yes := true
 		for b.Loop() {
 			if _, err := st.CountSIMsByStatus(ctx); err != nil {
@@ -149,6 +149,9 @@ func BenchmarkPages(b *testing.B) {
 				}
 			}
 			if _, err := st.StreamHealth(ctx); err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := st.ListAlerts(ctx, fleet.AlertFilter{OpenOnly: true, Limit: 1}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
@@ -94,6 +95,12 @@ func newBrowser(t *testing.T) *browser {
 				msg += " " + d.Exception.Description
 			}
 			b.problems = append(b.problems, fmt.Sprintf("uncaught exception: %s at %s:%d", msg, d.URL, d.LineNumber))
+		case *cdplog.EventEntryAdded:
+			// The browser's own log: CSP violations, blocked scripts, deprecations that fail.
+			// Failed requests are judged by the network events (some are expected).
+			if e := ev.Entry; e.Level == cdplog.EntryLevelError && e.Source != cdplog.EntrySourceNetwork {
+				b.problems = append(b.problems, fmt.Sprintf("browser log error (%s): %s %s", e.Source, e.Text, e.URL))
+			}
 		case *network.EventRequestWillBeSent:
 			requests[ev.RequestID] = ev.Request.URL
 		case *network.EventLoadingFailed:
@@ -135,6 +142,9 @@ func newBrowser(t *testing.T) *browser {
 	}
 	if _, err := chromedp.Call(ctx, runtime.Enable, cdp.Empty{}); err != nil {
 		t.Fatalf("enable runtime events: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("enable log events: %v", err)
 	}
 	return b
 }
@@ -201,6 +211,25 @@ func (b *browser) check(step string) {
 	}
 }
 
+// caught waits until the listener has recorded a problem containing substr, and removes it.
+func (b *browser) caught(substr string) {
+	b.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		b.mu.Lock()
+		for i, p := range b.problems {
+			if strings.Contains(p, substr) {
+				b.problems = append(b.problems[:i], b.problems[i+1:]...)
+				b.mu.Unlock()
+				return
+			}
+		}
+		b.mu.Unlock()
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.t.Fatalf("the browser listener never reported %q", substr)
+}
+
 // expect allows one error response (a refusal the test provokes); status 0 allows any.
 func (b *browser) expect(path string, status int) {
 	b.mu.Lock()
@@ -218,6 +247,31 @@ func (b *browser) shot(name string) {
 	p := filepath.Join(b.artifacts, name+".png")
 	if err := os.WriteFile(p, buf, 0o644); err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
+	}
+}
+
+// a11yCheck lists what keyboard and screen-reader users would miss on the page: controls
+// without a label (or aria-label), buttons without text, duplicate ids, images without a name.
+const a11yCheck = `(() => {
+  const bad = [];
+  for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+    if (!(el.labels && el.labels.length) && !el.getAttribute("aria-label")) bad.push("unlabelled " + (el.id || el.name || el.outerHTML.slice(0, 60)));
+  }
+  for (const el of document.querySelectorAll("button, a[href]")) {
+    if (!el.textContent.trim() && !el.getAttribute("aria-label")) bad.push("nameless " + el.outerHTML.slice(0, 60));
+  }
+  const ids = {};
+  for (const el of document.querySelectorAll("[id]")) { if (ids[el.id]) bad.push("duplicate id " + el.id); ids[el.id] = true; }
+  for (const el of document.querySelectorAll("svg[role=img]")) { if (!el.getAttribute("aria-label")) bad.push("svg without a name"); }
+  if (!document.documentElement.lang) bad.push("no lang");
+  return bad;
+})()`
+
+// accessible fails the test for anything a11yCheck finds on the current page.
+func (b *browser) accessible(page string) {
+	b.t.Helper()
+	for _, p := range get(b, "accessibility of "+page, chromedp.Evaluate[[]string](a11yCheck)) {
+		b.t.Errorf("%s: %s", page, p)
 	}
 }
 
@@ -272,7 +326,17 @@ func TestDashboardInBrowser(t *testing.T) {
 	target := iccids[3]
 
 	b.login(base, env.Logins[fleet.RoleAdmin])
+	// The safety net works: an inline script is refused by the page's CSP, and the refusal
+	// reaches the listener (then it is taken off the list of problems).
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`!!document.body.appendChild(Object.assign(document.createElement("script"), {textContent: "window.injected = true"}))`)); err != nil {
+		t.Fatal(err)
+	}
+	b.caught("Content Security Policy")
+	if injected := get(b, "inline script ran", chromedp.Evaluate[bool](`window.injected === true`)); injected {
+		t.Fatal("an inline script ran despite the CSP")
+	}
 	b.shot("01-overview")
+	b.accessible("overview")
 
 	// The table, filtered by the search box.
 	b.do("filter table",
@@ -286,6 +350,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("filtered table says %q, want 1 match", count)
 	}
 	b.shot("02-sims-filtered")
+	b.accessible("SIM table")
 
 	// The SIM page, and a top-up after the confirmation that states the cost.
 	b.do("open SIM", chromedp.Click(css(`a[href="/sims/`+target+`"]`)), chromedp.WaitVisible(css("#sim")))
@@ -294,6 +359,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	)
 	before := get(b, "data left", chromedp.AttributeValue(css("#data-left"), "data-bytes")).Value
 	b.shot("03-sim")
+	b.accessible("SIM page")
 	b.do("top-up dialog",
 		chromedp.Click(css("#btn-topup")),
 		chromedp.WaitVisible(css("#topup-dialog")),
@@ -385,6 +451,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("job state %q, page kept without reload %v", state, loaded)
 	}
 	b.shot("08-job-done")
+	b.accessible("job")
 	for _, id := range iccids[:5] {
 		if s, _ := env.Sim.SIM(id); !strings.EqualFold(s.Status, "Disabled") {
 			t.Errorf("SIM %s is %q at 1NCE after the bulk disable", id, s.Status)
@@ -418,6 +485,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		until(`document.querySelector("#rules tbody") !== null && document.querySelector("#rules tbody").textContent.includes("data nearly gone")`),
 	)
 	b.shot("09-alert-rules")
+	b.accessible("alert rules")
 	b.do("alerts page", chromedp.Navigate(base+"/alerts"), chromedp.WaitVisible(css("#alerts")))
 	// A quota read that finds the SIM below the threshold raises the alert.
 	if res := env.Do(apptest.Request{Method: http.MethodGet, Path: "/api/v1/sims/" + iccids[7] + "/quota/data?fresh=true", Role: fleet.RoleViewer}); res.Status != http.StatusOK {
@@ -435,6 +503,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		until(`document.querySelector("#alerts tbody .alert-state") !== null && document.querySelector("#alerts tbody .alert-state").textContent.includes("acknowledged")`),
 	)
 	b.shot("11-alert-acknowledged")
+	b.accessible("alerts")
 
 	// The admin pages.
 	for _, p := range []struct{ path, ready, name string }{
@@ -443,6 +512,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	} {
 		b.do(p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(css(p.ready)))
 		b.shot(p.name)
+		b.accessible(p.path)
 	}
 	b.do("add user",
 		chromedp.Navigate(base+"/admin/users"),
@@ -474,6 +544,7 @@ func TestDashboardInBrowser(t *testing.T) {
 
 	// Sign out, and in as a viewer: no write controls anywhere, and the API refuses anyway.
 	b.do("sign out", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#email")))
+	b.accessible("sign-in")
 	b.login(base, env.Logins[fleet.RoleViewer])
 	for _, path := range []string{"/", "/sims", "/sims/" + target, "/jobs", "/alerts", "/alerts/rules"} {
 		b.do("viewer "+path, chromedp.Navigate(base+path), chromedp.WaitVisible(css("#main")))

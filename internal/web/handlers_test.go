@@ -70,7 +70,13 @@ func (s *session) login(l apptest.Login) {
 }
 
 func TestPagesAnswer(t *testing.T) {
-	env := apptest.Start(t, apptest.Options{MirrorSIMs: 20})
+	for _, backend := range []string{apptest.SQLite, apptest.Postgres} {
+		t.Run(backend, func(t *testing.T) { testPagesAnswer(t, backend) })
+	}
+}
+
+func testPagesAnswer(t *testing.T, backend string) {
+	env := apptest.Start(t, apptest.Options{MirrorSIMs: 20, Backend: backend})
 	iccid := env.Sim.ICCIDs()[0]
 	admin := newSession(t, env.URL)
 	admin.login(env.Logins[fleet.RoleAdmin])
@@ -109,6 +115,17 @@ func TestPagesAnswer(t *testing.T) {
 		{"keys", admin, "/admin/keys", http.StatusOK, "test-operator"},
 		{"audit", admin, "/audit", http.StatusOK, "auth.login"},
 		{"audit filtered", admin, "/audit?action=auth.login", http.StatusOK, "auth.login"},
+		{"audit NUL in filter", admin, "/audit?actor=a%00b", http.StatusBadRequest, "256 characters of text"},
+		{"audit invalid UTF-8", admin, "/audit?target=%ff%fe", http.StatusBadRequest, "256 characters of text"},
+		{"alerts", admin, "/alerts", http.StatusOK, "No alerts."},
+		{"mistyped section page", admin, "/admin/userz", http.StatusNotFound, "no page at /admin/userz"},
+		{"mistyped SIM subpage", admin, "/sims/" + iccid + "/nope", http.StatusNotFound, "no page at"},
+		{"alerts bad state", admin, "/alerts?state=maybe", http.StatusBadRequest, "use open"},
+		{"alerts bad iccid", admin, "/alerts?iccid=a%20b", http.StatusBadRequest, "spaces"},
+		{"alert rules", admin, "/alerts/rules", http.StatusOK, `id="rule-form"`},
+		{"viewer alert rules without form", viewer, "/alerts/rules", http.StatusOK, "No rules yet."},
+		{"table NUL in search", admin, "/sims?q=a%00", http.StatusBadRequest, "not allowed"},
+		{"table invalid UTF-8", admin, "/sims?q=%ff", http.StatusBadRequest, "not allowed"},
 		{"static script", anon, "/static/app.js", http.StatusOK, "X-CSRF-Token"},
 		{"viewer table has no selection", viewer, "/sims", http.StatusOK, "20 SIMs match"},
 		{"viewer no users page", viewer, "/admin/users", http.StatusForbidden, "for admins"},
@@ -127,6 +144,16 @@ func TestPagesAnswer(t *testing.T) {
 				t.Fatalf("content type %q", ct)
 			}
 		})
+	}
+	// Hostile query strings on every page are answered, never with a 500.
+	for _, path := range []string{"/", "/sims", "/sims/" + iccid, "/jobs", "/audit", "/alerts", "/alerts/rules", "/admin/users", "/admin/keys"} {
+		for _, q := range []string{"page=%00", "q=%00%ff&status=%00&sort=%00", "state=%00&iccid=%00", "actor=%00&action=%ff&target=" + strings.Repeat("x", 5000),
+			"days=%00&events_page=99999999999999999999", "page=-1&size=-1", "online=%00&quota=%00"} {
+			res, body := admin.do(http.MethodGet, path+"?"+q, nil, nil)
+			if res.StatusCode >= 500 {
+				t.Errorf("%s?%s: %d %s", path, q, res.StatusCode, body)
+			}
+		}
 	}
 	// Write controls are rendered for those who may use them only.
 	_, body := viewer.do(http.MethodGet, "/sims/"+iccid, nil, nil)

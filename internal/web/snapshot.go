@@ -121,7 +121,14 @@ func (s *Server) refreshSnapshot(ctx context.Context, now time.Time) {
 		s.snap.history, s.snap.histFrom, s.snap.histDay = history, from, today
 		s.histAt = now
 	}
-	s.snap.today, s.snap.todayAt, s.snap.risks, s.snap.err = todayTotal, now, risk.Items, ""
+	// Unknown volumes sort last; if they are all that is left, there is no risk to show.
+	risks := make([]fleet.SIM, 0, len(risk.Items))
+	for _, sim := range risk.Items {
+		if sim.DataVolumeLeft != nil {
+			risks = append(risks, sim)
+		}
+	}
+	s.snap.today, s.snap.todayAt, s.snap.risks, s.snap.err = todayTotal, now, risks, ""
 }
 
 func (s *Server) snapshotFailed(ctx context.Context, what string, err error) {

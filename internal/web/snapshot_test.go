@@ -35,7 +35,8 @@ func (u *usageStore) DailyUsageTotals(_ context.Context, from, to time.Time) ([]
 }
 
 func (u *usageStore) ListSIMs(context.Context, fleet.SIMFilter) (fleet.Page[fleet.SIM], error) {
-	return fleet.Page[fleet.SIM]{Items: []fleet.SIM{{ICCID: "8900"}}, Total: 1}, nil
+	left := int64(1 << 20)
+	return fleet.Page[fleet.SIM]{Items: []fleet.SIM{{ICCID: "8900", DataVolumeLeft: &left}, {ICCID: "8901"}}, Total: 2}, nil
 }
 
 func TestSnapshotRefresh(t *testing.T) {

@@ -120,15 +120,17 @@ func (h *hub) count() int {
 // close ends every stream and refuses new ones.
 func (h *hub) close() {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.closed {
+		h.mu.Unlock()
 		return
 	}
 	h.closed = true
 	close(h.done)
-	if h.unsubscribe != nil {
-		// Unsubscribing waits for nothing: the bus stops calling publish.
-		go h.unsubscribe()
+	unsubscribe := h.unsubscribe
+	h.mu.Unlock()
+	// Outside the lock: the bus may be delivering to publish, which takes it.
+	if unsubscribe != nil {
+		unsubscribe()
 	}
 }
 

@@ -129,6 +129,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /alerts", s.authed(s.alertsPage))
 	mux.HandleFunc("GET /alerts/rules", s.authed(s.rulesPage))
 	mux.HandleFunc("GET /events", s.authed(s.stream))
+	// A mistyped address inside the dashboard's sections gets a page, not the API's JSON 404.
+	for _, p := range []string{"GET /sims/{iccid}/{rest...}", "GET /jobs/{id}/{rest...}", "GET /admin/{rest...}", "GET /alerts/{rest...}"} {
+		mux.HandleFunc(p, s.authed(s.notFound))
+	}
 	mux.Handle("GET /static/", http.StripPrefix("/static/", s.cacheStatic(s.static)))
 }
 
@@ -148,6 +152,10 @@ func (s *Server) cacheStatic(h http.Handler) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		h.ServeHTTP(w, r)
 	})
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request, _ viewer) {
+	s.errorPage(w, r, &fleet.Error{Code: fleet.CodeNotFound, Message: "there is no page at " + r.URL.Path})
 }
 
 // viewer is the signed-in person as the templates see them.

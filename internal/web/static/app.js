@@ -193,9 +193,21 @@
 
   // ---- Bulk job page: live progress ----
   const job = document.getElementById("job");
-  // Only signed-in pages listen (the stream needs the session).
-  const live = !document.getElementById("logout") ? null : new EventSource(job ? "/events?job=" + encodeURIComponent(job.dataset.job) : "/events");
-  live?.addEventListener("job", (e) => {
+  const streamURL = job ? "/events?job=" + encodeURIComponent(job.dataset.job) : "/events";
+  // The stream, with its listeners; a server that shuts down says "bye", and the page
+  // reconnects a few seconds later (to a replica that is still up during a rolling deploy).
+  const handlers = {};
+  const on = (name, fn) => { handlers[name] = fn; };
+  let live = null;
+  function connect() {
+    live = new EventSource(streamURL);
+    for (const [name, fn] of Object.entries(handlers)) live.addEventListener(name, fn);
+    live.addEventListener("bye", () => {
+      live.close();
+      setTimeout(connect, 3000 + Math.random() * 3000);
+    });
+  }
+  on("job", (e) => {
     if (!job) return;
     const j = JSON.parse(e.data);
     if (j.id !== job.dataset.job) return;
@@ -224,7 +236,7 @@
     } catch (e) { /* a reload shows them */ }
   }
   const refreshItems = () => swapTable("#job-items");
-  live?.addEventListener("sim", (e) => {
+  on("sim", (e) => {
     const s = JSON.parse(e.data);
     document.querySelectorAll('[data-iccid="' + CSS.escape(s.iccid) + '"]').forEach((row) => {
       if (s.field === "status") {
@@ -242,14 +254,15 @@
       }
     });
   });
-  live?.addEventListener("alert", (e) => {
+  on("alert", (e) => {
     const a = JSON.parse(e.data);
     say("New alert: " + (a.message || a.rule || "see the alerts page"), "warn");
     const n = document.getElementById("open-alerts");
     if (n && /^\d+$/.test(n.textContent)) n.textContent = String(Number(n.textContent) + 1);
     if (document.getElementById("alerts")) swapTable("#alerts");
   });
-  live?.addEventListener("bye", () => live.close());
+  // Only signed-in pages listen (the stream needs the session).
+  if (document.getElementById("logout")) connect();
   window.addEventListener("pagehide", () => live?.close());
   document.getElementById("job-cancel")?.addEventListener("click", (e) => {
     busy(e.target, async () => { await api("POST", "/jobs/" + encodeURIComponent(e.target.dataset.jobCancel) + "/cancel"); say("Cancel requested.", "ok"); });
