@@ -738,6 +738,35 @@ func TestAlertStatusAndIMEIChangesFromTheFleetSync(t *testing.T) {
 	})
 }
 
+// A change made through oncefleet never reaches the sync as a change (the mirror already holds
+// it), so the control plane reports it itself: a status rule fires on a user's disable too,
+// and the alert says who did it only through the audit log.
+func TestAlertStatusChangedByAUser(t *testing.T) {
+	e := apptest.Start(t, apptest.Options{MirrorSIMs: 20})
+	h := newHookReceiver(t)
+	ch := createWebhook(t, e, h)
+	status := createRule(t, e, map[string]any{"name": "disabled", "kind": "status_changed", "params": map[string]any{"to": "Disabled"},
+		"channel_ids": []string{ch}})
+	enabled := ""
+	for i := 1; i < 20 && enabled == ""; i++ {
+		if st, _ := e.Sim.SIM(simICCID(i)); st.Status == "Enabled" {
+			enabled = simICCID(i)
+		}
+	}
+	want(t, e.Do(get("/sims/"+enabled+"?fresh=true", fleet.RoleViewer)), 200) // the mirror holds it Enabled
+	want(t, e.Do(put("/sims/"+enabled, fleet.RoleOperator, map[string]any{"status": "Disabled"})), 200)
+	waitFor(t, "the status alert", func() bool { return len(alertsOf(t, e, "rule_id="+status)) == 1 })
+	if a := alertsOf(t, e, "rule_id="+status)[0]; a.ICCID != enabled {
+		t.Fatalf("status alert %+v", a)
+	}
+	waitFor(t, "one webhook", func() bool { n, _ := h.count("fired"); return n == 1 })
+	// A label change is no status change.
+	want(t, e.Do(put("/sims/"+enabled, fleet.RoleOperator, map[string]any{"label": "pump-9"})), 200)
+	if n := len(alertsOf(t, e, "rule_id="+status)); n != 1 {
+		t.Fatalf("%d status alerts after a label change", n)
+	}
+}
+
 // selfSigned returns a TLS configuration for 127.0.0.1 and its certificate in PEM.
 func selfSigned(t *testing.T) (*tls.Config, string) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

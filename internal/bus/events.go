@@ -54,16 +54,21 @@ type StreamResumed struct {
 // Kind implements Event.
 func (StreamResumed) Kind() string { return "stream_resumed" }
 
-// SIMChanged says the fleet sync found a tracked field of a mirrored SIM changed at 1NCE
-// (status, ip_address, imei, label, imsi), or its presence (field "gone": "present" → "gone"
-// when 1NCE no longer lists it, the reverse when it does again). New SIMs are not reported
-// one by one: a first sync would publish the whole fleet.
+// SIMChanged says a tracked field of a mirrored SIM changed (status, ip_address, imei, label,
+// imsi), or its presence (field "gone": "present" → "gone" when 1NCE no longer lists it, the
+// reverse when it does again). The fleet sync reports what it finds changed at 1NCE; the
+// control plane reports the status and label changes it makes itself (By set), which the
+// sync cannot see afterwards because the mirror already holds them. New SIMs are not
+// reported one by one: a first sync would publish the whole fleet.
 type SIMChanged struct {
 	ICCID string
 	Field string
 	Old   string
 	New   string
 	At    time.Time
+	// By is who made the change through oncefleet (a user, key or rule id, as in the audit
+	// log); empty when the sync found it.
+	By string
 }
 
 // Kind implements Event.

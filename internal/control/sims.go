@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oncefleet/oncefleet/internal/bus"
 	"github.com/oncefleet/oncefleet/internal/cache"
 	"github.com/oncefleet/oncefleet/internal/fleet"
 	"github.com/oncefleet/oncefleet/internal/mirror"
@@ -283,6 +284,9 @@ func (s *Service) UpdateSIM(ctx context.Context, a Actor, iccid string, c SIMCha
 		}
 	}
 	s.dropQueuedSIM(iccid)
+	// What the mirror held before, to report the change to the bus (the sync will not: the
+	// mirror already agrees with 1NCE when it looks).
+	before, beforeErr := s.store.GetSIM(ctx, iccid)
 	local := fleet.SIMUpdate{Label: c.Label, IMEILock: c.IMEILock, Metadata: c.Metadata}
 	if upd != nil && upd.Status != "" {
 		st := string(upd.Status)
@@ -304,6 +308,15 @@ func (s *Service) UpdateSIM(ctx context.Context, a Actor, iccid string, c SIMCha
 			return fleet.SIM{ICCID: iccid}, au.done(ctx, nil)
 		}
 		return fleet.SIM{}, au.done(ctx, err)
+	}
+	if beforeErr == nil {
+		at := s.now()
+		if before.Status != sim.Status {
+			s.publish(bus.SIMChanged{ICCID: iccid, Field: fleet.FieldStatus, Old: before.Status, New: sim.Status, At: at, By: a.ID})
+		}
+		if before.Label != sim.Label {
+			s.publish(bus.SIMChanged{ICCID: iccid, Field: fleet.FieldLabel, Old: before.Label, New: sim.Label, At: at, By: a.ID})
+		}
 	}
 	return sim, au.done(ctx, nil)
 }
