@@ -6,7 +6,10 @@
 #   2. the latency a proxied read adds (?fresh=true, one connection) over asking the simulator
 #      directly with a bearer token;
 #   3. the server's peak RSS while serving all of it.
-# The server, the simulator and wrk are separate processes on loopback. Needs wrk (Debian's
+# The server, the simulator and wrk are separate processes on loopback. The server runs no
+# background jobs (--no-jobs, as behind a worker): a fleet sync of the 100,000 simulated SIMs
+# landing in the middle of a 10 s window would measure the sync, not the read path (the sync
+# has its own benchmarks). Needs wrk (Debian's
 # package). Backend: sqlite (default, the embedded default) or postgres (PostgreSQL + Redis as
 # in the tests):
 #
@@ -47,7 +50,7 @@ key=$("$tmp/seedmirror" --sims "$sims" | tail -1)
 
 ONCEFLEET_ONCE_BASE_URL="http://127.0.0.1:$simport" ONCEFLEET_ONCE_CLIENT_ID=bench ONCEFLEET_ONCE_CLIENT_SECRET="$secret" \
 ONCEFLEET_ONCE_RATE=10000 ONCEFLEET_API_RATE_LIMIT=10000000 ONCEFLEET_LOG_LEVEL="${LOG_LEVEL:-info}" \
-  "$tmp/oncefleet" serve --addr "127.0.0.1:$apiport" --no-migrate-on-start 2>"$tmp/server.log" &
+  "$tmp/oncefleet" serve --addr "127.0.0.1:$apiport" --no-migrate-on-start --no-jobs 2>"$tmp/server.log" &
 sleep 0.1
 srvpid=$!; pids+=($srvpid)
 wait_up "http://127.0.0.1:$apiport/health/live" || { cat "$tmp/server.log" >&2; exit 1; }

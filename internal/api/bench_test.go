@@ -35,6 +35,7 @@ func BenchmarkListSIMsPage(b *testing.B) {
 
 // getParallel sends GETs to url(n) for spread-out n from every benchmark goroutine.
 func getParallel(b *testing.B, key string, url func(n int64) string) {
+	b.SetParallelism(50) // 100 connections on 2 cores, as bench/api.sh loads it
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	b.ReportAllocs()
 	b.ResetTimer()
