@@ -51,6 +51,10 @@ func getParallel(b *testing.B, key string, url func(n int64) string) {
 			}
 			_, _ = io.Copy(io.Discard, res.Body)
 			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				b.Errorf("%s: %s", req.URL.Path, res.Status)
+				return
+			}
 		}
 	})
 }
