@@ -419,15 +419,8 @@ func (s *Server) registerAlerts() {
 				return nil, err
 			}
 			f := fleet.AlertFilter{RuleID: in.RuleID, ICCID: in.ICCID, Kind: fleet.AlertKind(in.Kind), Since: in.Since, Until: in.Until, Limit: p.PageSize, Offset: p.Offset()}
-			switch in.State {
-			case "open":
-				f.OpenOnly = true
-			case "unacknowledged":
-				f.OpenOnly, f.Unacknowledged = true, true
-			case "acknowledged":
-				f.OpenOnly, f.Acknowledged = true, true
-			case "resolved":
-				f.ResolvedOnly = true
+			if err := f.SetState(in.State); err != nil {
+				return nil, err
 			}
 			as, total, err := st.ListAlerts(ctx, f)
 			if err != nil {

@@ -1,8 +1,6 @@
 package config
 
 import (
-	"reflect"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -28,21 +26,7 @@ type AlertSettings struct {
 }
 
 func (a Alerts) withDefaults() Alerts {
-	v := reflect.ValueOf(&a).Elem()
-	t := v.Type()
-	for i := range t.NumField() {
-		f, def := v.Field(i), t.Field(i).Tag.Get("default")
-		if def == "" || !f.IsZero() {
-			continue
-		}
-		switch f.Kind() {
-		case reflect.String:
-			f.SetString(def)
-		case reflect.Int:
-			n, _ := strconv.Atoi(def)
-			f.SetInt(int64(n))
-		}
-	}
+	fillDefaults(&a)
 	return a
 }
 

@@ -76,10 +76,16 @@ func parseDuration(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
-// withDefaults fills zero fields with their documented defaults (the default tags), so a
-// Config built in code rather than parsed behaves as the command line would.
+// withDefaults fills zero fields with their documented defaults (see fillDefaults).
 func (j Jobs) withDefaults() Jobs {
-	v := reflect.ValueOf(&j).Elem()
+	fillDefaults(&j)
+	return j
+}
+
+// fillDefaults sets each zero string or int field of the struct *p to its default tag, so a
+// Config built in code rather than parsed behaves as the command line would.
+func fillDefaults(p any) {
+	v := reflect.ValueOf(p).Elem()
 	t := v.Type()
 	for i := range t.NumField() {
 		f, def := v.Field(i), t.Field(i).Tag.Get("default")
@@ -94,7 +100,6 @@ func (j Jobs) withDefaults() Jobs {
 			f.SetInt(int64(n))
 		}
 	}
-	return j
 }
 
 // resolve validates the job settings, reporting each bad one through bad.

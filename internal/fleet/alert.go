@@ -154,6 +154,28 @@ func (a *Alert) Acknowledge(who string, at time.Time) {
 	a.AcknowledgedBy = who
 }
 
+// AlertStates returns the names of the alert history's state filters, as the API and the
+// dashboard take them (see AlertFilter.SetState).
+func AlertStates() []string { return []string{"open", "unacknowledged", "acknowledged", "resolved"} }
+
+// SetState sets the filter's state fields from one of AlertStates; "" leaves them unset.
+func (f *AlertFilter) SetState(state string) error {
+	switch state {
+	case "":
+	case "open":
+		f.OpenOnly = true
+	case "unacknowledged":
+		f.OpenOnly, f.Unacknowledged = true, true
+	case "acknowledged":
+		f.OpenOnly, f.Acknowledged = true, true
+	case "resolved":
+		f.ResolvedOnly = true
+	default:
+		return Invalid("state", "use open, unacknowledged, acknowledged or resolved")
+	}
+	return nil
+}
+
 // AlertFilter selects alerts; zero fields do not filter. Results are newest first.
 type AlertFilter struct {
 	RuleID         string

@@ -61,9 +61,6 @@ func (s *Server) openAlerts(r *http.Request) (int64, bool) {
 	return int64(total), true
 }
 
-// alertStates are the history's state filters (the API's names).
-var alertStates = []string{"open", "unacknowledged", "acknowledged", "resolved"}
-
 type alertsData struct {
 	Alerts []fleet.Alert
 	Total  int
@@ -82,20 +79,10 @@ func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request, v viewer) {
 		return
 	}
 	q := r.URL.Query()
-	d := alertsData{Page: pg, State: q.Get("state"), ICCID: q.Get("iccid"), States: alertStates}
+	d := alertsData{Page: pg, State: q.Get("state"), ICCID: q.Get("iccid"), States: fleet.AlertStates()}
 	f := fleet.AlertFilter{ICCID: d.ICCID, Limit: 50, Offset: (pg - 1) * 50}
-	switch d.State {
-	case "":
-	case "open":
-		f.OpenOnly = true
-	case "unacknowledged":
-		f.OpenOnly, f.Unacknowledged = true, true
-	case "acknowledged":
-		f.OpenOnly, f.Acknowledged = true, true
-	case "resolved":
-		f.ResolvedOnly = true
-	default:
-		s.errorPage(w, r, fleet.Invalid("state", "use open, unacknowledged, acknowledged or resolved"))
+	if err := f.SetState(d.State); err != nil {
+		s.errorPage(w, r, err)
 		return
 	}
 	if d.ICCID != "" {
