@@ -394,6 +394,9 @@ func MergeSIM(stored, next SIM, now time.Time) SIM {
 			*t = t.UTC().Truncate(time.Microsecond)
 		}
 	}
+	if out.OrganizationID == "" { // 1NCE's SIM lists do not carry it; the Data Streamer does
+		out.OrganizationID = stored.OrganizationID
+	}
 	if out.DataQuotaStatus == "" {
 		out.DataQuotaStatus = stored.DataQuotaStatus
 	}

@@ -351,7 +351,7 @@ func seen(sims map[string]*record.SIMSeen, rec Record) {
 	s := sims[rec.ICCID]
 	online := onlineFor(rec.EventType)
 	if s == nil {
-		sims[rec.ICCID] = &record.SIMSeen{ICCID: rec.ICCID, At: rec.At, IMEI: rec.IMEI, IPAddress: rec.IPAddress, Online: online}
+		sims[rec.ICCID] = &record.SIMSeen{ICCID: rec.ICCID, At: rec.At, IMEI: rec.IMEI, IPAddress: rec.IPAddress, Organization: rec.Organization, Online: online}
 		return
 	}
 	if !rec.At.Before(s.At) {
@@ -361,6 +361,9 @@ func seen(sims map[string]*record.SIMSeen, rec Record) {
 		}
 		if rec.IPAddress != "" {
 			s.IPAddress = rec.IPAddress
+		}
+		if rec.Organization != "" {
+			s.Organization = rec.Organization
 		}
 		if online != nil {
 			s.Online = online
@@ -372,6 +375,9 @@ func seen(sims map[string]*record.SIMSeen, rec Record) {
 	}
 	if s.IPAddress == "" {
 		s.IPAddress = rec.IPAddress
+	}
+	if s.Organization == "" {
+		s.Organization = rec.Organization
 	}
 	if s.Online == nil {
 		s.Online = online

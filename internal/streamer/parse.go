@@ -43,6 +43,8 @@ type Record struct {
 
 	ICCID, IMSI, MSISDN, IMEI, IPAddress string
 	Operator, Country                    string
+	// Organization is the id of the 1NCE organisation the SIM belongs to.
+	Organization string
 
 	// Usage.
 	Traffic                      string // "Data", "SMS", … as 1NCE names it
@@ -582,6 +584,7 @@ func fillIdentity(rec *Record, v *fastjson.Value) {
 	} else {
 		rec.IMSI = firstString(v.Get("imsi"), sim.Get("imsi")) // Platform 2.0 moves it into sim
 	}
+	rec.Organization = firstString(object(v.Get("organisation")).Get("id"), v.Get("organisation_id"))
 	ep := object(v.Get("endpoint"))
 	rec.IMEI = firstString(ep.Get("imei"), v.Get("imei"))
 	rec.IPAddress = firstString(ep.Get("ip_address"), v.Get("ip_address"))

@@ -50,7 +50,7 @@ func TestParseV1Usage(t *testing.T) {
 	want := Record{
 		Stream: record.StreamUsage, ID: "900000001",
 		At: time.Date(2026, 11, 20, 10, 15, 0, 0, time.UTC), Start: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC),
-		ICCID: "8988280666000000017", IMSI: "901405100000017", MSISDN: "882285100000017", IMEI: "356938035643809",
+		ICCID: "8988280666000000017", IMSI: "901405100000017", MSISDN: "882285100000017", IMEI: "356938035643809", Organization: "4321",
 		IPAddress: "10.200.0.17", Operator: "Telekom", Country: "Germany", Traffic: "Data",
 		RxBytes: 125829, TxBytes: 31457, TotalBytes: 157286, CostE10: 11760000,
 	}

@@ -368,28 +368,30 @@ func queueStreamerSIMs(b *pgx.Batch, sims []record.SIMSeen, online string) {
 	if n == 0 {
 		return
 	}
-	iccid, at, imei, ip := make([]string, n), make([]time.Time, n), make([]string, n), make([]string, n)
+	iccid, at, imei, ip, org := make([]string, n), make([]time.Time, n), make([]string, n), make([]string, n), make([]string, n)
 	on := make([]bool, n)
 	for i, m := range sims {
-		iccid[i], at[i], imei[i], ip[i] = m.ICCID, m.At.UTC(), m.IMEI, m.IPAddress
+		iccid[i], at[i], imei[i], ip[i], org[i] = m.ICCID, m.At.UTC(), m.IMEI, m.IPAddress, m.Organization
 		on[i] = m.Online != nil && *m.Online
 	}
-	b.Queue(`INSERT INTO sims (iccid, imei, ip_address, online, last_seen_at)
-		SELECT i, im, ip, o, a
-		FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::bool[]) AS u(i, a, im, ip, o)
+	b.Queue(`INSERT INTO sims (iccid, imei, ip_address, online, last_seen_at, organization_id)
+		SELECT i, im, ip, o, a, og
+		FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::bool[], $6::text[]) AS u(i, a, im, ip, o, og)
 		ON CONFLICT (iccid) DO UPDATE SET
 		    last_seen_at = EXCLUDED.last_seen_at,
 		    imei = CASE WHEN EXCLUDED.imei <> '' THEN EXCLUDED.imei ELSE sims.imei END,
 		    ip_address = CASE WHEN EXCLUDED.ip_address <> '' THEN EXCLUDED.ip_address ELSE sims.ip_address END,
+		    organization_id = CASE WHEN EXCLUDED.organization_id <> '' THEN EXCLUDED.organization_id ELSE sims.organization_id END,
 		    online = `+online+`,
 		    -- Only a changed identity or state bumps updated_at: a bare sighting then stays a
 		    -- HOT update that touches none of the table's indexes.
-		    updated_at = CASE WHEN (sims.imei, sims.ip_address, sims.online) IS DISTINCT FROM
+		    updated_at = CASE WHEN (sims.imei, sims.ip_address, sims.organization_id, sims.online) IS DISTINCT FROM
 		                          (CASE WHEN EXCLUDED.imei <> '' THEN EXCLUDED.imei ELSE sims.imei END,
 		                           CASE WHEN EXCLUDED.ip_address <> '' THEN EXCLUDED.ip_address ELSE sims.ip_address END,
+		                           CASE WHEN EXCLUDED.organization_id <> '' THEN EXCLUDED.organization_id ELSE sims.organization_id END,
 		                           `+online+`)
 		                      THEN now() ELSE sims.updated_at END
-		WHERE sims.last_seen_at IS NULL OR sims.last_seen_at <= EXCLUDED.last_seen_at`, iccid, at, imei, ip, on)
+		WHERE sims.last_seen_at IS NULL OR sims.last_seen_at <= EXCLUDED.last_seen_at`, iccid, at, imei, ip, on, org)
 }
 
 // PruneStreamerRecords deletes applied records received before before and returns how many.

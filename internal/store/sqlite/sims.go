@@ -35,7 +35,7 @@ var simUpsertColumns = []struct {
 	{"current_imsi", mergeReplace, ""}, {"msisdn", mergeReplace, ""}, {"status", mergeReplace, ""},
 	{"label", mergeReplace, ""}, {"ip_address", mergeReplace, ""}, {"imei", mergeReplace, ""},
 	{"imei_lock", mergeReplace, ""}, {"activation_date", mergeReplace, ""},
-	{"organization_id", mergeReplace, ""},
+	{"organization_id", mergeKeepEmpty, "''"},
 	{"data_quota_status", mergeKeepEmpty, "''"}, {"sms_quota_status", mergeKeepEmpty, "''"},
 	{"data_volume_left", mergeKeepNull, ""}, {"sms_left", mergeKeepNull, ""},
 	{"online", mergeWithSeenAt, ""}, {"last_seen_at", mergeKeepNull, ""},

@@ -196,19 +196,21 @@ func writeStreamerPlan(ctx context.Context, tx *sql.Tx, pl record.Plan) error {
 	// A SIM the mirror has not synced yet gets a row now (the fleet sync fills the rest); the
 	// WHERE keeps last_seen_at, and with it IMEI, IP and online, from moving backwards.
 	if err := execEach(ctx, tx, "apply streamer records: sims", `
-		INSERT INTO sims (iccid, imei, ip_address, online, last_seen_at, created_at, updated_at)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?7)
+		INSERT INTO sims (iccid, imei, ip_address, online, last_seen_at, created_at, updated_at, organization_id)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?7, ?7, ?8)
 		ON CONFLICT (iccid) DO UPDATE SET
 		    last_seen_at = excluded.last_seen_at,
 		    imei = CASE WHEN excluded.imei <> '' THEN excluded.imei ELSE imei END,
 		    ip_address = CASE WHEN excluded.ip_address <> '' THEN excluded.ip_address ELSE ip_address END,
+		    organization_id = CASE WHEN excluded.organization_id <> '' THEN excluded.organization_id ELSE organization_id END,
 		    online = CASE WHEN ?6 THEN excluded.online ELSE online END,
 		    updated_at = CASE WHEN (excluded.imei <> '' AND excluded.imei IS NOT imei)
 		                        OR (excluded.ip_address <> '' AND excluded.ip_address IS NOT ip_address)
+		                        OR (excluded.organization_id <> '' AND excluded.organization_id IS NOT organization_id)
 		                        OR (?6 AND excluded.online IS NOT online)
 		                      THEN excluded.updated_at ELSE updated_at END
 		WHERE last_seen_at IS NULL OR last_seen_at <= excluded.last_seen_at`, pl.SIMs, func(m record.SIMSeen) []any {
-		return []any{m.ICCID, m.IMEI, m.IPAddress, m.Online != nil && *m.Online, formatTime(m.At), m.Online != nil, now}
+		return []any{m.ICCID, m.IMEI, m.IPAddress, m.Online != nil && *m.Online, formatTime(m.At), m.Online != nil, now, m.Organization}
 	}); err != nil {
 		return err
 	}

@@ -197,6 +197,9 @@ func fleetTestSIMUpsertMerge(t *testing.T, s FleetStore) {
 	if !got.Online || !got.LastSeenAt.Equal(first.LastSeenAt.UTC().Truncate(time.Microsecond)) {
 		t.Errorf("online/last_seen_at not kept: %v %v", got.Online, got.LastSeenAt)
 	}
+	if got.OrganizationID != first.OrganizationID || first.OrganizationID == "" { // the Data Streamer's, not the sync's
+		t.Errorf("organization_id not kept: %q (was %q)", got.OrganizationID, first.OrganizationID)
+	}
 	if got.DataQuotaStatus != "ACTIVE" || got.SMSQuotaStatus != "ACTIVE" || got.DataVolumeLeft == nil || *got.DataVolumeLeft != 524_288_000 || got.SMSLeft == nil || *got.SMSLeft != 250 {
 		t.Errorf("quota fields not kept: %+v", got)
 	}

@@ -394,7 +394,7 @@ func testPlanWrites(t *testing.T, open StreamerOpener) {
 	ev := record.Event{ExternalID: "stream:1", ICCID: "8988", At: t0, Type: "Create PDP Context", Source: "Network", Severity: "INFO", Description: "up", Country: "Germany", Operator: "Telekom", Detail: []byte(`{"pdp_context":{"rat_type":"LTE"}}`)}
 	apply("1", record.Plan{
 		Events:       []record.Event{ev},
-		SIMs:         []record.SIMSeen{{ICCID: "8988", At: t0, IMEI: "356938035643809", IPAddress: "10.0.0.1", Online: &on}},
+		SIMs:         []record.SIMSeen{{ICCID: "8988", At: t0, IMEI: "356938035643809", IPAddress: "10.0.0.1", Organization: "4321", Online: &on}},
 		Connectivity: []record.Connectivity{{ICCID: "8988", At: t0, Connected: true, RAT: "LTE", Country: "Germany", Operator: "Telekom"}},
 		Hourly:       []record.HourlyUsage{{ICCID: "8988", Hour: t0, TotalBytes: 7, SMSMO: 1, Records: 1}},
 		Health:       []record.Health{{Stream: record.StreamEvent, LastRecordAt: t0, LastReceivedAt: t0.Add(time.Minute), Applied: 1}},
@@ -402,7 +402,7 @@ func testPlanWrites(t *testing.T, open StreamerOpener) {
 	// The same event again (a replayed external id) and an older sighting that must not win.
 	apply("2", record.Plan{
 		Events: []record.Event{ev},
-		SIMs:   []record.SIMSeen{{ICCID: "8988", At: t0.Add(-time.Hour), IMEI: "999", IPAddress: "10.9.9.9", Online: &off}},
+		SIMs:   []record.SIMSeen{{ICCID: "8988", At: t0.Add(-time.Hour), IMEI: "999", IPAddress: "10.9.9.9", Organization: "9999", Online: &off}},
 		Hourly: []record.HourlyUsage{{ICCID: "8988", Hour: t0, TotalBytes: 3, Records: 1}},
 		Health: []record.Health{{Stream: record.StreamEvent, LastRecordAt: t0.Add(-time.Hour), LastReceivedAt: t0, Applied: 1}},
 	})
@@ -422,14 +422,14 @@ func testPlanWrites(t *testing.T, open StreamerOpener) {
 	if typ != "Create PDP Context" || sev != "INFO" || country != "Germany" || op != "Telekom" {
 		t.Errorf("event row = %q %q %q %q", typ, sev, country, op)
 	}
-	var imei, ip string
+	var imei, ip, org string
 	var online bool
 	var seen any
-	if err := db.QueryRowContext(ctx, `SELECT imei, ip_address, online, last_seen_at FROM sims WHERE iccid = '8988'`).Scan(&imei, &ip, &online, &seen); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT imei, ip_address, organization_id, online, last_seen_at FROM sims WHERE iccid = '8988'`).Scan(&imei, &ip, &org, &online, &seen); err != nil {
 		t.Fatal(err)
 	}
-	if imei != "356938035643809" || ip != "10.0.0.2" || !online {
-		t.Errorf("sim = imei %q ip %q online %v; want the newest values, IMEI and online kept", imei, ip, online)
+	if imei != "356938035643809" || ip != "10.0.0.2" || org != "4321" || !online {
+		t.Errorf("sim = imei %q ip %q organization %q online %v; want the newest values, IMEI, organisation and online kept", imei, ip, org, online)
 	}
 	if got := asTime(t, seen); !got.Equal(t0.Add(time.Hour)) {
 		t.Errorf("last_seen_at = %v, want %v", got, t0.Add(time.Hour))

@@ -139,6 +139,9 @@ type SIMSeen struct {
 	At        time.Time
 	IMEI      string // empty: keep the stored value
 	IPAddress string // empty: keep the stored value
+	// Organization is the 1NCE organisation id (empty: keep the stored value). The Data
+	// Streamer is the only source: 1NCE's SIM lists do not carry it.
+	Organization string
 	// Online is set only by records that tell (PDP context created or deleted).
 	Online *bool
 }
