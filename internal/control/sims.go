@@ -284,9 +284,12 @@ func (s *Service) UpdateSIM(ctx context.Context, a Actor, iccid string, c SIMCha
 		}
 	}
 	s.dropQueuedSIM(iccid)
-	// What the mirror held before, to report the change to the bus (the sync will not: the
-	// mirror already agrees with 1NCE when it looks).
-	before, beforeErr := s.store.GetSIM(ctx, iccid)
+	// What the mirror held before, to report a status or label change to the bus (the sync
+	// will not: the mirror already agrees with 1NCE when it looks).
+	before, beforeErr := fleet.SIM{}, error(fleet.ErrNotFound)
+	if c.Status != nil || c.Label != nil {
+		before, beforeErr = s.store.GetSIM(ctx, iccid)
+	}
 	local := fleet.SIMUpdate{Label: c.Label, IMEILock: c.IMEILock, Metadata: c.Metadata}
 	if upd != nil && upd.Status != "" {
 		st := string(upd.Status)
