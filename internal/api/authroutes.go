@@ -56,15 +56,7 @@ func (s *Server) registerAuth() {
 			"Attempts are limited per client address and per account (429 with Retry-After)."},
 		func(ctx context.Context, in *login) (*sessionOut, error) {
 			sess, err := s.cfg.Sessions.Login(ctx, in.Body.Email, in.Body.Password, clientAddr(ctx))
-			a := control.Actor{ID: "anonymous", Name: fleet.NormalizeEmail(in.Body.Email), RequestID: requestIDFrom(ctx)}
-			if sess != nil {
-				a = control.Actor{ID: "user:" + sess.User.ID, Name: sess.User.Email, Role: sess.User.Role, RequestID: requestIDFrom(ctx)}
-			}
-			result := "ok"
-			if err != nil {
-				result = string(fleet.ErrorCode(err))
-			}
-			_ = s.cfg.Control.Record(ctx, a, "auth.login", a.ID, result, map[string]any{"client": clientAddr(ctx).String()})
+			s.cfg.Control.RecordLogin(ctx, in.Body.Email, requestIDFrom(ctx), sess, err, map[string]any{"client": clientAddr(ctx).String()})
 			if err != nil {
 				return nil, err
 			}

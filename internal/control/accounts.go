@@ -315,3 +315,21 @@ func (m *Accounts) RevokeAPIKey(ctx context.Context, a Actor, id string) error {
 	}
 	return au.done(ctx, nil)
 }
+
+// RecordLogin writes the audit row of a sign-in attempt, the same for the API and the
+// dashboard: done by the user when the attempt succeeded, by "anonymous" (named by the e-mail
+// typed) when it did not, with the failure's code as the result. detail may add where the
+// attempt came from.
+func (s *Service) RecordLogin(ctx context.Context, email, requestID string, sess *auth.Session, loginErr error, detail map[string]any) {
+	a := Actor{ID: "anonymous", Name: fleet.NormalizeEmail(email), RequestID: requestID}
+	if sess != nil && sess.User != nil {
+		a = Actor{ID: "user:" + sess.User.ID, Name: sess.User.Email, Role: sess.User.Role, RequestID: requestID}
+	}
+	result := "ok"
+	if loginErr != nil {
+		result = string(fleet.ErrorCode(loginErr))
+	}
+	if err := s.Record(ctx, a, "auth.login", a.ID, result, detail); err != nil {
+		s.log.WarnContext(ctx, "login not audited", "err", err)
+	}
+}

@@ -7,24 +7,24 @@ import (
 	"slices"
 	"time"
 
-	"github.com/oncefleet/oncefleet/internal/bus"
 	"github.com/oncefleet/oncefleet/internal/fleet"
 )
-
-// alertEvent turns a bus event into a live alert event. The alert engine publishes nothing on
-// the bus; new alerts reach the streams through pollAlerts instead.
-func alertEvent(bus.Event) (name string, data any, ok bool) { return "", nil, false }
 
 // alertPollEvery is how often new alerts are looked for while a browser listens: one indexed
 // query per replica, however many tabs are open.
 const alertPollEvery = 5 * time.Second
 
-// pollAlerts announces alerts fired since the last look to the open event streams.
+// pollAlerts announces alerts fired since the last look to the open event streams. The alert
+// engine publishes nothing on the bus (it may run in another replica); the store is where
+// every replica's alerts meet.
 func (s *Server) pollAlerts(ctx context.Context) {
-	first := s.alertsSeen == 0
-	if !first && s.events.count() == 0 {
+	if s.events.count() == 0 {
+		// Nobody listens: forget the mark, so the first look once someone does sets a new one
+		// instead of announcing what fired while nobody watched (pages count those already).
+		s.alertsSeen = 0
 		return
 	}
+	first := s.alertsSeen == 0
 	as, _, err := s.cfg.Store.ListAlerts(ctx, fleet.AlertFilter{Limit: 20})
 	if err != nil {
 		if ctx.Err() == nil {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"slices"
 	"strconv"
@@ -22,7 +23,7 @@ type overviewData struct {
 	Online        int64
 	Exhausted     int64
 	Today, Month  int64
-	Chart         any
+	Chart         template.HTML
 	Snapshot      usageView
 	AtRisk        []fleet.SIM
 	OpenAlerts    int64
@@ -150,9 +151,9 @@ type simData struct {
 	DataErr     string
 	SMSQuota    *fleet.Quota
 	SMSErr      string
-	DataGauge   any
-	SMSGauge    any
-	Chart       any
+	DataGauge   template.HTML
+	SMSGauge    template.HTML
+	Chart       template.HTML
 	UsageTotal  int64
 	UsageErr    string
 	Events      fleet.Page[fleet.Event]

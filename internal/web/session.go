@@ -15,8 +15,8 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/oncefleet/oncefleet/internal/auth"
-	"github.com/oncefleet/oncefleet/internal/control"
 	"github.com/oncefleet/oncefleet/internal/fleet"
+	"github.com/oncefleet/oncefleet/internal/httpmw"
 )
 
 // rotationGrace is how long the answer of a refresh is kept for requests that arrive with the
@@ -241,17 +241,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			Error: "The form expired. Please sign in again."}})
 		return
 	}
-	sess, err := s.cfg.Sessions.Login(r.Context(), email, r.PostForm.Get("password"), clientAddr(r))
-	// The same audit row as POST /api/v1/auth/login.
-	a := control.Actor{ID: "anonymous", Name: fleet.NormalizeEmail(email)}
-	result := "ok"
-	if sess != nil {
-		a = control.Actor{ID: "user:" + sess.User.ID, Name: sess.User.Email, Role: sess.User.Role}
-	}
-	if err != nil {
-		result = string(fleet.ErrorCode(err))
-	}
-	_ = s.cfg.Control.Record(r.Context(), a, "auth.login", a.ID, result, map[string]any{"client": clientAddr(r).String(), "via": "dashboard"})
+	client := clientAddr(r)
+	sess, err := s.cfg.Sessions.Login(r.Context(), email, r.PostForm.Get("password"), client)
+	s.cfg.Control.RecordLogin(r.Context(), email, httpmw.RequestID(r.Context()), sess, err, map[string]any{"client": client.String(), "via": "dashboard"})
 	if err != nil {
 		status := http.StatusUnauthorized
 		if fleet.ErrorCode(err) == fleet.CodeRateLimited {

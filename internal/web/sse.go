@@ -64,10 +64,6 @@ func (h *hub) publish(_ context.Context, e bus.Event) {
 	case bus.ConnectivityRestored:
 		v, ev.Name = map[string]any{"iccid": e.ICCID, "field": "online", "new": "true", "at": e.At}, "sim"
 	default:
-		if n, d, ok := alertEvent(e); ok {
-			v, ev.Name = d, n
-			break
-		}
 		return
 	}
 	data, err := json.Marshal(v)

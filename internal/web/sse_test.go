@@ -3,14 +3,19 @@ package web
 import (
 	"bufio"
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/oncefleet/oncefleet/internal/bus"
+	"github.com/oncefleet/oncefleet/internal/fleet"
+	"github.com/oncefleet/oncefleet/internal/store/sqlite"
 )
 
 // waitFor polls cond until it holds; the deadline only stops a hung test.
@@ -138,4 +143,45 @@ func TestSlowClientDoesNotBlockPublish(t *testing.T) {
 	}
 	h.remove(c)
 	h.close()
+}
+
+// Alerts raised while no browser listened are no news once one does: the page it loads counts
+// them already. Only alerts fired after the first look are announced.
+func TestPollAlertsAnnouncesOnlyWhatFiredWhileWatched(t *testing.T) {
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raise := func(iccid string) int64 {
+		a := &fleet.Alert{Kind: fleet.AlertStatusChanged, ICCID: iccid, DedupKey: "test:" + iccid, Message: "changed"}
+		if _, err := st.InsertAlert(ctx, a, 0); err != nil {
+			t.Fatal(err)
+		}
+		return a.ID
+	}
+	s := &Server{events: newHub(), cfg: Config{Store: st}, log: slog.New(slog.DiscardHandler)}
+	raise("8988280666000000001")
+	s.pollAlerts(ctx) // nobody listens
+	raise("8988280666000000002")
+	s.pollAlerts(ctx)
+
+	srv, _ := streamServer(t, s)
+	res, err := http.Get(srv.URL + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	waitFor(t, "the stream to register", func() bool { return s.events.count() == 1 })
+	s.pollAlerts(ctx) // the first look while watched: sets the mark, announces nothing
+	id := raise("8988280666000000003")
+	s.pollAlerts(ctx)
+	name, data := readEvent(t, bufio.NewReader(res.Body))
+	if name != "alert" || !strings.Contains(data, fmt.Sprintf(`"id":%d`, id)) {
+		t.Fatalf("first event %s %s, want the alert %d only", name, data, id)
+	}
 }

@@ -15,28 +15,18 @@ import (
 func parseTemplates() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		"bytes":   func(v int64) string { return bytesText(float64(v)) },
-		"bytesp":  func(v *int64) string { return optBytes(v) },
+		"bytesp":  optBytes,
 		"time":    timeText,
-		"timep":   func(t *time.Time) string { return optTime(t) },
+		"timep":   optTime,
 		"ago":     ago,
 		"pct":     func(p float64) string { return fmt.Sprintf("%.0f%%", p*100) },
-		"pctNum":  func(p float64) string { return fmt.Sprintf("%.0f", p*100) },
 		"add":     func(a, b int) int { return a + b },
-		"add64":   func(a, b int64) int64 { return a + b },
 		"int64":   func(a int) int64 { return int64(a) },
 		"lower":   strings.ToLower,
 		"smstime": smsTime,
 		"list":    func(v ...string) []string { return v },
 		"deref":   func(b *bool) bool { return b != nil && *b },
 		"urlpath": urlPathEscape,
-		"svg":     func(v any) template.HTML { h, _ := v.(template.HTML); return h },
-		"dict": func(kv ...any) map[string]any {
-			m := map[string]any{}
-			for i := 0; i+1 < len(kv); i += 2 {
-				m[fmt.Sprint(kv[i])] = kv[i+1]
-			}
-			return m
-		},
 	}
 	layout, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
