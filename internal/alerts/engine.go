@@ -8,10 +8,12 @@ package alerts
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,7 +33,6 @@ type Store interface {
 	InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.Duration) (bool, error)
 	InsertAlerts(ctx context.Context, as []*fleet.Alert, cooldowns []time.Duration) ([]bool, error)
 	ListAlerts(ctx context.Context, f fleet.AlertFilter) ([]fleet.Alert, int, error)
-	ResolveAlertsByDedupKey(ctx context.Context, key string, at time.Time) (int, error)
 	ResolveOpenAlerts(ctx context.Context, keys []string, at time.Time) ([]string, error)
 	GetSIM(ctx context.Context, iccid string) (fleet.SIM, error)
 	ListUsage(ctx context.Context, iccid string, from, to time.Time) ([]fleet.Usage, error)
@@ -159,7 +160,7 @@ func New(o Options) (*Engine, error) {
 		o.Sender = &Sender{}
 	}
 	if o.Sender.HTTP == nil {
-		o.Sender.HTTP = defaultHTTPClient()
+		o.Sender.HTTP = &http.Client{Timeout: 10 * time.Second}
 	}
 	if o.Sender.Now == nil {
 		o.Sender.Now = time.Now
@@ -200,7 +201,7 @@ func ParseChannelIDs(raw []byte) ([]string, error) {
 	if len(raw) == 0 {
 		return nil, nil
 	}
-	if err := jsonUnmarshal(raw, &ids); err != nil {
+	if err := json.Unmarshal(raw, &ids); err != nil {
 		return nil, fleet.Invalid("channel_ids", "must be an array of channel IDs")
 	}
 	return ids, nil
@@ -512,7 +513,7 @@ func (e *Engine) newAlert(r *rule, iccid, key, severity, msg string, detail map[
 	if at.IsZero() {
 		at = e.now()
 	}
-	raw, _ := jsonMarshal(detail)
+	raw, _ := json.Marshal(detail)
 	return &fleet.Alert{RuleID: r.ID, Kind: r.Kind, ICCID: iccid, DedupKey: fleet.AlertDedupKey(r.ID, key), Severity: severity,
 		Message: msg, Detail: raw, FiredAt: at}
 }
@@ -553,28 +554,6 @@ func (e *Engine) raise(ctx context.Context, fs []firing) {
 	}
 }
 
-// resolve closes the (rule, SIM) alert if one is open and queues one resolved notice.
-func (e *Engine) resolve(ctx context.Context, r *rule, iccid string, at time.Time) {
-	e.resolveKey(ctx, r, iccid, fleet.AlertDedupKey(r.ID, iccid), at)
-}
-
-func (e *Engine) resolveKey(ctx context.Context, r *rule, iccid, key string, at time.Time) {
-	if at.IsZero() {
-		at = e.now()
-	}
-	n, err := e.o.Store.ResolveAlertsByDedupKey(ctx, key, at)
-	if err != nil {
-		e.log.Error("alert not resolved", "rule", r.ID, "key", key, "err", err)
-		return
-	}
-	if n == 0 {
-		return
-	}
-	e.metrics.resolved.WithLabelValues(string(r.Kind)).Inc()
-	e.grouper.add(r, "resolved", fleet.Alert{RuleID: r.ID, Kind: r.Kind, ICCID: iccid, DedupKey: key, ResolvedAt: &at,
-		Message: "condition cleared", Severity: fleet.SeverityInfo})
-}
-
 // clearing is a condition an event found clear: the rule's alert for the key, if open, resolves.
 type clearing struct {
 	r          *rule
@@ -597,17 +576,21 @@ func (e *Engine) resolveMany(ctx context.Context, cs []clearing) {
 		e.log.Error("alerts not resolved", "keys", len(keys), "err", err)
 		return
 	}
-	for _, k := range done {
-		for _, c := range cs {
-			if c.key != k {
-				continue
-			}
-			at := c.at
-			e.metrics.resolved.WithLabelValues(string(c.r.Kind)).Inc()
-			e.grouper.add(c.r, "resolved", fleet.Alert{RuleID: c.r.ID, Kind: c.r.Kind, ICCID: c.iccid, DedupKey: c.key, ResolvedAt: &at,
-				Message: "condition cleared", Severity: fleet.SeverityInfo})
-			break
+	byKey := make(map[string]clearing, len(cs))
+	for _, c := range cs {
+		if _, seen := byKey[c.key]; !seen {
+			byKey[c.key] = c
 		}
+	}
+	for _, k := range done {
+		c, ok := byKey[k]
+		if !ok {
+			continue
+		}
+		at := c.at
+		e.metrics.resolved.WithLabelValues(string(c.r.Kind)).Inc()
+		e.grouper.add(c.r, "resolved", fleet.Alert{RuleID: c.r.ID, Kind: c.r.Kind, ICCID: c.iccid, DedupKey: c.key, ResolvedAt: &at,
+			Message: "condition cleared", Severity: fleet.SeverityInfo})
 	}
 }
 

@@ -133,7 +133,7 @@ func TestForecastAndNoSessionRunAsSetQueries(t *testing.T) {
 		t.Fatalf("run: %v %+v", err, rep)
 	}
 	waitFor(t, "two messages", func() bool { return len(ev.sink.payloads()) == 2 })
-	open, _, _ := ev.st.ListAlerts(ctx, fleet.AlertFilter{OpenOnly: true})
+	open := openAlerts(t, ev, fleet.AlertFilter{OpenOnly: true})
 	byRule := map[string]string{}
 	for _, a := range open {
 		byRule[a.RuleID] = a.ICCID
@@ -182,7 +182,7 @@ func TestEventRulesSpikeStatusSyncStream(t *testing.T) {
 	ev.e.OnEvent(ctx, bus.StreamSilent{Stream: "usage", Silence: time.Hour})
 	ev.e.OnEvent(ctx, bus.SIMEvent{ICCID: "89000000000000000003", Country: "Germany"})
 	ev.e.OnEvent(ctx, bus.SIMEvent{ICCID: "89000000000000000003", Country: "Austria"})
-	open, _, _ := ev.st.ListAlerts(ctx, fleet.AlertFilter{OpenOnly: true})
+	open := openAlerts(t, ev, fleet.AlertFilter{OpenOnly: true})
 	rules := map[string]int{}
 	for _, a := range open {
 		rules[a.RuleID]++
@@ -193,16 +193,16 @@ func TestEventRulesSpikeStatusSyncStream(t *testing.T) {
 		}
 	}
 	ev.e.OnEvent(ctx, bus.StreamResumed{Stream: "usage"})
-	open, _, _ = ev.st.ListAlerts(ctx, fleet.AlertFilter{OpenOnly: true, RuleID: stream})
+	open = openAlerts(t, ev, fleet.AlertFilter{OpenOnly: true, RuleID: stream})
 	if len(open) != 0 {
 		t.Fatalf("stream alert still open: %+v", open)
 	}
 	ev.e.OnEvent(ctx, bus.JobSucceeded{Job: "sync_usage"}) // another job: sync_sims still failing
-	if open, _, _ = ev.st.ListAlerts(ctx, fleet.AlertFilter{OpenOnly: true, RuleID: syncing}); len(open) != 1 {
+	if open = openAlerts(t, ev, fleet.AlertFilter{OpenOnly: true, RuleID: syncing}); len(open) != 1 {
 		t.Fatalf("sync alert after another job's success: %+v", open)
 	}
 	ev.e.OnEvent(ctx, bus.JobSucceeded{Job: "sync_sims"})
-	if open, _, _ = ev.st.ListAlerts(ctx, fleet.AlertFilter{OpenOnly: true, RuleID: syncing}); len(open) != 0 {
+	if open = openAlerts(t, ev, fleet.AlertFilter{OpenOnly: true, RuleID: syncing}); len(open) != 0 {
 		t.Fatalf("sync alert after its success: %+v", open)
 	}
 	waitFor(t, "seven messages (five fired, two resolved)", func() bool { return len(ev.sink.payloads()) == 7 })
@@ -222,7 +222,7 @@ func TestUpstreamErrorRate(t *testing.T) {
 	if _, err := ev.e.RunPeriodic(ctx); err != nil {
 		t.Fatal(err)
 	}
-	open, _, _ := ev.st.ListAlerts(ctx, fleet.AlertFilter{OpenOnly: true, RuleID: rule})
+	open := openAlerts(t, ev, fleet.AlertFilter{OpenOnly: true, RuleID: rule})
 	if len(open) != 1 || open[0].ICCID != "" {
 		t.Fatalf("4 of 10 answers failed: %+v", open)
 	}
@@ -231,7 +231,7 @@ func TestUpstreamErrorRate(t *testing.T) {
 	if _, err := ev.e.RunPeriodic(ctx); err != nil {
 		t.Fatal(err)
 	}
-	open, _, _ = ev.st.ListAlerts(ctx, fleet.AlertFilter{OpenOnly: true, RuleID: rule})
+	open = openAlerts(t, ev, fleet.AlertFilter{OpenOnly: true, RuleID: rule})
 	if len(open) != 0 {
 		t.Fatalf("still open: %+v", open)
 	}
@@ -258,4 +258,15 @@ func TestInterruptedDeliveriesBecomeDeadLetters(t *testing.T) {
 	})
 	cancel()
 	<-done
+}
+
+// openAlerts lists alerts, failing the test when the store cannot: an empty list must mean
+// "none open", never "the query failed".
+func openAlerts(t *testing.T, ev *env, f fleet.AlertFilter) []fleet.Alert {
+	t.Helper()
+	as, _, err := ev.st.ListAlerts(t.Context(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return as
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -15,10 +14,6 @@ import (
 
 	"github.com/oncefleet/oncefleet/internal/fleet"
 )
-
-func jsonMarshal(v any) ([]byte, error)   { return json.Marshal(v) }
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
-func defaultHTTPClient() *http.Client     { return &http.Client{Timeout: 10 * time.Second} }
 
 type metrics struct {
 	fired, resolved *prometheus.CounterVec

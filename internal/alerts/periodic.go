@@ -3,6 +3,7 @@ package alerts
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -48,11 +49,19 @@ func (e *Engine) RunPeriodic(ctx context.Context) (jobs.Report, error) {
 	return rep, nil
 }
 
+// periodicBatch is how many alerts of a periodic run are stored in one transaction.
+const periodicBatch = 1000
+
 // evaluate runs one periodic rule: fires for every match (the store's dedup and cool-down
 // keep it to one alert per SIM) and resolves the rule's open alerts that no longer match.
 func (e *Engine) evaluate(ctx context.Context, r *rule) (int, error) {
 	now := e.now()
 	matching := map[string]bool{}
+	var fs []firing
+	fire := func(iccid, severity, msg string, detail map[string]any) {
+		matching[iccid] = true
+		fs = append(fs, firing{r: r, a: e.newAlert(r, iccid, iccid, severity, msg, detail, now)})
+	}
 	switch r.Kind {
 	case fleet.AlertQuotaForecast:
 		day := now.UTC().Truncate(24 * time.Hour)
@@ -64,11 +73,10 @@ func (e *Engine) evaluate(ctx context.Context, r *rule) (int, error) {
 			if !r.spec.Scope.Matches(h.ICCID, e.labelOf(ctx, r, h.ICCID)) {
 				continue
 			}
-			matching[h.ICCID] = true
 			perDay := float64(h.Used) / float64(h.Days)
 			left := float64(h.Remaining) / perDay
-			e.fire(ctx, r, h.ICCID, fleet.SeverityWarning, fmt.Sprintf("data quota runs out in %.1f days at %.0f bytes/day", left, perDay),
-				map[string]any{"remaining_bytes": h.Remaining, "bytes_per_day": perDay, "days_left": left}, now)
+			fire(h.ICCID, fleet.SeverityWarning, fmt.Sprintf("data quota runs out in %.1f days at %.0f bytes/day", left, perDay),
+				map[string]any{"remaining_bytes": h.Remaining, "bytes_per_day": perDay, "days_left": left})
 		}
 	case fleet.AlertNoSession:
 		silent, err := e.o.Store.SilentSIMs(ctx, now.Add(-time.Duration(r.spec.Hours*float64(time.Hour))), e.o.PeriodicLimit)
@@ -79,17 +87,19 @@ func (e *Engine) evaluate(ctx context.Context, r *rule) (int, error) {
 			if !r.spec.Scope.Matches(s.ICCID, e.labelOf(ctx, r, s.ICCID)) {
 				continue
 			}
-			matching[s.ICCID] = true
-			e.fire(ctx, r, s.ICCID, fleet.SeverityWarning, "no data session or attach since "+s.LastSeen.UTC().Format(time.RFC3339),
-				map[string]any{"last_seen_at": s.LastSeen}, now)
+			fire(s.ICCID, fleet.SeverityWarning, "no data session or attach since "+s.LastSeen.UTC().Format(time.RFC3339),
+				map[string]any{"last_seen_at": s.LastSeen})
 		}
 	case fleet.AlertUpstreamErrors:
 		total, bad := e.upstream.counts(now, r.spec.WindowMinutes)
 		if total >= int64(r.spec.MinRequests) && float64(bad)*100 >= r.spec.ErrorPct*float64(total) {
-			matching[""] = true
-			e.fire(ctx, r, "", fleet.SeverityCritical, fmt.Sprintf("%d of %d 1NCE answers in %d min were errors or 429", bad, total, r.spec.WindowMinutes),
-				map[string]any{"requests": total, "errors": bad}, now)
+			fire("", fleet.SeverityCritical, fmt.Sprintf("%d of %d 1NCE answers in %d min were errors or 429", bad, total, r.spec.WindowMinutes),
+				map[string]any{"requests": total, "errors": bad})
 		}
+	}
+	// One store transaction per batch, not per SIM: a run may match a large part of the fleet.
+	for batch := range slices.Chunk(fs, periodicBatch) {
+		e.raise(ctx, batch)
 	}
 	// Resolve what cleared: the rule's open alerts outside this run's matches.
 	for offset := 0; ; {
@@ -97,13 +107,14 @@ func (e *Engine) evaluate(ctx context.Context, r *rule) (int, error) {
 		if err != nil {
 			return len(matching), err
 		}
-		resolved := 0
+		var cs []clearing
 		for _, a := range open {
 			if !matching[a.ICCID] {
-				e.resolve(ctx, r, a.ICCID, now)
-				resolved++
+				cs = append(cs, clearing{r: r, iccid: a.ICCID, key: fleet.AlertDedupKey(r.ID, a.ICCID), at: now})
 			}
 		}
+		e.resolveMany(ctx, cs) // one statement for the page
+		resolved := len(cs)
 		if len(open) < 1000 {
 			break
 		}
