@@ -3,7 +3,6 @@ package contract
 import (
 	"context"
 	"math"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -19,46 +18,37 @@ import (
 // runs against the simulator (oncesim), so that both the client's requests and the simulator's
 // answers are held to the spec. (The SDK's own wire fixtures are checked by once's tests.)
 func TestContract(t *testing.T) {
-	servers := map[string]func(t *testing.T) http.Handler{
-		"oncesim": func(t *testing.T) http.Handler {
-			start := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-			sim, err := oncesim.New(oncesim.Options{
-				Sims: 20, Seed: 7, ClientID: "fleet-id", ClientSecret: "fleet-secret",
-				Clock: oncesim.NewManualClock(start), RateLimit: -1,
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = sim.Close() })
-			return sim
-		},
+	contract := spectest.Load(t)
+	start := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	sim, err := oncesim.New(oncesim.Options{
+		Sims: 20, Seed: 7, ClientID: "fleet-id", ClientSecret: "fleet-secret",
+		Clock: oncesim.NewManualClock(start), RateLimit: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for name, handler := range servers {
-		t.Run(name, func(t *testing.T) {
-			contract := spectest.Load(t)
-			srv := httptest.NewServer(contract.Middleware(t, "", handler(t)))
-			t.Cleanup(srv.Close)
-			newClient := func(mode once.APIMode) *once.Client {
-				c, err := once.New("fleet-id", "fleet-secret", once.WithBaseURL(srv.URL), once.WithAPI(mode), once.WithRate(math.Inf(1), 0))
-				if err != nil {
-					t.Fatal(err)
-				}
-				return c
-			}
-			callEveryOperation(t, newClient(once.APIV1), newClient(once.APIAuto))
+	t.Cleanup(func() { _ = sim.Close() })
+	srv := httptest.NewServer(contract.Middleware(t, "", sim))
+	t.Cleanup(srv.Close)
+	newClient := func(mode once.APIMode) *once.Client {
+		c, err := once.New("fleet-id", "fleet-secret", once.WithBaseURL(srv.URL), once.WithAPI(mode), once.WithRate(math.Inf(1), 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	callEveryOperation(t, newClient(once.APIV1), newClient(once.APIAuto))
 
-			covered := contract.Covered()
-			for _, op := range contract.Operations() {
-				if n := covered[op.Key()]; n > 0 {
-					t.Logf("covered %-45s %-28s %d request(s)", op.Key(), op.OperationID, n)
-				}
-			}
-			if missing := contract.Missing(); len(missing) > 0 {
-				for _, op := range missing {
-					t.Errorf("operation not covered: %s (%s, %s)", op.Key(), op.Spec, op.OperationID)
-				}
-			}
-		})
+	covered := contract.Covered()
+	for _, op := range contract.Operations() {
+		if n := covered[op.Key()]; n > 0 {
+			t.Logf("covered %-45s %-28s %d request(s)", op.Key(), op.OperationID, n)
+		}
+	}
+	if missing := contract.Missing(); len(missing) > 0 {
+		for _, op := range missing {
+			t.Errorf("operation not covered: %s (%s, %s)", op.Key(), op.Spec, op.OperationID)
+		}
 	}
 }
 

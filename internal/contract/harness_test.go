@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -38,8 +37,10 @@ type harness struct {
 }
 
 // newHarness starts a simulator with a manual clock and the rate limits off; contract (when
-// not nil) validates every API request and answer, the simulator's own /_sim/ paths excepted.
-func newHarness(t *testing.T, opts oncesim.Options, contract *spectest.Contract) *harness {
+// not nil) validates every request and answer, the API being served under base ("" or
+// 1NCE's /management-api). It is the server module's twin of oncesim's own test harness
+// (oncesim/helpers_test.go): test files cannot be shared across the module boundary.
+func newHarness(t *testing.T, opts oncesim.Options, contract *spectest.Contract, base string) *harness {
 	t.Helper()
 	clock := oncesim.NewManualClock(t0)
 	opts.Clock = clock
@@ -52,18 +53,7 @@ func newHarness(t *testing.T, opts oncesim.Options, contract *spectest.Contract)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	var h http.Handler = sim
-	if contract != nil {
-		api := contract.Middleware(t, "", sim)
-		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasPrefix(r.URL.Path, "/_sim/") {
-				sim.ServeHTTP(w, r)
-				return
-			}
-			api.ServeHTTP(w, r)
-		})
-	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(contract.Middleware(t, base, sim))
 	t.Cleanup(func() {
 		srv.Close()
 		_ = sim.Close()

@@ -15,7 +15,7 @@ import (
 // any operation was not reached.
 func TestContractEveryOperation(t *testing.T) {
 	c := spectest.Load(t)
-	h := newHarness(t, oncesim.Options{Sims: 30, Seed: 7}, c)
+	h := newHarness(t, oncesim.Options{Sims: 30, Seed: 7}, c, "")
 	h.login()
 	ic := h.iccid(3)
 	ic2 := h.iccid(4)
@@ -130,8 +130,7 @@ func lastMT(t *testing.T, list []map[string]any) int64 {
 // TestContractBasePath checks that the API also answers under /management-api, 1NCE's base.
 func TestContractBasePath(t *testing.T) {
 	c := spectest.Optional(t)
-	h := newHarness(t, oncesim.Options{}, nil)
-	h.srv.Config.Handler = c.Middleware(t, basePath, h.sim)
+	h := newHarness(t, oncesim.Options{}, c, basePath)
 	res := h.do(http.MethodPost, basePath+"/oauth/token", map[string]string{"grant_type": "client_credentials"},
 		func(r *http.Request) { r.SetBasicAuth(testID, testSecret) })
 	res.want(t, 200, "token under base path")

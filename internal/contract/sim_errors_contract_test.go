@@ -24,7 +24,7 @@ func TestContractSimulatorErrors(t *testing.T) {
 	}
 
 	t.Run("oauth", func(t *testing.T) {
-		h := newHarness(t, oncesim.Options{}, nil)
+		h := newHarness(t, oncesim.Options{}, nil, "")
 		basic := func(user, pass string) func(*http.Request) {
 			return func(r *http.Request) {
 				r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+pass)))
@@ -53,7 +53,7 @@ func TestContractSimulatorErrors(t *testing.T) {
 	})
 
 	t.Run("v2-only account", func(t *testing.T) {
-		h := newHarness(t, oncesim.Options{Mode: oncesim.ModeV2Only}, nil)
+		h := newHarness(t, oncesim.Options{Mode: oncesim.ModeV2Only}, nil, "")
 		h.login()
 		ic := h.iccid(2)
 		for _, rq := range [][2]string{{"GET", "/v1/sims"}, {"GET", "/v1/sims/" + ic}, {"GET", "/v1/sims/" + ic + "/usage"},

@@ -15,7 +15,7 @@ import (
 // reach. The simulator's own tests check what these answers say; this checks their shape.
 func TestContractSimulatorStates(t *testing.T) {
 	c := spectest.Load(t)
-	h := newHarness(t, oncesim.Options{Sims: 40, Seed: 11}, c)
+	h := newHarness(t, oncesim.Options{Sims: 40, Seed: 11}, c, "")
 	h.login()
 
 	// A few simulated days of network activity: sessions, attaches, detaches, usage.

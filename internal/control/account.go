@@ -162,7 +162,7 @@ func (s *Service) Extend(ctx context.Context, a Actor, r ExtensionRequest) error
 	defer cancel()
 	if res, err := up.Extension(wctx, once.ExtensionRequest{ICCIDs: r.ICCIDs, ProductID: r.ProductID, PaymentMethod: pm}); err != nil {
 		if res.Outcome == once.OutcomeUnknown {
-			return au.done(ctx, &fleet.Error{Code: fleet.CodeOutcomeUnknown, Message: "1NCE did not confirm the extension, so it may or may not have been booked; check GET /api/v1/orders before trying again (" + err.Error() + ")"})
+			return au.done(ctx, unconfirmed("extension", "booked", "GET /api/v1/orders", err))
 		}
 		return au.done(ctx, upstreamErr(err, "booking the extension"))
 	}

@@ -246,7 +246,7 @@ func (s *Service) CreateOrder(ctx context.Context, a Actor, o NewOrder) (OrderPl
 	defer cancel()
 	if res, err := up.CreateOrder(wctx, req); err != nil {
 		if res.Outcome == once.OutcomeUnknown {
-			return OrderPlaced{}, au.done(ctx, &fleet.Error{Code: fleet.CodeOutcomeUnknown, Message: "1NCE did not confirm the order, so it may or may not have been placed; check GET /api/v1/orders before trying again (" + err.Error() + ")"})
+			return OrderPlaced{}, au.done(ctx, unconfirmed("order", "placed", "GET /api/v1/orders", err))
 		}
 		return OrderPlaced{}, au.done(ctx, upstreamErr(err, "placing the order"))
 	}

@@ -274,9 +274,16 @@ func replayErr(t *fleet.TopUp) error {
 	return outcomeUnknown(t.ID, errors.New(t.Error))
 }
 
-// outcomeUnknown says a money-costing call may have been booked.
+// outcomeUnknown says a top-up may have been booked.
 func outcomeUnknown(id int64, cause error) error {
-	msg := fmt.Sprintf("1NCE did not confirm top-up %d, so it may or may not have been booked; check GET /api/v1/orders before trying again", id)
+	return unconfirmed(fmt.Sprintf("top-up %d", id), "booked", "GET /api/v1/orders", cause)
+}
+
+// unconfirmed is the answer to a money-costing call 1NCE may have taken without confirming
+// it (the SDK's OutcomeUnknown): what may or may not have been done, and where to look before
+// trying again — never a retry of our own.
+func unconfirmed(what, done, check string, cause error) error {
+	msg := fmt.Sprintf("1NCE did not confirm the %s, so it may or may not have been %s; check %s before trying again", what, done, check)
 	if cause != nil {
 		msg += " (" + cause.Error() + ")"
 	}

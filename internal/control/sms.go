@@ -172,7 +172,7 @@ func (s *Service) SendSMS(ctx context.Context, a Actor, iccid string, r SendSMSR
 			au.set("parts_sent", i)
 			if sent.Outcome == once.OutcomeUnknown {
 				// 1NCE may hold this part: sending it again could deliver it twice.
-				err = &fleet.Error{Code: fleet.CodeOutcomeUnknown, Message: "1NCE did not confirm the SMS, so it may or may not have been sent; check GET /api/v1/sims/" + iccid + "/sms before sending it again (" + err.Error() + ")"}
+				err = unconfirmed("SMS", "sent", "GET /api/v1/sims/"+iccid+"/sms", err)
 			} else {
 				err = upstreamErr(err, "sending the SMS")
 			}

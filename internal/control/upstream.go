@@ -18,7 +18,6 @@ type Upstream interface {
 
 	GetSIM(ctx context.Context, iccid string) (once.SIM, error)
 	UpdateSIM(ctx context.Context, u once.SIMUpdate) (once.Accepted, error)
-	UpdateSIMs(ctx context.Context, updates []once.SIMUpdate) (once.Accepted, error)
 	Connectivity(ctx context.Context, iccid string) (once.Connectivity, error)
 	ConnectivityInfo(ctx context.Context, p once.ConnectivityInfoParams) (once.V1ConnectivityInfo, error)
 	Reset(ctx context.Context, iccid string) (once.Accepted, error)
