@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -80,7 +79,7 @@ func New(clientID, clientSecret string, opts ...Option) (*Client, error) {
 		cfg.httpClient = &http.Client{Transport: t.Clone()}
 	}
 	if cfg.logger == nil {
-		cfg.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.logger = slog.New(discardHandler{})
 	}
 	if cfg.tokenStore == nil {
 		cfg.tokenStore = newMemoryTokenStore()
@@ -147,3 +146,12 @@ func (c *Client) do(ctx context.Context, r *request, out any) (*response, error)
 	}
 	return c.call(ctx, r, out)
 }
+
+// discardHandler drops every record before it is built (Go 1.23 has no slog.DiscardHandler; a
+// text handler on io.Discard would still format each record only to throw it away).
+type discardHandler struct{}
+
+func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
+func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
+func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
+func (d discardHandler) WithGroup(string) slog.Handler           { return d }

@@ -1,8 +1,8 @@
 package oncesim
 
 import (
+	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -155,6 +155,15 @@ func (o *Options) applyDefaults() {
 		o.SweepInterval = DefaultSweepInterval
 	}
 	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.Logger = slog.New(discardHandler{})
 	}
 }
+
+// discardHandler drops every record before it is built (Go 1.23 has no slog.DiscardHandler; a
+// text handler on io.Discard would still format each record only to throw it away).
+type discardHandler struct{}
+
+func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
+func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
+func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
+func (d discardHandler) WithGroup(string) slog.Handler           { return d }
