@@ -30,7 +30,6 @@ import (
 // Store is what the engine needs of the storage backend.
 type Store interface {
 	ListAlertRules(ctx context.Context, enabledOnly bool) ([]fleet.AlertRule, error)
-	InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.Duration) (bool, error)
 	InsertAlerts(ctx context.Context, as []*fleet.Alert, cooldowns []time.Duration) ([]bool, error)
 	ListAlerts(ctx context.Context, f fleet.AlertFilter) ([]fleet.Alert, int, error)
 	ResolveOpenAlerts(ctx context.Context, keys []string, at time.Time) ([]string, error)
@@ -525,19 +524,11 @@ func (e *Engine) raise(ctx context.Context, fs []firing) {
 	if len(fs) == 0 {
 		return
 	}
-	var inserted []bool
-	var err error
-	if len(fs) == 1 {
-		var ok bool
-		ok, err = e.o.Store.InsertAlert(ctx, fs[0].a, fs[0].r.Cooldown)
-		inserted = []bool{ok}
-	} else {
-		as, cds := make([]*fleet.Alert, len(fs)), make([]time.Duration, len(fs))
-		for i, f := range fs {
-			as[i], cds[i] = f.a, f.r.Cooldown
-		}
-		inserted, err = e.o.Store.InsertAlerts(ctx, as, cds)
+	as, cds := make([]*fleet.Alert, len(fs)), make([]time.Duration, len(fs))
+	for i, f := range fs {
+		as[i], cds[i] = f.a, f.r.Cooldown
 	}
+	inserted, err := e.o.Store.InsertAlerts(ctx, as, cds)
 	if err != nil {
 		e.log.Error("alerts not stored", "rule", fs[0].r.ID, "iccid", fs[0].a.ICCID, "alerts", len(fs), "err", err)
 		return

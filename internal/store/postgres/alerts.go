@@ -110,47 +110,11 @@ func scanAlert(row pgx.Row, a *fleet.Alert) error {
 // before a.FiredAt (zero: now); it reports whether it inserted. Check and insert hold a lock on
 // the dedup key, so concurrent evaluators raise one alert, not one each.
 func (s *Store) InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.Duration) (bool, error) {
-	if err := a.Validate(); err != nil {
+	ok, err := s.InsertAlerts(ctx, []*fleet.Alert{a}, []time.Duration{cooldown})
+	if err != nil {
 		return false, err
 	}
-	a.FillDefaults(clockNow())
-	// Most calls find a recent alert (the condition is seen again within the cool-down): a
-	// read answers them without the lock and the transaction; the transaction checks again.
-	var recent bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = $1 AND fired_at > $2)`,
-		a.DedupKey, a.FiredAt.Add(-cooldown)).Scan(&recent); err != nil {
-		return false, translate(err, "insert alert: dedup")
-	}
-	if recent {
-		return false, nil
-	}
-	inserted := false
-	err := s.transact(ctx, "insert alert", func(tx pgx.Tx) (bool, error) {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, alertLockClass, a.DedupKey); err != nil {
-			return false, translate(err, "insert alert: lock")
-		}
-		var recent bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = $1 AND fired_at > $2)`,
-			a.DedupKey, a.FiredAt.Add(-cooldown)).Scan(&recent); err != nil {
-			return false, translate(err, "insert alert: dedup")
-		}
-		if recent {
-			return false, nil
-		}
-		var ruleID any
-		if a.RuleID != "" {
-			ruleID = a.RuleID
-		}
-		err := tx.QueryRow(ctx, `INSERT INTO alerts (rule_id, kind, iccid, dedup_key, severity, message, detail, fired_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, ruleID, string(a.Kind), a.ICCID, a.DedupKey, a.Severity, a.Message,
-			[]byte(a.Detail), a.FiredAt).Scan(&a.ID)
-		if err != nil {
-			return false, translate(err, "insert alert")
-		}
-		inserted = true
-		return false, nil
-	})
-	return inserted, err
+	return ok[0], nil
 }
 
 // AlertByID finds an alert.
@@ -219,11 +183,7 @@ func (s *Store) AcknowledgeAlert(ctx context.Context, id int64, by string, at ti
 
 // ResolveAlert marks an alert resolved; resolving twice keeps the first time.
 func (s *Store) ResolveAlert(ctx context.Context, id int64, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE alerts SET resolved_at = COALESCE(resolved_at, $2) WHERE id = $1`, id, at)
-	if err != nil {
-		return translate(err, "resolve alert")
-	}
-	return expectOne(tag.RowsAffected(), "resolve alert")
+	return s.ResolveAlertBy(ctx, id, "", at)
 }
 
 // ResolveAlertsByDedupKey resolves every open alert with the key (the condition cleared, e.g.

@@ -3,9 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/oncefleet/oncefleet/internal/fleet"
@@ -105,44 +103,11 @@ func scanAlert(row rowScanner, a *fleet.Alert) error {
 // before a.FiredAt (zero: now); it reports whether it inserted. Check and insert run in one
 // immediate transaction, so concurrent evaluators raise one alert, not one each.
 func (s *Store) InsertAlert(ctx context.Context, a *fleet.Alert, cooldown time.Duration) (bool, error) {
-	if err := a.Validate(); err != nil {
+	ok, err := s.InsertAlerts(ctx, []*fleet.Alert{a}, []time.Duration{cooldown})
+	if err != nil {
 		return false, err
 	}
-	a.FillDefaults(clockNow())
-	// Most calls find a recent alert (the condition is seen again within the cool-down): a
-	// read answers them without the write lock; the transaction below checks again.
-	var recent bool
-	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = $1 AND fired_at > $2)`,
-		a.DedupKey, formatTime(a.FiredAt.Add(-cooldown))).Scan(&recent); err != nil {
-		return false, translate(err, "insert alert: dedup")
-	}
-	if recent {
-		return false, nil
-	}
-	inserted := false
-	err := s.transact(ctx, "insert alert", func(tx *sql.Tx) (bool, error) {
-		var recent bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = $1 AND fired_at > $2)`,
-			a.DedupKey, formatTime(a.FiredAt.Add(-cooldown))).Scan(&recent); err != nil {
-			return false, translate(err, "insert alert: dedup")
-		}
-		if recent {
-			return false, nil
-		}
-		var ruleID any
-		if a.RuleID != "" {
-			ruleID = a.RuleID
-		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO alerts (rule_id, kind, iccid, dedup_key, severity, message, detail, fired_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, ruleID, string(a.Kind), a.ICCID, a.DedupKey, a.Severity, a.Message,
-			string(a.Detail), formatTime(a.FiredAt)).Scan(&a.ID)
-		if err != nil {
-			return false, translate(err, "insert alert")
-		}
-		inserted = true
-		return false, nil
-	})
-	return inserted, err
+	return ok[0], nil
 }
 
 // AlertByID finds an alert.
@@ -211,11 +176,7 @@ func (s *Store) AcknowledgeAlert(ctx context.Context, id int64, by string, at ti
 
 // ResolveAlert marks an alert resolved; resolving twice keeps the first time.
 func (s *Store) ResolveAlert(ctx context.Context, id int64, at time.Time) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE alerts SET resolved_at = COALESCE(resolved_at, $2) WHERE id = $1`, id, formatTime(at))
-	if err != nil {
-		return translate(err, "resolve alert")
-	}
-	return expectOne(res, "resolve alert")
+	return s.ResolveAlertBy(ctx, id, "", at)
 }
 
 // ResolveAlertsByDedupKey resolves every open alert with the key (the condition cleared, e.g.
@@ -264,8 +225,7 @@ func (s *Store) ResolveOpenAlerts(ctx context.Context, keys []string, at time.Ti
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	in, args := alertKeyList(keys, 1)
-	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT dedup_key FROM alerts WHERE resolved_at IS NULL AND dedup_key IN (`+in+`)`, args...)
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT dedup_key FROM alerts WHERE resolved_at IS NULL AND dedup_key IN `+inList(len(keys)), stringArgs(keys)...)
 	if err != nil {
 		return nil, translate(err, "resolve alerts")
 	}
@@ -273,9 +233,8 @@ func (s *Store) ResolveOpenAlerts(ctx context.Context, keys []string, at time.Ti
 	if err != nil || len(open) == 0 {
 		return nil, err
 	}
-	in, args = alertKeyList(open, 2)
-	rows, err = s.db.QueryContext(ctx, `UPDATE alerts SET resolved_at = $1 WHERE resolved_at IS NULL AND dedup_key IN (`+in+`) RETURNING dedup_key`,
-		append([]any{formatTime(at)}, args...)...)
+	rows, err = s.db.QueryContext(ctx, `UPDATE alerts SET resolved_at = ? WHERE resolved_at IS NULL AND dedup_key IN `+inList(len(open))+` RETURNING dedup_key`,
+		append([]any{formatTime(at)}, stringArgs(open)...)...)
 	if err != nil {
 		return nil, translate(err, "resolve alerts")
 	}
@@ -286,18 +245,13 @@ func (s *Store) ResolveOpenAlerts(ctx context.Context, keys []string, at time.Ti
 	return uniqueStrings(done), nil
 }
 
-// alertKeyList returns "$first, $first+1, …" for vs and the arguments.
-func alertKeyList(vs []string, first int) (string, []any) {
-	var b strings.Builder
+// stringArgs is vs as query arguments.
+func stringArgs(vs []string) []any {
 	args := make([]any, len(vs))
 	for i, v := range vs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "$%d", first+i)
 		args[i] = v
 	}
-	return b.String(), args
+	return args
 }
 
 func uniqueStrings(vs []string) []string {
@@ -328,8 +282,8 @@ func (s *Store) InsertAlerts(ctx context.Context, as []*fleet.Alert, cooldowns [
 	for i, a := range as {
 		keys[i] = a.DedupKey
 	}
-	in, args := alertKeyList(uniqueStrings(keys), 1)
-	rows, err := s.db.QueryContext(ctx, `SELECT dedup_key, MAX(fired_at) FROM alerts WHERE dedup_key IN (`+in+`) GROUP BY dedup_key`, args...)
+	keys = uniqueStrings(keys)
+	rows, err := s.db.QueryContext(ctx, `SELECT dedup_key, MAX(fired_at) FROM alerts WHERE dedup_key IN `+inList(len(keys))+` GROUP BY dedup_key`, stringArgs(keys)...)
 	if err != nil {
 		return nil, translate(err, "insert alerts: dedup")
 	}
