@@ -274,9 +274,6 @@ func (e *Engine) Run(ctx context.Context) error {
 // OnEvent evaluates the rules listening to ev's kind. It runs on the bus's goroutine.
 func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 	rules := e.rulesFor(ev.Kind())
-	if sc, ok := ev.(bus.SIMEvent); ok && (sc.Country != "" || sc.Operator != "") && hasKind(rules, fleet.AlertSIMFieldChanged) {
-		e.trackPlace(ctx, sc, rules)
-	}
 	if len(rules) == 0 {
 		return
 	}
@@ -317,6 +314,9 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 		fires = append(fires, firing{r: r, a: e.newAlert(r, iccid, key, severity, msg, detail, at)})
 	}
 	defer func() { e.raise(ctx, fires) }()
+	if sc, ok := ev.(bus.SIMEvent); ok && (sc.Country != "" || sc.Operator != "") && hasKind(rules, fleet.AlertSIMFieldChanged) {
+		e.trackPlace(sc, rules, inScope, fire)
+	}
 	for _, r := range rules {
 		switch ev := ev.(type) {
 		case bus.QuotaObserved:
@@ -361,7 +361,7 @@ func (e *Engine) OnEvent(ctx context.Context, ev bus.Event) {
 			}
 		case bus.UsageRecorded:
 			if inScope(r, ev.ICCID) {
-				e.checkSpike(ctx, r, ev)
+				e.checkSpike(ctx, r, ev, fire)
 			}
 		case bus.SyncFailed:
 			if (r.spec.Job == "" || r.spec.Job == ev.Job) && (ev.Attempt >= r.spec.Failures || ev.Final) {
@@ -395,7 +395,9 @@ func hasKind(rules []*rule, k fleet.AlertKind) bool {
 }
 
 // trackPlace fires field_changed rules on country/operator changes seen in streamed events.
-func (e *Engine) trackPlace(ctx context.Context, ev bus.SIMEvent, rules []*rule) {
+// It raises through fire and checks scope through inScope, like the other event rules, so the
+// SIM is looked up once and the alerts are stored in the event's one transaction.
+func (e *Engine) trackPlace(ev bus.SIMEvent, rules []*rule, inScope func(*rule, string) bool, fire fireFunc) {
 	e.seenMu.Lock()
 	prev, had := e.seen[ev.ICCID]
 	cur := prev
@@ -411,7 +413,7 @@ func (e *Engine) trackPlace(ctx context.Context, ev bus.SIMEvent, rules []*rule)
 		if r.Kind != fleet.AlertSIMFieldChanged {
 			continue
 		}
-		if !had || !r.spec.Scope.Matches(ev.ICCID, e.labelOf(ctx, r, ev.ICCID)) {
+		if !had || !inScope(r, ev.ICCID) {
 			continue
 		}
 		i := 0
@@ -421,7 +423,7 @@ func (e *Engine) trackPlace(ctx context.Context, ev bus.SIMEvent, rules []*rule)
 			continue
 		}
 		if prev[i] != "" && cur[i] != prev[i] {
-			e.fire(ctx, r, ev.ICCID, fleet.SeverityWarning, fmt.Sprintf("%s changed from %s to %s", r.spec.Field, prev[i], cur[i]),
+			fire(r, ev.ICCID, ev.ICCID, fleet.SeverityWarning, fmt.Sprintf("%s changed from %s to %s", r.spec.Field, prev[i], cur[i]),
 				map[string]any{"field": r.spec.Field, "old": prev[i], "new": cur[i]}, ev.At)
 		}
 	}
@@ -441,7 +443,7 @@ func (e *Engine) labelOf(ctx context.Context, r *rule, iccid string) string {
 // checkSpike compares the SIM's day against its own baseline: the median of the previous
 // days and their median absolute deviation, robust to the odd outlier day a mean and a
 // standard deviation would chase.
-func (e *Engine) checkSpike(ctx context.Context, r *rule, ev bus.UsageRecorded) {
+func (e *Engine) checkSpike(ctx context.Context, r *rule, ev bus.UsageRecorded, fire fireFunc) {
 	day := ev.Day.UTC().Truncate(24 * time.Hour)
 	rows, err := e.o.Store.ListUsage(ctx, ev.ICCID, day.AddDate(0, 0, -r.spec.BaselineDays), day)
 	if err != nil {
@@ -464,7 +466,7 @@ func (e *Engine) checkSpike(ctx context.Context, r *rule, ev bus.UsageRecorded) 
 	med, mad := MedianMAD(base)
 	limit := med + r.spec.Factor*1.4826*mad
 	if float64(today) > limit && float64(today) > med {
-		e.fireKeyed(ctx, r, ev.ICCID, ev.ICCID+"/"+day.Format(time.DateOnly), fleet.SeverityWarning,
+		fire(r, ev.ICCID, ev.ICCID+"/"+day.Format(time.DateOnly), fleet.SeverityWarning,
 			fmt.Sprintf("usage %d bytes today against a baseline of %.0f (MAD %.0f)", today, med, mad),
 			map[string]any{"bytes": today, "median": med, "mad": mad, "day": day.Format(time.DateOnly)}, e.now())
 	}
@@ -493,14 +495,8 @@ func mid(s []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// fire raises an alert for (rule, SIM) unless one did within the rule's cool-down.
-func (e *Engine) fire(ctx context.Context, r *rule, iccid, severity, msg string, detail map[string]any, at time.Time) {
-	e.fireKeyed(ctx, r, iccid, iccid, severity, msg, detail, at)
-}
-
-func (e *Engine) fireKeyed(ctx context.Context, r *rule, iccid, key, severity, msg string, detail map[string]any, at time.Time) {
-	e.raise(ctx, []firing{{r: r, a: e.newAlert(r, iccid, key, severity, msg, detail, at)}})
-}
+// fireFunc queues an alert of rule r for the SIM (key: its dedup key within the rule).
+type fireFunc func(r *rule, iccid, key, severity, msg string, detail map[string]any, at time.Time)
 
 // firing is an alert a rule raises, not stored yet.
 type firing struct {
