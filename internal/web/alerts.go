@@ -73,7 +73,7 @@ type alertsData struct {
 }
 
 func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request, v viewer) {
-	pg, err := pageParam(r, "page")
+	pg, err := pageParam(r.URL.Query(), "page")
 	if err != nil {
 		s.errorPage(w, r, err)
 		return

@@ -65,13 +65,11 @@ func parseTableQuery(v url.Values) (tableQuery, error) {
 			return q, fleet.Invalid("sort", "the table cannot be sorted by %q", col)
 		}
 	}
-	if s := v.Get("page"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > fleet.MaxPage {
-			return q, fleet.Invalid("page", "must be a number from 1 to %d", fleet.MaxPage)
-		}
-		q.Page = n
+	page, err := pageParam(v, "page")
+	if err != nil {
+		return q, err
 	}
+	q.Page = page
 	if s := v.Get("size"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > maxTablePageSize {

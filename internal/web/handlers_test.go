@@ -100,7 +100,7 @@ func testPagesAnswer(t *testing.T, backend string) {
 		{"table filtered", admin, "/sims?q=" + iccid, http.StatusOK, "1 SIMs match"},
 		{"table sorted", admin, "/sims?sort=-iccid&size=25", http.StatusOK, `aria-sort="descending"`},
 		{"table page past the end", admin, "/sims?page=99", http.StatusOK, "No SIMs match"},
-		{"table bad page", admin, "/sims?page=x", http.StatusBadRequest, "must be a number"},
+		{"table bad page", admin, "/sims?page=x", http.StatusBadRequest, "must be a page number"},
 		{"table bad sort", admin, "/sims?sort=secret", http.StatusBadRequest, "cannot be sorted"},
 		{"sim", admin, "/sims/" + iccid, http.StatusOK, `id="data-gauge"`},
 		{"sim 90 days", admin, "/sims/" + iccid + "?days=90", http.StatusOK, "last 90 days"},

@@ -3,6 +3,7 @@ package web
 import (
 	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -180,14 +181,10 @@ func (s *Server) simPage(w http.ResponseWriter, r *http.Request, v viewer) {
 		s.errorPage(w, r, fleet.Invalid("days", "use 30 or 90"))
 		return
 	}
-	evPage := 1
-	if p := r.URL.Query().Get("events_page"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > fleet.MaxPage {
-			s.errorPage(w, r, fleet.Invalid("events_page", "must be a page number"))
-			return
-		}
-		evPage = n
+	evPage, err := pageParam(r.URL.Query(), "events_page")
+	if err != nil {
+		s.errorPage(w, r, err)
+		return
 	}
 	sim, err := s.cfg.Control.SIM(ctx, iccid, false)
 	if err != nil {
@@ -282,7 +279,7 @@ type jobsData struct {
 
 func (s *Server) jobsPage(w http.ResponseWriter, r *http.Request, v viewer) {
 	ctx := r.Context()
-	pg, err := pageParam(r, "page")
+	pg, err := pageParam(r.URL.Query(), "page")
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
@@ -323,7 +320,7 @@ func (s *Server) jobPage(w http.ResponseWriter, r *http.Request, v viewer) {
 		s.errorPage(w, r, fleet.Invalid("id", "not a job id"))
 		return
 	}
-	pg, err := pageParam(r, "page")
+	pg, err := pageParam(r.URL.Query(), "page")
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
@@ -388,7 +385,7 @@ type auditData struct {
 }
 
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, v viewer) {
-	pg, err := pageParam(r, "page")
+	pg, err := pageParam(r.URL.Query(), "page")
 	if err != nil {
 		s.errorPage(w, r, err)
 		return
@@ -415,14 +412,14 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, v viewer) {
 }
 
 // pageParam reads a 1-based page number (1 when absent).
-func pageParam(r *http.Request, name string) (int, error) {
-	s := r.URL.Query().Get(name)
+func pageParam(q url.Values, name string) (int, error) {
+	s := q.Get(name)
 	if s == "" {
 		return 1, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > 100_000 {
-		return 0, fleet.Invalid(name, "must be a page number from 1 to 100000")
+	if err != nil || n < 1 || n > fleet.MaxPage {
+		return 0, fleet.Invalid(name, "must be a page number from 1 to %d", fleet.MaxPage)
 	}
 	return n, nil
 }
