@@ -429,17 +429,6 @@ func (e *Engine) trackPlace(ev bus.SIMEvent, rules []*rule, inScope func(*rule, 
 	}
 }
 
-func (e *Engine) labelOf(ctx context.Context, r *rule, iccid string) string {
-	if !r.spec.Scope.needsLabel() {
-		return ""
-	}
-	s, err := e.o.Store.GetSIM(ctx, iccid)
-	if err != nil {
-		return ""
-	}
-	return s.Label
-}
-
 // checkSpike compares the SIM's day against its own baseline: the median of the previous
 // days and their median absolute deviation, robust to the odd outlier day a mean and a
 // standard deviation would chase.

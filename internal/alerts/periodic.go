@@ -70,7 +70,7 @@ func (e *Engine) evaluate(ctx context.Context, r *rule) (int, error) {
 			return 0, err
 		}
 		for _, h := range hits {
-			if !r.spec.Scope.Matches(h.ICCID, e.labelOf(ctx, r, h.ICCID)) {
+			if !r.spec.Scope.Matches(h.ICCID, h.Label) {
 				continue
 			}
 			perDay := float64(h.Used) / float64(h.Days)
@@ -84,7 +84,7 @@ func (e *Engine) evaluate(ctx context.Context, r *rule) (int, error) {
 			return 0, err
 		}
 		for _, s := range silent {
-			if !r.spec.Scope.Matches(s.ICCID, e.labelOf(ctx, r, s.ICCID)) {
+			if !r.spec.Scope.Matches(s.ICCID, s.Label) {
 				continue
 			}
 			fire(s.ICCID, fleet.SeverityWarning, "no data session or attach since "+s.LastSeen.UTC().Format(time.RFC3339),

@@ -81,7 +81,9 @@ type AlertDeliveryFilter struct {
 // ForecastHit is a SIM whose data quota runs out soon at its recent rate: Used bytes over the
 // last Days days, Remaining bytes left.
 type ForecastHit struct {
-	ICCID     string
+	ICCID string
+	// Label is the SIM's label in the mirror, for rules scoped by a label pattern.
+	Label     string
 	Remaining int64
 	Used      int64
 	Days      int
@@ -89,6 +91,8 @@ type ForecastHit struct {
 
 // SilentSIM is a SIM with no data session or attach since LastSeen.
 type SilentSIM struct {
-	ICCID    string
+	ICCID string
+	// Label is the SIM's label, for rules scoped by a label pattern.
+	Label    string
 	LastSeen time.Time
 }

@@ -165,7 +165,7 @@ func (s *Store) ListAlertDeliveries(ctx context.Context, f fleet.AlertDeliveryFi
 // QuotaForecastHits finds, in one set-based query, the SIMs whose data quota left runs out
 // within within at the rate they used over the days since since: remaining·days < used·within.
 func (s *Store) QuotaForecastHits(ctx context.Context, since time.Time, days int, within time.Duration, limit int) ([]fleet.ForecastHit, error) {
-	rows, err := s.pool.Query(ctx, `SELECT q.iccid, q.volume, u.used FROM sim_quotas q
+	rows, err := s.pool.Query(ctx, `SELECT q.iccid, q.volume, u.used, COALESCE((SELECT label FROM sims s WHERE s.iccid = q.iccid), '') FROM sim_quotas q
 		JOIN (SELECT iccid, SUM(volume_total) AS used FROM sim_usage WHERE day >= $1 GROUP BY iccid) u ON u.iccid = q.iccid
 		WHERE q.kind = 'data' AND u.used > 0 AND q.volume * $2 < u.used * $3 ORDER BY q.iccid LIMIT $4`,
 		since.UTC().Truncate(24*time.Hour), int64(days)*86400, int64(within/time.Second), limit)
@@ -174,20 +174,20 @@ func (s *Store) QuotaForecastHits(ctx context.Context, since time.Time, days int
 	}
 	return scanAll(rows, "quota forecast", func(r pgx.Row, h *fleet.ForecastHit) error {
 		h.Days = days
-		return r.Scan(&h.ICCID, &h.Remaining, &h.Used)
+		return r.Scan(&h.ICCID, &h.Remaining, &h.Used, &h.Label)
 	})
 }
 
 // SilentSIMs finds, in one set-based query, the SIMs last seen (data session or attach)
 // before before, oldest first.
 func (s *Store) SilentSIMs(ctx context.Context, before time.Time, limit int) ([]fleet.SilentSIM, error) {
-	rows, err := s.pool.Query(ctx, `SELECT iccid, last_seen_at FROM sims WHERE last_seen_at IS NOT NULL AND last_seen_at < $1
+	rows, err := s.pool.Query(ctx, `SELECT iccid, label, last_seen_at FROM sims WHERE last_seen_at IS NOT NULL AND last_seen_at < $1
 		ORDER BY last_seen_at LIMIT $2`, before, limit)
 	if err != nil {
 		return nil, translate(err, "silent SIMs")
 	}
 	return scanAll(rows, "silent SIMs", func(r pgx.Row, h *fleet.SilentSIM) error {
-		err := r.Scan(&h.ICCID, &h.LastSeen)
+		err := r.Scan(&h.ICCID, &h.Label, &h.LastSeen)
 		toUTC(&h.LastSeen)
 		return err
 	})

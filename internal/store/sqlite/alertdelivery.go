@@ -161,7 +161,7 @@ func (s *Store) ListAlertDeliveries(ctx context.Context, f fleet.AlertDeliveryFi
 // QuotaForecastHits finds, in one set-based query, the SIMs whose data quota left runs out
 // within within at the rate they used over the days since since: remaining·days < used·within.
 func (s *Store) QuotaForecastHits(ctx context.Context, since time.Time, days int, within time.Duration, limit int) ([]fleet.ForecastHit, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT q.iccid, q.volume, u.used FROM sim_quotas q
+	rows, err := s.db.QueryContext(ctx, `SELECT q.iccid, q.volume, u.used, COALESCE((SELECT label FROM sims s WHERE s.iccid = q.iccid), '') FROM sim_quotas q
 		JOIN (SELECT iccid, SUM(volume_total) AS used FROM sim_usage WHERE day >= $1 GROUP BY iccid) u ON u.iccid = q.iccid
 		WHERE q.kind = 'data' AND u.used > 0 AND q.volume * $2 < u.used * $3 ORDER BY q.iccid LIMIT $4`,
 		dayText(since), int64(days)*86400, int64(within/time.Second), limit)
@@ -170,20 +170,20 @@ func (s *Store) QuotaForecastHits(ctx context.Context, since time.Time, days int
 	}
 	return scanAll(rows, "quota forecast", func(r rowScanner, h *fleet.ForecastHit) error {
 		h.Days = days
-		return r.Scan(&h.ICCID, &h.Remaining, &h.Used)
+		return r.Scan(&h.ICCID, &h.Remaining, &h.Used, &h.Label)
 	})
 }
 
 // SilentSIMs finds, in one set-based query, the SIMs last seen (data session or attach)
 // before before, oldest first.
 func (s *Store) SilentSIMs(ctx context.Context, before time.Time, limit int) ([]fleet.SilentSIM, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT iccid, last_seen_at FROM sims WHERE last_seen_at IS NOT NULL AND last_seen_at < $1
+	rows, err := s.db.QueryContext(ctx, `SELECT iccid, label, last_seen_at FROM sims WHERE last_seen_at IS NOT NULL AND last_seen_at < $1
 		ORDER BY last_seen_at LIMIT $2`, formatTime(before), limit)
 	if err != nil {
 		return nil, translate(err, "silent SIMs")
 	}
 	return scanAll(rows, "silent SIMs", func(r rowScanner, h *fleet.SilentSIM) error {
-		return r.Scan(&h.ICCID, scanTime(&h.LastSeen))
+		return r.Scan(&h.ICCID, &h.Label, scanTime(&h.LastSeen))
 	})
 }
 

@@ -194,8 +194,9 @@ func testQuotaForecast(t *testing.T, s AlertDeliveryStore) {
 		{ICCID: "idle", Kind: fleet.QuotaData, Volume: mb, TotalVolume: 500 * mb, UpdatedAt: now}}); err != nil {
 		t.Fatal(err)
 	}
+	// The hit carries the SIM's label for label-scoped rules ("" when the mirror lacks the SIM).
 	hits, err := s.QuotaForecastHits(ctx, today.AddDate(0, 0, -7), 7, 5*24*time.Hour, 100)
-	if err != nil || len(hits) != 1 || hits[0].ICCID != "fast" || hits[0].Remaining != 20*mb || hits[0].Used != 70*mb {
+	if err != nil || len(hits) != 1 || hits[0].ICCID != "fast" || hits[0].Remaining != 20*mb || hits[0].Used != 70*mb || hits[0].Label != "" {
 		t.Fatalf("within 5 days: %v %+v", err, hits)
 	}
 	hits, err = s.QuotaForecastHits(ctx, today.AddDate(0, 0, -7), 7, 200*24*time.Hour, 100)
@@ -207,13 +208,13 @@ func testQuotaForecast(t *testing.T, s AlertDeliveryStore) {
 func testSilentSIMs(t *testing.T, s AlertDeliveryStore) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
-	if err := s.UpsertSIMs(ctx, []fleet.SIM{{ICCID: "89000000000000000001", Status: "Enabled", LastSeenAt: now.Add(-48 * time.Hour)},
+	if err := s.UpsertSIMs(ctx, []fleet.SIM{{ICCID: "89000000000000000001", Status: "Enabled", Label: "pump-1", LastSeenAt: now.Add(-48 * time.Hour)},
 		{ICCID: "89000000000000000002", Status: "Enabled", LastSeenAt: now.Add(-time.Hour)},
 		{ICCID: "89000000000000000003", Status: "Enabled"}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.SilentSIMs(ctx, now.Add(-24*time.Hour), 10)
-	if err != nil || len(got) != 1 || got[0].ICCID != "89000000000000000001" || !got[0].LastSeen.Equal(now.Add(-48*time.Hour)) {
+	if err != nil || len(got) != 1 || got[0].ICCID != "89000000000000000001" || got[0].Label != "pump-1" || !got[0].LastSeen.Equal(now.Add(-48*time.Hour)) {
 		t.Fatalf("silent: %v %+v", err, got)
 	}
 }
