@@ -16,15 +16,10 @@ const alertPollEvery = 5 * time.Second
 
 // pollAlerts announces alerts fired since the last look to the open event streams. The alert
 // engine publishes nothing on the bus (it may run in another replica); the store is where
-// every replica's alerts meet.
+// every replica's alerts meet. The mark moves on every look, listeners or not: an alert that
+// fired while nobody watched is no news to a page opened later (it counts it already), and
+// one that fires just after a page opened must be.
 func (s *Server) pollAlerts(ctx context.Context) {
-	if s.events.count() == 0 {
-		// Nobody listens: forget the mark, so the first look once someone does sets a new one
-		// instead of announcing what fired while nobody watched (pages count those already).
-		s.alertsSeen = 0
-		return
-	}
-	first := s.alertsSeen == 0
 	as, _, err := s.cfg.Store.ListAlerts(ctx, fleet.AlertFilter{Limit: 20})
 	if err != nil {
 		if ctx.Err() == nil {
@@ -32,6 +27,8 @@ func (s *Server) pollAlerts(ctx context.Context) {
 		}
 		return
 	}
+	// The first look only sets the mark: alerts from before this process started are not news.
+	announce := s.alertsSeen != 0 && s.events.count() > 0
 	newest := s.alertsSeen
 	// Oldest first, so the browser sees them in order.
 	for i := len(as) - 1; i >= 0; i-- {
@@ -40,13 +37,13 @@ func (s *Server) pollAlerts(ctx context.Context) {
 			continue
 		}
 		newest = max(newest, a.ID)
-		if first {
-			continue // alerts from before this process started are not news
+		if !announce {
+			continue
 		}
 		data, _ := json.Marshal(map[string]any{"id": a.ID, "kind": a.Kind, "iccid": a.ICCID, "severity": a.Severity, "message": a.Message, "fired_at": a.FiredAt})
 		s.events.send(liveEvent{Name: "alert", Data: data})
 	}
-	if first && newest == 0 {
+	if newest == 0 {
 		newest = -1 // looked, found none: every alert from now on is news
 	}
 	s.alertsSeen = newest
